@@ -1,0 +1,103 @@
+"""Stable error codes: one place, each with the HTTP status the gateway answers with.
+
+Codes are part of the public contract (HTTP bodies, NATS error replies). Messages are English
+defaults; clients translate by code. No message ever carries personal data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_REQUEST = "invalid_request"
+    INTERNAL = "internal"
+    UNAVAILABLE = "unavailable"
+    NONCE_INVALID = "nonce_invalid"
+    CARD_UNKNOWN = "card_unknown"
+    CARD_SIGNATURE_INVALID = "card_signature_invalid"
+    CARD_DATA_MISMATCH = "card_data_mismatch"
+    CARD_REPLACED = "card_replaced"
+    PROOF_KIND_MISMATCH = "proof_kind_mismatch"
+    HOUSEHOLD_MISMATCH = "household_mismatch"
+    RESIDENCE_MISMATCH = "residence_mismatch"
+    VERIFICATION_LOCKED = "verification_locked"
+    ALREADY_REGISTERED = "already_registered"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    WEAK_PASSWORD = "weak_password"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    ACCOUNT_LOCKED = "account_locked"
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+
+
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.NONCE_INVALID: 400,
+    ErrorCode.CARD_UNKNOWN: 401,
+    ErrorCode.CARD_SIGNATURE_INVALID: 401,
+    ErrorCode.CARD_DATA_MISMATCH: 401,
+    ErrorCode.CARD_REPLACED: 403,
+    ErrorCode.PROOF_KIND_MISMATCH: 422,
+    ErrorCode.HOUSEHOLD_MISMATCH: 403,
+    ErrorCode.RESIDENCE_MISMATCH: 403,
+    ErrorCode.VERIFICATION_LOCKED: 429,
+    ErrorCode.ALREADY_REGISTERED: 409,
+    ErrorCode.ACCOUNT_DEACTIVATED: 403,
+    ErrorCode.WEAK_PASSWORD: 422,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.ACCOUNT_LOCKED: 423,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.NOT_FOUND: 404,
+}
+
+DEFAULT_MESSAGE: dict[ErrorCode, str] = {
+    ErrorCode.INVALID_REQUEST: "The request is malformed or a field is invalid.",
+    ErrorCode.INTERNAL: "Something went wrong on our side; quote the correlation id.",
+    ErrorCode.UNAVAILABLE: "A service needed for this request is unavailable; try again shortly.",
+    ErrorCode.NONCE_INVALID: "The card challenge is unknown, expired or already used; read the card again.",
+    ErrorCode.CARD_UNKNOWN: "This card is not in the card roster.",
+    ErrorCode.CARD_SIGNATURE_INVALID: "The card's proof of possession is invalid.",
+    ErrorCode.CARD_DATA_MISMATCH: "The card data does not match the card roster.",
+    ErrorCode.CARD_REPLACED: "This card has been replaced by a newer card; use the newest card.",
+    ErrorCode.PROOF_KIND_MISMATCH: "Citizens prove household data; foreign residents prove residence-permit data.",
+    ErrorCode.HOUSEHOLD_MISMATCH: "The household data does not match the household register.",
+    ErrorCode.RESIDENCE_MISMATCH: "The residence-permit data does not match our records.",
+    ErrorCode.VERIFICATION_LOCKED: "Too many failed verifications; try again later.",
+    ErrorCode.ALREADY_REGISTERED: "This person has already registered.",
+    ErrorCode.ACCOUNT_DEACTIVATED: "This registration is deactivated; reactivation is done at a counter.",
+    ErrorCode.WEAK_PASSWORD: "The password does not meet the password rules.",
+    ErrorCode.INVALID_CREDENTIALS: "Card or password is wrong.",
+    ErrorCode.ACCOUNT_LOCKED: "Too many wrong passwords; the account is temporarily locked.",
+    ErrorCode.UNAUTHORIZED: "Sign in first; the session is missing, expired or revoked.",
+    ErrorCode.NOT_FOUND: "Not found.",
+}
+
+
+class ServiceFailure(Exception):
+    """A typed failure a handler raises; the bus turns it into an error reply.
+
+    `reason` refines a code (e.g. which password rule failed); `retry_after` is in seconds.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        reason: str | None = None,
+        retry_after: int | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.code = ErrorCode(code)
+        self.message = message or DEFAULT_MESSAGE[self.code]
+        self.reason = reason
+        self.retry_after = retry_after
+        self.correlation_id = correlation_id
+        super().__init__(self.code.value)
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS[self.code]

@@ -1,0 +1,1 @@
+"""Pydantic models of every message on the bus, grouped by owner."""

@@ -1,0 +1,126 @@
+"""Building blocks shared by several subjects: card reads, household and residence proofs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StringConstraints,
+)
+
+from ..errors import ErrorCode
+
+
+class Model(BaseModel):
+    """Strict by default: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode base64url without padding; ValueError on anything else."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:
+        raise ValueError("not base64url") from exc
+
+
+def b64url_encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _fixed_bytes(size: int):
+    def check(text: str) -> str:
+        if len(b64url_decode(text)) != size:
+            raise ValueError(f"must encode exactly {size} bytes")
+        return text
+
+    return AfterValidator(check)
+
+
+Nonce = Annotated[str, StringConstraints(max_length=64), _fixed_bytes(32)]
+Signature = Annotated[str, StringConstraints(max_length=128), _fixed_bytes(64)]
+
+CardNo = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+# Citizens: letter + 1/2 + 8 digits. Foreign residents: letter + 8/9 + 8 digits (2021 format)
+# or two letters + 8 digits (older ARC numbers). Check digits are identity's business.
+IdNo = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9][0-9]{8}$")]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+Sex = Literal["M", "F"]
+PersonKind = Literal["citizen", "foreigner"]
+AccountStatus = Literal["active", "deactivated"]
+Channel = Literal["online", "counter", "employer"]
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+# A password crosses the bus in clear (inside the cluster) but never shows in a repr or log.
+Password = Annotated[
+    SecretStr,
+    Field(max_length=1024),
+    PlainSerializer(lambda s: s.get_secret_value(), return_type=str, when_used="json"),
+]
+
+
+class CardFields(Model):
+    """What any NHI card's profile gives without a PIN."""
+
+    card_no: CardNo
+    id_no: IdNo
+    name: PersonName
+    birth_date: date
+    sex: Sex
+    issued_on: date
+
+
+class CardRead(CardFields):
+    """A card read as the reader agent produces it: profile + signature over a fresh nonce."""
+
+    nonce: Nonce
+    signature: Signature
+
+
+class Household(Model):
+    """Citizens' proof: household number and registered township / village / neighbourhood."""
+
+    household_no: ShortText
+    township: ShortText
+    village: ShortText
+    neighborhood: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+
+
+class Residence(Model):
+    """Foreign residents' proof: the chip residence permit's dates and back serial."""
+
+    issued_on: date
+    expires_on: date
+    serial_no: ShortText
+
+
+class Empty(Model):
+    pass
+
+
+class ErrorDetail(Model):
+    code: ErrorCode
+    message: str
+    reason: str | None = None
+    retry_after: int | None = None
+    correlation_id: str | None = None
+
+
+class ErrorReply(Model):
+    """The body of every error: on the bus and over HTTP alike."""
+
+    error: ErrorDetail

@@ -1,0 +1,99 @@
+"""registry.*: registration, lookup, sessions, account profile, signing keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from .common import (
+    AccountStatus,
+    CardRead,
+    Channel,
+    Household,
+    Model,
+    Password,
+    PersonKind,
+    Residence,
+)
+
+Email = Annotated[str, StringConstraints(max_length=254)]
+Phone = Annotated[str, StringConstraints(max_length=32)]
+AccessToken = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class LookupRequest(Model):
+    card: CardRead
+
+
+class LookupReply(Model):
+    registered: bool
+    status: AccountStatus | None
+
+
+class RegisterRequest(Model):
+    """Exactly one proof: household (citizens) or residence (foreign residents)."""
+
+    card: CardRead
+    household: Household | None = None
+    residence: Residence | None = None
+    password: Password
+    email: Email | None = None
+    phone: Phone | None = None
+    channel: Channel = "online"
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> "RegisterRequest":
+        if (self.household is None) == (self.residence is None):
+            raise ValueError("give exactly one of household or residence")
+        return self
+
+
+class RegisterReply(Model):
+    account_id: str
+    status: AccountStatus
+
+
+class SessionCreateRequest(Model):
+    card: CardRead
+    password: Password
+
+
+class SessionCreateReply(Model):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    card_updated: bool
+
+
+class TokenRequest(Model):
+    access_token: AccessToken
+
+
+class AccountProfile(Model):
+    """What the account owner sees: identifiers masked."""
+
+    account_id: str
+    kind: PersonKind
+    status: AccountStatus
+    channel: Channel
+    id_no: str = Field(description="masked, e.g. A12*****89")
+    card_no: str = Field(description="masked bound card number")
+    email: str | None = Field(description="masked")
+    phone: str | None = Field(description="masked")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Jwk(Model):
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    use: Literal["sig"] = "sig"
+    alg: Literal["EdDSA"] = "EdDSA"
+
+
+class JwksReply(Model):
+    keys: list[Jwk]

@@ -1,0 +1,131 @@
+"""The bus layer against a real nats-server: typed replies, typed errors, concurrency, drain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from nats.micro.request import ERROR_CODE_HEADER
+
+from cardreg_shared import bus
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import Empty, Model
+from cardreg_shared.subjects import Subject
+
+
+class Ping(Model):
+    n: int
+
+
+class Pong(Model):
+    n: int
+
+
+ECHO = Subject("test.echo.run", Ping, Pong, "echo")
+SLOW = Subject("test.slow.run", Ping, Pong, "slow")
+BOOM = Subject("test.boom.run", Empty, Empty, "raises")
+DENY = Subject("test.deny.run", Empty, Empty, "typed failure")
+
+
+async def echo(req: Ping) -> Pong:
+    return Pong(n=req.n)
+
+
+async def slow(req: Ping) -> Pong:
+    await asyncio.sleep(0.2)
+    return Pong(n=req.n)
+
+
+async def boom(req: Empty) -> Empty:
+    raise RuntimeError("secret A123456789 must not leak")
+
+
+async def deny(req: Empty) -> Empty:
+    raise ServiceFailure(ErrorCode.ACCOUNT_LOCKED, retry_after=900)
+
+
+@pytest.fixture
+async def served(nats_url):
+    nc = await bus.connect(nats_url, name="test", allow_reconnect=False)
+    host = bus.ServiceHost(nc, name="test", version="1.0.0", description="test")
+    for subject, handler in ((ECHO, echo), (SLOW, slow), (BOOM, boom), (DENY, deny)):
+        host.add(subject, handler)
+    await host.start()
+    yield nc, host
+    await host.stop()
+    await nc.close()
+
+
+async def test_typed_reply(served):
+    nc, _ = served
+    assert await bus.request(nc, ECHO, Ping(n=7)) == Pong(n=7)
+
+
+async def test_malformed_request_gets_typed_error_not_timeout(served):
+    nc, _ = served
+    for raw in (b"", b"{", b'{"n": "x"}', b'{"n": 1, "extra": 2}', b"\xff\xfe"):
+        msg = await nc.request(ECHO.name, raw, timeout=2)
+        assert msg.headers[ERROR_CODE_HEADER] == "400"
+        assert json.loads(msg.data)["error"]["code"] == "invalid_request"
+
+
+async def test_exception_becomes_internal_with_correlation_id_and_no_repr(served):
+    nc, _ = served
+    with pytest.raises(ServiceFailure) as caught:
+        await bus.request(nc, BOOM, Empty())
+    assert caught.value.code is ErrorCode.INTERNAL
+    assert caught.value.correlation_id
+    msg = await nc.request(BOOM.name, b"{}", timeout=2)
+    assert b"A123456789" not in msg.data and b"RuntimeError" not in msg.data
+    assert all("A123456789" not in v for v in msg.headers.values())
+
+
+async def test_typed_failure_round_trips(served):
+    nc, _ = served
+    with pytest.raises(ServiceFailure) as caught:
+        await bus.request(nc, DENY, Empty())
+    assert caught.value.code is ErrorCode.ACCOUNT_LOCKED
+    assert caught.value.retry_after == 900
+
+
+async def test_handlers_run_concurrently(served):
+    nc, _ = served
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    replies = await asyncio.gather(*(bus.request(nc, SLOW, Ping(n=i)) for i in range(20)))
+    assert [r.n for r in replies] == list(range(20))
+    # One at a time would take 4 s; concurrently it is one handler's time plus overhead.
+    assert loop.time() - started < 2.0
+
+
+async def test_no_responders_is_unavailable(nats_url):
+    nc = await bus.connect(nats_url, name="lonely", allow_reconnect=False)
+    try:
+        with pytest.raises(ServiceFailure) as caught:
+            await bus.request(nc, ECHO, Ping(n=1), timeout=1)
+        assert caught.value.code is ErrorCode.UNAVAILABLE
+    finally:
+        await nc.close()
+
+
+async def test_discovery_lists_service_and_endpoints(served):
+    nc, _ = served
+    msg = await nc.request("$SRV.INFO.test", b"", timeout=2)
+    info = json.loads(msg.data)
+    assert info["name"] == "test"
+    assert {e["subject"] for e in info["endpoints"]} == {ECHO.name, SLOW.name, BOOM.name, DENY.name}
+
+
+async def test_stop_lets_in_flight_requests_reply(nats_url):
+    nc = await bus.connect(nats_url, name="test", allow_reconnect=False)
+    client = await bus.connect(nats_url, name="client", allow_reconnect=False)
+    host = bus.ServiceHost(nc, name="test", version="1.0.0", description="test")
+    host.add(SLOW, slow)
+    await host.start()
+    pending = [asyncio.create_task(bus.request(client, SLOW, Ping(n=i))) for i in range(5)]
+    await asyncio.sleep(0.05)
+    await host.stop()
+    await nc.close()
+    assert [r.n for r in await asyncio.gather(*pending)] == list(range(5))
+    await client.close()
