@@ -1,0 +1,1 @@
+"""The `cardreg` command: runs the whole system on one machine and dispatches subcommands."""

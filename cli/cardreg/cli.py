@@ -1,0 +1,40 @@
+"""`cardreg` entry point. Subcommands that belong to a service live in that service's package;
+they are imported only when run, so `cardreg --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import up
+
+# name -> (module:function taking argv, help)
+DELEGATED = {
+    "seed": ("cardreg_identity.cli:seed_main", "create synthetic people and cards, write a wallet"),
+    "import": ("cardreg_identity.cli:import_main", "load people and cards from CSV files"),
+    "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
+    "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
+}
+
+
+def _load(target: str):
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        return _load(DELEGATED[argv[0]][0])(argv[1:])
+    parser = argparse.ArgumentParser(prog="cardreg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up.parser(sub)
+    for name, (_, text) in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
