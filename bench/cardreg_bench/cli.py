@@ -1,0 +1,15 @@
+"""`cardreg bench ...`: benchmarks that print figures (never asserted by tests)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cardreg bench", description=__doc__)
+    sub = parser.add_subparsers(dest="bench", required=True)
+    from . import login
+
+    login.parser(sub)
+    args = parser.parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,47 @@
+"""One running system per test module (start-up is seconds); people are never shared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cardreg_gateway.agent.wallet import WalletEntry
+
+from .system import Portal, RunningSystem
+
+
+class People:
+    """Hands out wallet people so that no two tests touch the same person."""
+
+    def __init__(self, entries: list[WalletEntry]) -> None:
+        self._citizens = [e for e in entries if e.kind == "citizen"]
+        self._foreigners = [e for e in entries if e.kind == "foreigner"]
+
+    def citizen(self) -> WalletEntry:
+        return self._citizens.pop()
+
+    def foreigner(self) -> WalletEntry:
+        return self._foreigners.pop()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    running = RunningSystem(tmp_path_factory.mktemp("system")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def people(system: RunningSystem) -> People:
+    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=40, foreigners=10))
+
+
+@pytest.fixture
+def portal(system: RunningSystem) -> Iterator[Portal]:
+    with httpx.Client(base_url=system.url, timeout=30) as http:
+        yield Portal(http)

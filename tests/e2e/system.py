@@ -1,0 +1,102 @@
+"""Run the real system for end-to-end tests: `cardreg up` as a user would, in a temp data dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
+
+CARDREG = Path(sys.executable).parent / "cardreg"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningSystem:
+    """`cardreg up` in a subprocess; `start()` returns once the portal answers."""
+
+    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **(env or {})}
+        self.env.pop("NATS_URL", None)
+        self.env.pop("CARDREG_NATS_URL", None)
+        self.proc: subprocess.Popen | None = None
+        self.log = data_dir / "up.log"
+
+    def start(self, timeout: float = 60) -> "RunningSystem":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [str(CARDREG), "up", "--data-dir", str(self.data_dir), "--http-port", str(self.port)],
+            stdout=out, stderr=subprocess.STDOUT, env=self.env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cardreg up exited:\n{self.log.read_text(errors='replace')}")
+            if b"cardreg is up" in self.log.read_bytes():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"cardreg up not ready:\n{self.log.read_text(errors='replace')}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    def cardreg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(CARDREG), *args], capture_output=True, text=True, env=self.env, check=check, timeout=120
+        )
+
+    def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletEntry]:
+        self.cardreg("seed", "--data-dir", str(self.data_dir), "--citizens", str(citizens),
+                     "--foreigners", str(foreigners), "--wallet", str(wallet))
+        return list(load_wallet(wallet))
+
+
+class Portal:
+    """A citizen's calls to the HTTP API, with a wallet card in the reader."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def challenge(self) -> str:
+        reply = self.http.post("/api/v1/challenges")
+        assert reply.status_code == 201, reply.text
+        return reply.json()["nonce"]
+
+    def card(self, entry: WalletEntry, nonce: str | None = None) -> dict:
+        return entry.read(nonce or self.challenge()).model_dump(mode="json")
+
+    def register(self, entry: WalletEntry, password: str, **extra) -> httpx.Response:
+        body = {"card": self.card(entry), "password": password, **entry.proof(), **extra}
+        return self.http.post("/api/v1/registrations", json=body)
+
+    def lookup(self, entry: WalletEntry) -> httpx.Response:
+        return self.http.post("/api/v1/registrations/lookup", json={"card": self.card(entry)})
+
+    def login(self, entry: WalletEntry, password: str) -> httpx.Response:
+        return self.http.post("/api/v1/sessions", json={"card": self.card(entry), "password": password})
+
+
+def error_code(reply: httpx.Response) -> str:
+    return reply.json()["error"]["code"]
