@@ -38,16 +38,18 @@ class RunningSystem:
 
     def start(self, timeout: float = 60) -> "RunningSystem":
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [str(CARDREG), "up", "--data-dir", str(self.data_dir), "--http-port", str(self.port)],
-            stdout=out, stderr=subprocess.STDOUT, env=self.env,
-        )
+        # Each start appends to the log; look for readiness only past what earlier runs wrote.
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [str(CARDREG), "up", "--data-dir", str(self.data_dir), "--http-port", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT, env=self.env,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"cardreg up exited:\n{self.log.read_text(errors='replace')}")
-            if b"cardreg is up" in self.log.read_bytes():
+            if b"cardreg is up" in self.log.read_bytes()[offset:]:
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"cardreg up not ready:\n{self.log.read_text(errors='replace')}")

@@ -1,0 +1,1 @@
+"""cardreg reader gateway: the HTTP edge (JSON API, card challenges) and the reader agent."""

@@ -1,4 +1,4 @@
-"""Accounts and sessions as the registry keeps them."""
+"""Accounts as the registry keeps them."""
 
 from __future__ import annotations
 
@@ -34,16 +34,3 @@ class Account:
     def locked_at(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
-
-@dataclass(frozen=True)
-class Session:
-    """A signed-in session: the row behind one access token (its jti)."""
-
-    jti: str
-    account_id: str
-    issued_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None = None
-
-    def live_at(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.expires_at > now

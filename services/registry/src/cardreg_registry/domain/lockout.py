@@ -21,23 +21,22 @@ class LockoutPolicy:
     cap: timedelta = timedelta(hours=24)
     hard_limit: int = 100
 
-    def lock_duration(self, consecutive_failures: int) -> timedelta | None:
-        """How long the failure number `consecutive_failures` locks for; None if it does not."""
-        if consecutive_failures >= self.hard_limit:
-            return UNTIL_RESET - datetime.min.replace(tzinfo=UTC)
-        if consecutive_failures <= 0 or consecutive_failures % self.threshold:
-            return None
-        runs = consecutive_failures // self.threshold
-        # Compare exponents, not products: 2**runs grows past any sensible cap quickly.
-        if runs - 1 >= (self.cap / self.base).bit_length():
-            return self.cap
-        return min(self.base * 2 ** (runs - 1), self.cap)
-
     def locked_until(self, consecutive_failures: int, now: datetime) -> datetime | None:
+        """When the lock set by failure number `consecutive_failures` ends; None: no lock."""
         if consecutive_failures >= self.hard_limit:
             return UNTIL_RESET
-        duration = self.lock_duration(consecutive_failures)
-        return None if duration is None else now + duration
+        if consecutive_failures <= 0 or consecutive_failures % self.threshold:
+            return None
+        return now + self._duration(consecutive_failures // self.threshold)
 
-    def until_reset(self, consecutive_failures: int) -> bool:
+    def needs_reset(self, consecutive_failures: int) -> bool:
+        """Only a password reset lifts the lock."""
         return consecutive_failures >= self.hard_limit
+
+    def _duration(self, run: int) -> timedelta:
+        duration = self.base
+        for _ in range(run - 1):
+            if duration >= self.cap:
+                break
+            duration *= 2
+        return min(duration, self.cap)

@@ -45,3 +45,11 @@ def weakness(password: str, id_no: str) -> WeakReason | None:
     if id_no.casefold() in folded:
         return WeakReason.CONTAINS_ID_NO
     return None
+
+
+MESSAGES: dict[WeakReason, str] = {
+    WeakReason.TOO_SHORT: f"The password must have at least {MIN_LENGTH} characters.",
+    WeakReason.TOO_LONG: f"The password must have at most {MAX_LENGTH} characters.",
+    WeakReason.COMMON: "This password is too common; choose one that is harder to guess.",
+    WeakReason.CONTAINS_ID_NO: "The password must not contain the ID number.",
+}

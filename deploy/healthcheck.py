@@ -1,0 +1,75 @@
+"""Container healthcheck; exit 0 when healthy, 1 otherwise.
+
+    python healthcheck.py nats NAME   a `nats.micro` service called NAME answers `$SRV.PING.NAME`
+                                      (connects with CARDREG_NATS_URL, as the service's own user)
+    python healthcheck.py http URL    URL answers 200
+
+Standard library and nats-py only, so it runs in the service image as is. It never prints the
+NATS URL: that holds the service's password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import urllib.error
+import urllib.request
+
+import nats
+from nats.errors import Error as NatsError
+
+TIMEOUT = 3.0
+
+
+async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> bool:
+    """True when at least one instance of the micro service `name` answers a ping."""
+
+    async def quiet(_exc: Exception) -> None:  # the outcome is the exit code
+        pass
+
+    try:
+        nc = await nats.connect(
+            url,
+            name=f"{name}-healthcheck",
+            inbox_prefix=f"_INBOX.{name}",  # the service user may subscribe only here
+            allow_reconnect=False,
+            connect_timeout=timeout,
+            error_cb=quiet,
+        )
+    except (NatsError, OSError, asyncio.TimeoutError):
+        return False
+    try:
+        await nc.request(f"$SRV.PING.{name}", b"", timeout=timeout)
+        return True
+    except NatsError:  # no responders or timeout
+        return False
+    finally:
+        await nc.close()
+
+
+def http_ok(url: str, *, timeout: float = TIMEOUT) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (fixed URL)
+            return reply.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main(argv: list[str]) -> int:
+    match argv:
+        case ["nats", name]:
+            url = os.environ.get("CARDREG_NATS_URL", "nats://127.0.0.1:4222")
+            healthy = asyncio.run(service_answers(url, name))
+        case ["http", url]:
+            healthy = http_ok(url)
+        case _:
+            print(__doc__, file=sys.stderr)
+            return 2
+    if not healthy:
+        print(f"unhealthy: {' '.join(argv)}", file=sys.stderr)
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,191 @@
+"""Render the nats-server config from the contracts: one user per service, least privilege.
+
+    python deploy/nats_config.py            print the config
+    python deploy/nats_config.py --write    write deploy/nats/nats-server.conf
+    python deploy/nats_config.py --check    exit 1 if the committed file is stale
+
+Request subjects, events and streams come from `cardreg_shared.subjects`; what the contracts
+do not say (who calls whom, KV buckets, the mail stream) is in the tables below. Each service:
+
+- subscribes to the request subjects it owns, in its queue group only, to its own reply
+  inbox `_INBOX.<service>.>` (`cardreg_shared.bus.connect` sets that prefix) and to the
+  `nats.micro` discovery subjects under its own name (`$SRV.PING`, `$SRV.PING.<service>`...);
+- publishes replies (`allow_responses`), requests to the services it calls, its own events,
+  and the JetStream API calls for its own streams, consumers and buckets — nothing wider.
+
+Passwords are `$NATS_<SERVICE>_PASSWORD` references that nats-server resolves from its
+environment (it refuses to start when one is missing), so the committed file holds no secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cardreg_shared.subjects import EVENTS, STREAMS, Stream, owned_by
+
+SERVICES = ("identity", "registry", "mailer", "gateway")
+OPS = "ops"  # operators: `nats --inbox-prefix _INBOX.ops micro ls`, stream and consumer info
+
+# Who sends requests to whom: a deployment fact, not a contract.
+CALLS: dict[str, tuple[str, ...]] = {"gateway": ("registry",), "registry": ("identity",)}
+# Event subjects are named after the component (`evt.reader...`), users after the service.
+EVENT_PUBLISHER = {"reader": "gateway"}
+# KV buckets a service owns: the gateway's single-use nonces, shared by its replicas.
+BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("nonces",)}
+# Mail requests: the registry relays them from its outbox, the mailer consumes them. Used
+# until subjects.py defines a stream of the same name, which then wins.
+MAIL = Stream("MAIL", ("mail.>",), "Mail requests for the mailer.")
+PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",)}
+CONSUMES: dict[str, tuple[str, ...]] = {"mailer": ("MAIL",)}
+
+TARGET = Path(__file__).parent / "nats" / "nats-server.conf"
+STORE_DIR = "/data/jetstream"
+
+
+def _streams() -> dict[str, Stream]:
+    return {s.name: s for s in (MAIL, *STREAMS)}
+
+
+def _stream_admin(stream: str) -> list[str]:
+    # Whoever writes to or reads from a stream may create it, so start order does not matter.
+    return [f"$JS.API.STREAM.{op}.{stream}" for op in ("CREATE", "UPDATE", "INFO")]
+
+
+def _stream_reader(stream: str) -> list[str]:
+    return [
+        f"$JS.API.CONSUMER.CREATE.{stream}",
+        f"$JS.API.CONSUMER.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.INFO.{stream}.>",
+        f"$JS.API.CONSUMER.DELETE.{stream}.>",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.>",
+        # Acks, naks and in-progress go to the message's reply subject, often more than once.
+        f"$JS.ACK.{stream}.>",
+    ]
+
+
+def _bucket(bucket: str) -> list[str]:
+    stream = f"KV_{bucket}"
+    return [
+        f"$KV.{bucket}.>",
+        *_stream_admin(stream),
+        f"$JS.API.STREAM.MSG.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}.>",
+        f"$JS.API.STREAM.PURGE.{stream}",
+        # keys(), history() and watch() run an ephemeral ordered (push) consumer.
+        f"$JS.API.CONSUMER.CREATE.{stream}",
+        f"$JS.API.CONSUMER.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.INFO.{stream}.>",
+        f"$JS.API.CONSUMER.DELETE.{stream}.>",
+    ]
+
+
+def service_permissions(service: str) -> dict[str, list[str]]:
+    """The subjects `service` may publish to and subscribe to."""
+    streams = _streams()
+    subscribe = [f"{s.name} {s.owner}" for s in owned_by(service)]  # "subject queue"
+    subscribe += [f"_INBOX.{service}.>", "$SRV.PING", "$SRV.INFO", "$SRV.STATS"]
+    subscribe += [f"$SRV.*.{service}", f"$SRV.*.{service}.*"]
+
+    publish = [s.name for callee in CALLS.get(service, ()) for s in owned_by(callee)]
+    publish.append(f"$SRV.PING.{service}")  # the container healthcheck pings its own service
+    events = [e for e in EVENTS if EVENT_PUBLISHER.get(e.owner, e.owner) == service]
+    publish += [e.name for e in events]
+    for name in PRODUCES.get(service, ()):
+        publish += streams[name].subjects
+    for name in dict.fromkeys([*(e.stream for e in events), *PRODUCES.get(service, ())]):
+        publish += _stream_admin(name)
+    for name in CONSUMES.get(service, ()):
+        publish += [*_stream_admin(name), *_stream_reader(name)]
+    for bucket in BUCKETS.get(service, ()):
+        publish += _bucket(bucket)
+    if any(s.startswith("$JS.") for s in publish):
+        publish.append("$JS.API.INFO")
+    return {"publish": list(dict.fromkeys(publish)), "subscribe": subscribe}
+
+
+def ops_permissions() -> dict[str, list[str]]:
+    """Discovery and read-only JetStream listing; replies on its own inbox prefix."""
+    read_only = ["INFO", "STREAM.NAMES", "STREAM.LIST", "STREAM.INFO.*",
+                 "CONSUMER.NAMES.*", "CONSUMER.LIST.*", "CONSUMER.INFO.*.*"]
+    return {
+        "publish": ["$SRV.>", *(f"$JS.API.{api}" for api in read_only)],
+        "subscribe": [f"_INBOX.{OPS}.>"],
+    }
+
+
+def _user(name: str, perms: dict[str, list[str]], password: str | None) -> list[str]:
+    # No password given: a variable nats-server resolves from its environment.
+    secret = json.dumps(password) if password is not None else f"${password_var(name)}"
+    lines = ["      {", f"        user: {json.dumps(name)}", f"        password: {secret}",
+             "        permissions: {"]
+    for action in ("publish", "subscribe"):
+        lines.append(f"          {action}: {{ allow: [")
+        lines += [f"            {json.dumps(subject)}" for subject in perms[action]]
+        lines.append("          ] }")
+    return [*lines, "          allow_responses: true", "        }", "      }"]
+
+
+def password_var(user: str) -> str:
+    return f"NATS_{user.upper()}_PASSWORD"
+
+
+def render(
+    passwords: dict[str, str] | None = None,
+    *,
+    store_dir: str = STORE_DIR,
+    monitor_port: int | None = 8222,
+) -> str:
+    """The nats-server config. `passwords` (user -> password) inlines them, for a config that
+    never leaves the machine; None (the committed file) reads them from the environment.
+    Listen address and port can be overridden with `-a`/`-p`; `-sd` clashes with `store_dir`."""
+    users: list[str] = []
+    for name in (*SERVICES, OPS):
+        perms = ops_permissions() if name == OPS else service_permissions(name)
+        users += _user(name, perms, None if passwords is None else passwords[name])
+    monitor = [] if monitor_port is None else [f'http: "0.0.0.0:{monitor_port}"']
+    return "\n".join([
+        "# Generated from cardreg_shared.subjects by deploy/nats_config.py: do not edit.",
+        "# Regenerate with: python deploy/nats_config.py --write",
+        "server_name: cardreg",
+        'listen: "0.0.0.0:4222"',
+        *monitor,
+        "jetstream {",
+        f"  store_dir: {json.dumps(store_dir)}",
+        "}",
+        "accounts {",
+        "  CARDREG {",
+        "    jetstream: enabled",
+        "    users: [",
+        *users,
+        "    ]",
+        "  }",
+        "}",
+        "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help=f"write {TARGET.name}")
+    mode.add_argument("--check", action="store_true", help="fail if the file is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        TARGET.write_text(text)
+    elif args.check:
+        if not TARGET.exists() or TARGET.read_text() != text:
+            print(f"{TARGET} is stale: run python deploy/nats_config.py --write", file=sys.stderr)
+            return 1
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

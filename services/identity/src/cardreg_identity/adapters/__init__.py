@@ -1,0 +1,1 @@
+"""Adapters: the sqlite database (schema, service store, bulk writer) and card keys."""

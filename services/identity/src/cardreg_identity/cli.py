@@ -1,0 +1,84 @@
+"""`cardreg seed` and `cardreg import`: the root `cardreg` command calls these with the
+arguments after the subcommand. They write identity.db directly (the service may be running
+on the same file). Output carries counts and timings, never personal data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .flows.reference_import import import_reference
+from .flows.seed import seed
+from .settings import IdentitySettings
+
+
+def _database(data_dir: Path | None) -> tuple[Path, int]:
+    """--data-dir wins over CARDREG_IDENTITY_DB_PATH, which wins over CARDREG_DATA_DIR."""
+    settings = IdentitySettings()
+    path = data_dir / "identity.db" if data_dir is not None else settings.database
+    return path, settings.busy_timeout_ms
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def seed_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cardreg seed",
+        description="Create synthetic people and virtual cards in identity.db and write their wallet.",
+    )
+    parser.add_argument("--data-dir", type=Path, help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)")
+    parser.add_argument("--citizens", type=_count, default=0, metavar="N")
+    parser.add_argument("--foreigners", type=_count, default=0, metavar="M")
+    parser.add_argument("--wallet", type=Path, required=True, metavar="FILE",
+                        help="JSON lines, one per person: card fields, card key, household or residence data")
+    parser.add_argument("--append", action="store_true", help="add to the wallet instead of replacing it")
+    args = parser.parse_args(argv)
+    db_path, busy_timeout_ms = _database(args.data_dir)
+    summary = seed(
+        db_path,
+        citizens=args.citizens,
+        foreigners=args.foreigners,
+        wallet=args.wallet,
+        append=args.append,
+        busy_timeout_ms=busy_timeout_ms,
+    )
+    print(
+        f"seeded {summary.citizens} citizens and {summary.foreigners} foreign residents "
+        f"into {db_path} in {summary.seconds:.1f} s; wallet: {args.wallet}"
+    )
+    return 0
+
+
+def import_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cardreg import",
+        description="Load people and cards from CSV files into identity.db (see services/identity/README.md).",
+    )
+    parser.add_argument("--data-dir", type=Path, help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)")
+    parser.add_argument("--people", type=Path, metavar="FILE", help="people CSV")
+    parser.add_argument("--cards", type=Path, metavar="FILE", help="cards CSV")
+    args = parser.parse_args(argv)
+    if args.people is None and args.cards is None:
+        parser.error("give --people, --cards or both")
+    for path in (args.people, args.cards):
+        if path is not None and not path.is_file():
+            parser.error(f"no such file: {path}")
+    db_path, busy_timeout_ms = _database(args.data_dir)
+    report = import_reference(
+        db_path, people=args.people, cards=args.cards, busy_timeout_ms=busy_timeout_ms
+    )
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    rejected_lines = len({(p.file, p.line) for p in report.problems})
+    print(
+        f"imported {report.people_loaded} people and {report.cards_loaded} cards into {db_path} "
+        f"in {report.seconds:.1f} s; {rejected_lines} rows rejected"
+    )
+    return 1 if report.problems else 0

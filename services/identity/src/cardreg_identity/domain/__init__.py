@@ -1,0 +1,1 @@
+"""Pure rules: ID numbers, names, places, normalisation, the anti-guessing policy."""

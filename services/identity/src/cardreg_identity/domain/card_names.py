@@ -1,0 +1,38 @@
+"""Names as an NHI card holds them: 20 bytes of Big5.
+
+Rare characters live in Big5's user-defined areas; identity stores them as the Unicode
+private-use characters those areas map to (U+E000..U+F848), two bytes each on the card.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+CARD_NAME_BYTES = 20
+BIG5_USER_DEFINED = range(0xE000, 0xF849)
+
+
+def _big5_size(ch: str) -> int | None:
+    if ord(ch) in BIG5_USER_DEFINED:
+        return 2
+    try:
+        return len(ch.encode("big5"))
+    except UnicodeEncodeError:
+        return None
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be on a card, or None. The reason never repeats the name."""
+    if not name or name != name.strip():
+        return "empty or padded with spaces"
+    size = 0
+    for ch in name:
+        if unicodedata.category(ch) == "Cc":
+            return "contains control characters"
+        char_size = _big5_size(ch)
+        if char_size is None:
+            return "has a character outside Big5"
+        size += char_size
+    if size > CARD_NAME_BYTES:
+        return f"longer than the card's {CARD_NAME_BYTES} bytes"
+    return None

@@ -1,0 +1,51 @@
+"""The people and cards identity holds: plain values, already in canonical form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+Kind = Literal["citizen", "foreigner"]
+Sex = Literal["M", "F"]
+CardStatus = Literal["active", "replaced"]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRecord:
+    """A citizen's household registration; township with its city ("臺北市大安區")."""
+
+    household_no: str
+    township: str
+    village: str
+    neighborhood: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResidencePermit:
+    """A foreign resident's chip residence permit (ARC)."""
+
+    issued_on: date
+    expires_on: date
+    serial_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    kind: Kind
+    id_no: str
+    name: str
+    birth_date: date
+    sex: Sex
+    household: HouseholdRecord | None = None
+    permit: ResidencePermit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A card issued to a person: its number, issue date and the public half of its key."""
+
+    card_no: str
+    id_no: str
+    issued_on: date
+    public_key: bytes

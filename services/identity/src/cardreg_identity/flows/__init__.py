@@ -1,0 +1,1 @@
+"""Use cases: one module per flow, talking to the store through `ports`."""

@@ -1,0 +1,277 @@
+"""Reading and checking the reference CSV files row by row (no database here).
+
+Problems name the line and the column, and say what rule failed; they never repeat a value,
+since values are personal data. Stored forms are canonical (see `domain.normalise`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from cardreg_shared.models.common import b64url_decode
+
+from ..adapters.card_keys import PUBLIC_KEY_BYTES
+from ..domain import id_numbers
+from ..domain.card_names import name_problem
+from ..domain.normalise import canonical_code, neighborhood_number, squash
+from ..domain.people import HouseholdRecord, Person, ResidencePermit
+from ..domain.places import VILLAGE_SUFFIXES, split_township
+
+PEOPLE_COLUMNS = (
+    "kind", "id_no", "name", "birth_date", "sex", "household_no", "township", "village",
+    "neighborhood", "permit_issued_on", "permit_expires_on", "permit_serial_no",
+)  # fmt: skip
+HOUSEHOLD_COLUMNS = PEOPLE_COLUMNS[5:9]
+PERMIT_COLUMNS = PEOPLE_COLUMNS[9:12]
+CARD_COLUMNS = ("card_no", "id_no", "issued_on", "public_key")
+
+EARLIEST_BIRTH = date(1900, 1, 1)
+EARLIEST_CARD = date(1995, 3, 1)  # National Health Insurance began
+_HOUSEHOLD_NO = re.compile(r"[A-Z][0-9]{7}")
+_SERIAL_NO = re.compile(r"[A-Z]{2}[0-9]{8}")
+_CARD_NO = re.compile(r"[0-9]{12}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+KINDS = ("citizen", "foreigner")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    file: str
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file} line {self.line}"
+        return f"{where}, {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+
+@dataclass
+class Parsed(Generic[T]):
+    rows: list[tuple[int, T]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    card_no: str
+    id_no: str
+    issued_on: date
+    public_key: bytes
+
+
+class RowErrors(Exception):
+    """Collected (column, reason) pairs for one row."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+
+
+class _Row:
+    """One CSV record's fields, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, fields: dict[str, str], today: date) -> None:
+        self._fields = {key: value.strip() for key, value in fields.items()}
+        self._today = today
+        self.errors: list[tuple[str, str]] = []
+
+    def fail(self, column: str, reason: str) -> None:
+        self.errors.append((column, reason))
+
+    def text(self, column: str) -> str:
+        value = self._fields[column]
+        if not value:
+            self.fail(column, "is required")
+        return value
+
+    def blank(self, columns: tuple[str, ...], reason: str) -> None:
+        for column in columns:
+            if self._fields[column]:
+                self.fail(column, reason)
+
+    def date(self, column: str, earliest: date, latest: date | None = None) -> date | None:
+        """An ISO date YYYY-MM-DD within [earliest, latest]; `latest` defaults to today."""
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            day = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.fail(column, "is not a date YYYY-MM-DD")
+            return None
+        latest = latest or self._today
+        if not earliest <= day <= latest:
+            self.fail(column, f"is not between {earliest.isoformat()} and {latest.isoformat()}")
+            return None
+        return day
+
+    def check(self, column: str, ok: bool, reason: str) -> None:
+        if not ok:
+            self.fail(column, reason)
+
+    def done(self) -> None:
+        if self.errors:
+            raise RowErrors(self.errors)
+
+
+def person_from(fields: dict[str, str], today: date) -> Person:
+    row = _Row(fields, today)
+    kind = row.text("kind")
+    if kind:
+        row.check("kind", kind in KINDS, "must be citizen or foreigner")
+    id_no = row.text("id_no").upper()
+    id_kind = id_numbers.kind_of(id_no)
+    if id_no:
+        row.check("id_no", id_kind is not None, "is not a valid ID number (format or check digit)")
+    if id_kind is not None and kind in KINDS:
+        row.check("id_no", id_kind == kind, f"is not a {kind}'s ID number")
+    name = row.text("name")
+    reason = name_problem(name) if name else None
+    row.check("name", reason is None, reason or "")
+    birth = row.date("birth_date", EARLIEST_BIRTH)
+    sex = row.text("sex").upper()
+    row.check("sex", sex in ("M", "F", ""), "must be M or F")
+    if sex and id_kind is not None:
+        row.check("sex", id_numbers.sex_of(id_no) == sex, "does not match the ID number")
+    household = permit = None
+    if kind == "citizen":
+        row.blank(PERMIT_COLUMNS, "is for foreign residents only")
+        household = _household(row)
+    elif kind == "foreigner":
+        row.blank(HOUSEHOLD_COLUMNS, "is for citizens only")
+        permit = _permit(row)
+    row.done()
+    return Person(kind, id_no, name, birth, sex, household, permit)  # type: ignore[arg-type]
+
+
+def _household(row: _Row) -> HouseholdRecord | None:
+    household_no = canonical_code(row.text("household_no"))
+    if household_no:
+        row.check("household_no", bool(_HOUSEHOLD_NO.fullmatch(household_no)),
+                  "must be a letter and 7 digits")  # fmt: skip
+    township = squash(row.text("township"))
+    if township:
+        row.check("township", split_township(township) is not None,
+                  "must be a township with its city or county, e.g. 臺北市大安區")  # fmt: skip
+    village = squash(row.text("village"))
+    if village:
+        row.check("village", 2 <= len(village) <= 16 and village.endswith(VILLAGE_SUFFIXES),
+                  "must be a village name ending in 里 or 村")  # fmt: skip
+    number_text = row.text("neighborhood")
+    neighborhood = neighborhood_number(number_text) if number_text else None
+    if number_text:
+        row.check("neighborhood", neighborhood is not None and 1 <= neighborhood <= 999,
+                  "must be a number from 1 to 999")  # fmt: skip
+    if row.errors:
+        return None
+    return HouseholdRecord(household_no, township, village, neighborhood or 0)
+
+
+def _permit(row: _Row) -> ResidencePermit | None:
+    issued = row.date("permit_issued_on", EARLIEST_BIRTH)
+    expires = row.date("permit_expires_on", EARLIEST_BIRTH, date.max)
+    if issued and expires:
+        row.check("permit_expires_on", expires > issued, "must be after permit_issued_on")
+    serial = canonical_code(row.text("permit_serial_no"))
+    if serial:
+        row.check("permit_serial_no", bool(_SERIAL_NO.fullmatch(serial)),
+                  "must be 2 letters and 8 digits")  # fmt: skip
+    if row.errors or issued is None or expires is None:
+        return None
+    return ResidencePermit(issued, expires, serial)
+
+
+def card_from(fields: dict[str, str], today: date) -> CardRow:
+    row = _Row(fields, today)
+    card_no = row.text("card_no")
+    if card_no:
+        row.check("card_no", bool(_CARD_NO.fullmatch(card_no)), "must be 12 digits")
+    id_no = row.text("id_no").upper()
+    if id_no:
+        row.check("id_no", id_numbers.is_valid(id_no), "is not a valid ID number (format or check digit)")
+    issued = row.date("issued_on", EARLIEST_CARD)
+    key_text = row.text("public_key")
+    key = b""
+    if key_text:
+        try:
+            key = b64url_decode(key_text)
+        except ValueError:
+            row.fail("public_key", "is not base64url")
+        else:
+            row.check("public_key", len(key) == PUBLIC_KEY_BYTES,
+                      f"must encode exactly {PUBLIC_KEY_BYTES} bytes")  # fmt: skip
+    row.done()
+    return CardRow(card_no, id_no, issued, key)  # type: ignore[arg-type]
+
+
+def _records(label: str, text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, fields) per record; RowProblem raised for a header that is not `columns`."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    names = [name.strip() for name in header or ()]
+    if sorted(names) != sorted(columns):
+        expected = ",".join(columns)
+        raise _FileProblem(RowProblem(label, 1, None, f"the header must name the columns {expected}"))
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise _FileProblem(RowProblem(label, line, None, "is not valid CSV")) from None
+        if not any(value.strip() for value in record):
+            continue
+        if len(record) != len(names):
+            yield line, {}  # the caller reports the field count
+            continue
+        yield line, dict(zip(names, record))
+
+
+class _FileProblem(Exception):
+    def __init__(self, problem: RowProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _read_text(label: str, path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _FileProblem(RowProblem(label, line, None, "is not UTF-8")) from None
+
+
+def parse_file(
+    path: Path, columns: tuple[str, ...], build: Callable[[dict[str, str], date], T], today: date
+) -> Parsed[T]:
+    """Every good row, and a problem for every bad one; a broken file yields no rows at all."""
+    label = path.name
+    parsed: Parsed[T] = Parsed()
+    try:
+        for line, fields in _records(label, _read_text(label, path), columns):
+            if not fields:
+                parsed.problems.append(
+                    RowProblem(label, line, None, f"expected {len(columns)} fields")
+                )
+                continue
+            try:
+                parsed.rows.append((line, build(fields, today)))
+            except RowErrors as exc:
+                parsed.problems.extend(RowProblem(label, line, c, r) for c, r in exc.errors)
+    except _FileProblem as exc:
+        return Parsed(problems=[exc.problem])
+    return parsed

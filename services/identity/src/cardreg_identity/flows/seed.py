@@ -1,0 +1,170 @@
+"""`cardreg seed`: synthetic people and cards straight into identity.db, plus their wallet.
+
+Batches of people are generated outside the write lock, then checked against the database and
+inserted inside one IMMEDIATE transaction: a number another writer (a second seed, an import)
+took in the meantime is replaced before the insert, so seeding twice never collides. The
+wallet line of a person is written once their batch is committed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from cardreg_shared.models.common import b64url_encode
+
+from ..adapters import reference_writer as writer
+from ..adapters.card_keys import new_card_key
+from ..adapters.schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
+from ..domain.people import Kind
+from ..domain.synthetic import SyntheticPeople, SyntheticPerson
+
+BATCH_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSummary:
+    citizens: int
+    foreigners: int
+    seconds: float
+
+
+def wallet_line(synthetic: SyntheticPerson, card_key: bytes) -> str:
+    """One wallet entry (see cardreg_gateway.agent.wallet.WalletEntry) as a JSON line."""
+    person = synthetic.person
+    entry: dict = {
+        "kind": person.kind,
+        "card": {
+            "card_no": synthetic.card_no,
+            "id_no": person.id_no,
+            "name": person.name,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex,
+            "issued_on": synthetic.card_issued_on.isoformat(),
+        },
+        "card_key": b64url_encode(card_key),
+    }
+    if person.household is not None:
+        household = person.household
+        entry["household"] = {
+            "household_no": household.household_no,
+            "township": household.township,
+            "village": household.village,
+            "neighborhood": str(household.neighborhood),
+        }
+    if person.permit is not None:
+        permit = person.permit
+        entry["residence"] = {
+            "issued_on": permit.issued_on.isoformat(),
+            "expires_on": permit.expires_on.isoformat(),
+            "serial_no": permit.serial_no,
+        }
+    return json.dumps(entry, ensure_ascii=False) + "\n"
+
+
+@contextmanager
+def _open_wallet(path: Path, append: bool) -> Iterator[TextIO]:
+    """Card keys are secrets: the wallet is readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    with open(os.open(path, flags, 0o600), "w", encoding="utf-8") as wallet:
+        yield wallet
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A synthetic person with the key pair of their card."""
+
+    synthetic: SyntheticPerson
+    private_key: bytes
+    public_key: bytes
+
+
+def make_batch(people: SyntheticPeople, kinds: Sequence[Kind]) -> list[Holder]:
+    return [Holder(people.make(kind), *new_card_key()) for kind in kinds]
+
+
+def _repeated(values: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for value in values:
+        (repeated if value in seen else seen).add(value)
+    return repeated
+
+
+def _unclaimed(conn, renumber: SyntheticPeople, batch: list[Holder]) -> list[Holder]:
+    """Renumber anyone whose ID or card number is stored or repeated (inside the write lock).
+
+    The generator never repeats itself; the repeat check guards renumbering all the same.
+    """
+    while True:
+        ids = [h.synthetic.person.id_no for h in batch]
+        cards = [h.synthetic.card_no for h in batch]
+        taken_ids = writer.taken_id_nos(conn, ids) | _repeated(ids)
+        taken_cards = writer.taken_card_nos(conn, cards) | _repeated(cards)
+        if not taken_ids and not taken_cards:
+            return batch
+        batch = [
+            dataclasses.replace(
+                h,
+                synthetic=renumber.renumbered(
+                    h.synthetic, id_no=id_no in taken_ids, card_no=card_no in taken_cards
+                ),
+            )
+            if id_no in taken_ids or card_no in taken_cards
+            else h
+            for h, id_no, card_no in zip(batch, ids, cards)
+        ]
+
+
+def _insert(conn, batch: list[Holder]) -> None:
+    person_ids = [writer.new_person_id() for _ in batch]
+    writer.insert_new(
+        conn,
+        [writer.person_row(pid, h.synthetic.person) for pid, h in zip(person_ids, batch)],
+        [
+            writer.card_row(h.synthetic.card_no, pid, h.synthetic.card_issued_on, h.public_key)
+            for pid, h in zip(person_ids, batch)
+        ],
+    )
+
+
+def seed(
+    db_path: Path,
+    *,
+    citizens: int,
+    foreigners: int,
+    wallet: Path,
+    append: bool = False,
+    rng: random.Random | None = None,
+    today: date | None = None,
+    batch_size: int = BATCH_SIZE,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+) -> SeedSummary:
+    started = time.perf_counter()
+    rng = rng or random.Random()
+    today = today or date.today()
+    people = SyntheticPeople(rng, today)
+    plan: list[Kind] = ["citizen"] * citizens + ["foreigner"] * foreigners
+    conn = open_migrated(db_path, busy_timeout_ms=busy_timeout_ms)
+    try:
+        with _open_wallet(wallet, append) as out:
+            for start in range(0, len(plan), batch_size):
+                batch = make_batch(people, plan[start : start + batch_size])
+                with write_transaction(conn):
+                    batch = _unclaimed(conn, people, batch)
+                    _insert(conn, batch)
+                out.writelines(wallet_line(h.synthetic, h.private_key) for h in batch)
+                out.flush()
+    finally:
+        conn.close()
+    return SeedSummary(citizens, foreigners, time.perf_counter() - started)

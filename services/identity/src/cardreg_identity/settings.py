@@ -1,0 +1,39 @@
+"""Configuration from the environment: CARDREG_NATS_URL and CARDREG_DATA_DIR are shared by all
+services; CARDREG_IDENTITY_<FIELD> overrides anything here (e.g. CARDREG_IDENTITY_DB_PATH)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.guessing import GuessPolicy
+
+
+class IdentitySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARDREG_IDENTITY_", extra="ignore", populate_by_name=True)
+
+    # The URL may carry credentials: never log it.
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        validation_alias=AliasChoices("CARDREG_IDENTITY_NATS_URL", "CARDREG_NATS_URL", "nats_url"),
+    )
+    data_dir: Path = Field(
+        Path("./data"),
+        validation_alias=AliasChoices("CARDREG_IDENTITY_DATA_DIR", "CARDREG_DATA_DIR", "data_dir"),
+    )
+    db_path: Path | None = None  # default: <data_dir>/identity.db
+    busy_timeout_ms: int = Field(5000, ge=0)
+    max_in_flight: int = Field(256, ge=1)
+    guess_limit: int = Field(5, ge=1)
+    lock_seconds: int = Field(15 * 60, ge=1)
+    max_lock_seconds: int = Field(24 * 60 * 60, ge=1)
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or self.data_dir / "identity.db"
+
+    @property
+    def guess_policy(self) -> GuessPolicy:
+        return GuessPolicy(self.guess_limit, self.lock_seconds, self.max_lock_seconds)

@@ -1,0 +1,177 @@
+"""`cardreg import`: good rows load, bad rows are reported by line and column, reruns upsert."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cardreg_identity.cli import import_main
+from cardreg_identity.flows.import_rows import CARD_COLUMNS, PEOPLE_COLUMNS
+from cardreg_identity.flows.reference_import import import_reference
+from cardreg_shared.models.common import b64url_encode
+
+TODAY = date(2026, 6, 1)
+HEADER = ",".join(PEOPLE_COLUMNS)
+CARDS_HEADER = ",".join(CARD_COLUMNS)
+KEY = b64url_encode(b"\x07" * 32)
+KEY_2 = b64url_encode(b"\x08" * 32)
+
+CITIZEN = "citizen,A123456789,陳志明,1980-05-17,M,a1234567,台北市 大安區,大學里,０１２鄰,,,"
+CITIZEN_2 = "citizen,F231451893,林淑芬,1975-02-03,F,F7654321,新北市板橋區,中山里,5,,,"
+FOREIGNER = "foreigner,A800000014,NGUYEN VAN AN,1990-01-02,M,,,,,2024-03-01,2027-02-28,ya12345678"
+
+
+def write(tmp_path: Path, name: str, *lines: str) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "identity.db"
+
+
+def test_good_rows_load_in_canonical_form(tmp_path: Path, db: Path) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN, CITIZEN_2, FOREIGNER)
+    cards = write(tmp_path, "cards.csv", CARDS_HEADER, f"000000000001,A123456789,2010-01-01,{KEY}",
+                  f"000000000002,A800000014,2024-03-05,{KEY_2}")  # fmt: skip
+    report = import_reference(db, people=people, cards=cards, today=TODAY)
+    assert report.problems == []
+    assert (report.people_loaded, report.cards_loaded) == (3, 2)
+    assert rows(db, "SELECT household_no, township, village, neighborhood FROM people WHERE id_no = 'A123456789'") == [
+        ("A1234567", "臺北市大安區", "大學里", 12)
+    ]
+    assert rows(db, "SELECT permit_serial_no FROM people WHERE kind = 'foreigner'") == [("YA12345678",)]
+    assert rows(db, "SELECT card_no, status FROM cards ORDER BY card_no") == [
+        ("000000000001", "active"), ("000000000002", "active"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "column"),
+    [
+        ("citizen,A123456788,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,,,", "id_no"),
+        ("citizen,A800000014,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,,,", "id_no"),
+        ("citizen,A123456789,陳志明,1980-05-17,F,A1234567,臺北市大安區,大學里,12,,,", "sex"),
+        ("citizen,A123456789,陳😀,1980-05-17,M,A1234567,臺北市大安區,大學里,12,,,", "name"),
+        ("citizen,A123456789,陳志明,1980-13-17,M,A1234567,臺北市大安區,大學里,12,,,", "birth_date"),
+        ("citizen,A123456789,陳志明,2999-01-01,M,A1234567,臺北市大安區,大學里,12,,,", "birth_date"),
+        ("citizen,A123456789,陳志明,19800517,M,A1234567,臺北市大安區,大學里,12,,,", "birth_date"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A12345,臺北市大安區,大學里,12,,,", "household_no"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,大安區,大學里,12,,,", "township"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學,12,,,", "village"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,twelve,,,", "neighborhood"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,,,,", "neighborhood"),
+        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,2024-01-01,,", "permit_issued_on"),
+        ("person,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,,,", "kind"),
+        ("foreigner,A800000014,NGUYEN,1990-01-02,M,A1234567,,,,2024-03-01,2027-02-28,YA12345678", "household_no"),
+        ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2024-02-28,YA12345678", "permit_expires_on"),
+        ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2027-02-28,Y12345678", "permit_serial_no"),
+        ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,,2027-02-28,YA12345678", "permit_issued_on"),
+    ],
+)
+def test_bad_people_rows_are_reported_and_skipped(tmp_path: Path, db: Path, line: str, column: str) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN_2, line)
+    report = import_reference(db, people=people, today=TODAY)
+    assert report.people_loaded == 1
+    assert [(p.file, p.line, p.column) for p in report.problems] == [("people.csv", 3, column)]
+    assert rows(db, "SELECT id_no FROM people") == [("F231451893",)]
+
+
+def test_problems_carry_no_personal_data(tmp_path: Path, db: Path) -> None:
+    people = write(tmp_path, "people.csv", HEADER,
+                   "citizen,A123456788,陳😀明,1980-05-17,X,ZZ,台北,某,x,,,")  # fmt: skip
+    report = import_reference(db, people=people, today=TODAY)
+    assert len(report.problems) >= 5
+    text = "\n".join(map(str, report.problems))
+    for value in ("A123456788", "陳", "ZZ", "台北", "某"):
+        assert value not in text
+    assert all(str(p).startswith("people.csv line 2, ") for p in report.problems)
+
+
+def test_bad_card_rows(tmp_path: Path, db: Path) -> None:
+    import_reference(db, people=write(tmp_path, "people.csv", HEADER, CITIZEN, CITIZEN_2), today=TODAY)
+    cards = write(
+        tmp_path, "cards.csv", CARDS_HEADER,
+        f"000000000001,A123456789,2010-01-01,{KEY}",  # good
+        f"00000000002,A123456789,2010-01-01,{KEY}",  # 11 digits
+        f"000000000003,A800000014,2010-01-01,{KEY}",  # nobody of that number is stored
+        f"000000000004,A123456789,1970-01-01,{KEY}",  # before the holder's birth
+        "000000000005,A123456789,2010-01-01,AAAA",  # 3-byte key
+        "000000000006,A123456789,2010-01-01,not+base64/",
+        f"000000000001,F231451893,2012-01-01,{KEY}",  # the card is someone else's
+        f"000000000007,A123456789,2010-01-01",  # a field short
+    )  # fmt: skip
+    report = import_reference(db, cards=cards, today=TODAY)
+    assert report.cards_loaded == 1
+    assert [(p.line, p.column) for p in report.problems] == [
+        (3, "card_no"), (4, "id_no"), (5, "issued_on"), (6, "public_key"),
+        (7, "public_key"), (8, "card_no"), (9, None),
+    ]  # fmt: skip
+    assert rows(db, "SELECT card_no FROM cards") == [("000000000001",)]
+
+
+def test_rerun_does_not_duplicate_and_a_newer_card_replaces(tmp_path: Path, db: Path) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN, FOREIGNER)
+    first = write(tmp_path, "cards.csv", CARDS_HEADER, f"000000000001,A123456789,2010-01-01,{KEY}")
+    import_reference(db, people=people, cards=first, today=TODAY)
+    person_ids = rows(db, "SELECT id_no, person_id FROM people ORDER BY id_no")
+    import_reference(db, people=people, cards=first, today=TODAY)
+    assert rows(db, "SELECT id_no, person_id FROM people ORDER BY id_no") == person_ids
+    assert rows(db, "SELECT count(*) FROM cards") == [(1,)]
+    newer = write(tmp_path, "newer.csv", CARDS_HEADER, f"000000000009,A123456789,2021-07-01,{KEY_2}")
+    import_reference(db, cards=newer, today=TODAY)
+    assert rows(db, "SELECT card_no, status FROM cards ORDER BY card_no") == [
+        ("000000000001", "replaced"), ("000000000009", "active"),
+    ]  # fmt: skip
+
+
+def test_a_broken_file_loads_nothing_and_loses_nothing(tmp_path: Path, db: Path) -> None:
+    import_reference(db, people=write(tmp_path, "people.csv", HEADER, CITIZEN), today=TODAY)
+    before = rows(db, "SELECT * FROM people")
+    wrong_header = write(tmp_path, "wrong.csv", "kind,id_no,name", "citizen,F231451893,林淑芬")
+    report = import_reference(db, people=wrong_header, today=TODAY)
+    assert [(p.line, p.column) for p in report.problems] == [(1, None)]
+    not_utf8 = tmp_path / "big5.csv"
+    not_utf8.write_bytes((HEADER + "\n" + CITIZEN_2 + "\n").encode("big5"))
+    report = import_reference(db, people=not_utf8, today=TODAY)
+    assert [(p.line, p.reason) for p in report.problems] == [(2, "is not UTF-8")]
+    assert report.people_loaded == 0
+    assert rows(db, "SELECT * FROM people") == before
+
+
+def test_quoted_fields_bom_and_column_order(tmp_path: Path, db: Path) -> None:
+    columns = list(reversed(PEOPLE_COLUMNS))
+    values = dict(zip(PEOPLE_COLUMNS, CITIZEN_2.split(",")))
+    path = tmp_path / "people.csv"
+    lines = [",".join(columns), ",".join(f'"{values[c]}"' for c in columns), '"citizen","bad\nline"']
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    report = import_reference(db, people=path, today=TODAY)
+    assert report.people_loaded == 1
+    assert [(p.line, p.reason) for p in report.problems] == [(3, "expected 12 fields")]
+
+
+def test_cli_exit_codes_and_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data = tmp_path / "data"
+    good = write(tmp_path, "good.csv", HEADER, CITIZEN)
+    assert import_main(["--data-dir", str(data), "--people", str(good)]) == 0
+    bad = write(tmp_path, "bad.csv", HEADER, CITIZEN_2, "citizen,A123456788,x,1980-01-01,M,,,,,,,")
+    assert import_main(["--data-dir", str(data), "--people", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "bad.csv line 3, id_no:" in captured.err
+    assert "A123456788" not in captured.err + captured.out
+    assert "imported 1 people" in captured.out and "1 rows rejected" in captured.out
+    with pytest.raises(SystemExit) as caught:
+        import_main(["--data-dir", str(data), "--people", str(tmp_path / "missing.csv")])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit):
+        import_main(["--data-dir", str(data)])

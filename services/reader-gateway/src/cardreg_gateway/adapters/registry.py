@@ -1,0 +1,70 @@
+"""The registry over the bus: typed requests with the gateway's timeout.
+
+Replies come back as models; the registry's typed errors come back as `ServiceFailure`, and
+no responder, no reply in time or a lost connection as `unavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cardreg_shared import bus
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import CardRead, Empty
+from cardreg_shared.models.registry import (
+    AccountProfile,
+    JwksReply,
+    LookupReply,
+    LookupRequest,
+    RegisterReply,
+    RegisterRequest,
+    SessionCreateReply,
+    SessionCreateRequest,
+    TokenRequest,
+)
+from cardreg_shared.subjects import (
+    ACCOUNT_GET,
+    ACCOUNT_REGISTER,
+    JWKS_GET,
+    REGISTRATION_LOOKUP,
+    SESSION_CREATE,
+    SESSION_REVOKE,
+    Rep,
+    Req,
+    Subject,
+)
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+
+log = logging.getLogger("cardreg.gateway.registry")
+
+
+class Registry:
+    def __init__(self, nc: Client, *, timeout: float) -> None:
+        self._nc = nc
+        self._timeout = timeout
+
+    async def lookup(self, card: CardRead) -> LookupReply:
+        return await self._ask(REGISTRATION_LOOKUP, LookupRequest(card=card))
+
+    async def register(self, request: RegisterRequest) -> RegisterReply:
+        return await self._ask(ACCOUNT_REGISTER, request)
+
+    async def create_session(self, request: SessionCreateRequest) -> SessionCreateReply:
+        return await self._ask(SESSION_CREATE, request)
+
+    async def revoke_session(self, access_token: str) -> None:
+        await self._ask(SESSION_REVOKE, TokenRequest(access_token=access_token))
+
+    async def account(self, access_token: str) -> AccountProfile:
+        return await self._ask(ACCOUNT_GET, TokenRequest(access_token=access_token))
+
+    async def jwks(self) -> JwksReply:
+        return await self._ask(JWKS_GET, Empty())
+
+    async def _ask(self, subject: Subject[Req, Rep], payload: Req) -> Rep:
+        try:
+            return await bus.request(self._nc, subject, payload, timeout=self._timeout)
+        except NatsError as exc:  # connection closed or draining
+            log.warning("request on %s failed: %s", subject.name, type(exc).__name__)
+            raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc

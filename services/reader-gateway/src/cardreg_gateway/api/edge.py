@@ -1,0 +1,122 @@
+"""The edge every request passes: body size limit, security headers, access log, last-resort 500.
+
+A pure ASGI middleware (no BaseHTTPMiddleware): it sits inside Starlette's error middleware,
+so an unexpected exception is answered here, in the API's error shape, and logged without its
+message. The access log names the route, never the query string (reset links carry tokens).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import failure_response, internal_failure
+
+access_log = logging.getLogger("cardreg.gateway.access")
+log = logging.getLogger("cardreg.gateway.edge")
+
+STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": STRICT_CSP,
+}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = {"status": 0}
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    # A route may set its own (the docs page needs a looser CSP).
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            try:
+                replay = await self._read_body(scope, receive)
+            except _TooLarge:
+                failure = ServiceFailure(ErrorCode.PAYLOAD_TOO_LARGE)
+                await failure_response(failure)(scope, receive, send_secured)
+                return
+            await self.app(scope, replay, send_secured)
+        except Exception as exc:  # noqa: BLE001 - the last resort: answer 500, log the type
+            failure = internal_failure(exc, _route(scope))
+            if state["status"]:
+                return  # the reply has begun: nothing to do but let the server close it
+            await failure_response(failure)(scope, receive, send_secured)
+        finally:
+            access_log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                _route(scope),
+                state["status"] or "-",
+                (time.perf_counter() - started) * 1000,
+            )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> Receive:
+        """Read the whole (small) body up front, refusing it past the limit, and hand the
+        app a receive that replays it."""
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                pending: list[Message] = [message]
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+                break
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        return replay
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _route(scope: Scope) -> str:
+    """The matched route's template; a raw unmatched path may carry anything a client sent."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or "<unmatched>"

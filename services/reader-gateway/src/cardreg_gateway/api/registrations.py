@@ -1,0 +1,86 @@
+"""Registration (FAQ 4-6) and its status lookup (FAQ 12); both start from a card read."""
+
+from __future__ import annotations
+
+from cardreg_shared.errors import ErrorCode
+from cardreg_shared.models.common import CardRead, Household, Model, Password, Residence
+from cardreg_shared.models.registry import (
+    Email,
+    LookupReply,
+    LookupRequest,
+    Phone,
+    RegisterReply,
+    RegisterRequest,
+)
+from fastapi import APIRouter
+from pydantic import model_validator
+
+from .deps import GatewayDep
+from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
+
+router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
+
+
+class RegistrationBody(Model):
+    """Card read + exactly one proof: household (citizens) or residence permit (foreigners)."""
+
+    card: CardRead
+    household: Household | None = None
+    residence: Residence | None = None
+    password: Password
+    email: Email | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> RegistrationBody:
+        if (self.household is None) == (self.residence is None):
+            raise ValueError("give exactly one of household or residence")
+        return self
+
+    def to_request(self) -> RegisterRequest:
+        # The web API is the online channel; counters and employers have their own.
+        return RegisterRequest(
+            card=self.card,
+            household=self.household,
+            residence=self.residence,
+            password=self.password,
+            email=self.email,
+            phone=self.phone,
+            channel="online",
+        )
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupReply,
+    summary="Has the card holder registered? (FAQ 12)",
+    responses=error_responses(*BODY_ERRORS, *CARD_ERRORS),
+)
+async def lookup(body: LookupRequest, gateway: GatewayDep) -> LookupReply:
+    return await gateway.card_reads.run(
+        "lookup", body.card, lambda: gateway.registry.lookup(body.card)
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RegisterReply,
+    summary="Register with card + household or residence-permit data",
+    description="Replies with the new account's opaque id; personal data is never echoed.",
+    responses=error_responses(
+        *BODY_ERRORS,
+        *CARD_ERRORS,
+        ErrorCode.PROOF_KIND_MISMATCH,
+        ErrorCode.HOUSEHOLD_MISMATCH,
+        ErrorCode.RESIDENCE_MISMATCH,
+        ErrorCode.VERIFICATION_LOCKED,
+        ErrorCode.ALREADY_REGISTERED,
+        ErrorCode.ACCOUNT_DEACTIVATED,
+        ErrorCode.WEAK_PASSWORD,
+    ),
+)
+async def register(body: RegistrationBody, gateway: GatewayDep) -> RegisterReply:
+    return await gateway.card_reads.run(
+        "registration", body.card, lambda: gateway.registry.register(body.to_request())
+    )

@@ -1,0 +1,1 @@
+"""Use cases the gateway drives: what happens around every card read."""

@@ -1,0 +1,31 @@
+"""Configuration from the environment: common CARDREG_NATS_URL, the rest under the
+CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
+
+from __future__ import annotations
+
+from pydantic import AnyHttpUrl, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARDREG_GATEWAY_", populate_by_name=True)
+
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+
+    http_host: str = "127.0.0.1"
+    # 0 picks a free port (the chosen one is logged).
+    http_port: int = Field(8080, ge=0, le=65535)
+    # Base of every link the gateway builds (reset links); never taken from the Host header.
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+
+    # DESIGN: nonces are single use and live at most 120 s.
+    nonce_ttl_seconds: int = Field(120, ge=1, le=120)
+    nonce_bucket: str = Field("nonces", pattern=r"^[A-Za-z0-9_-]+$")
+    request_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024)
+
+    # Pilot mode for real NHI cards without our proof of possession (DESIGN "Cards"): off by
+    # default, and logged loudly when on.
+    profile_only: bool = False
+    # Swagger UI at /docs; the OpenAPI document itself is always served.
+    docs_enabled: bool = True

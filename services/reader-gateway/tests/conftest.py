@@ -1,0 +1,249 @@
+"""Gateway test harness: real nats-server, a scripted registry, the app run in-process.
+
+The scripted registry is a `ServiceHost` named "registry" that checks card signatures with
+the test cards' real Ed25519 keys and answers with canned replies, or with a typed failure
+a test scripts per subject.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from cardreg_gateway.agent.wallet import WalletEntry
+from cardreg_gateway.app import create_app
+from cardreg_gateway.runtime import Gateway
+from cardreg_gateway.settings import GatewaySettings
+from cardreg_shared import bus
+from cardreg_shared.card import auth_message
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import (
+    CardFields,
+    CardRead,
+    Empty,
+    Household,
+    b64url_decode,
+    b64url_encode,
+)
+from cardreg_shared.models.events import CardReadEvent
+from cardreg_shared.models.registry import (
+    AccountProfile,
+    Jwk,
+    JwksReply,
+    LookupReply,
+    LookupRequest,
+    RegisterReply,
+    RegisterRequest,
+    SessionCreateReply,
+    SessionCreateRequest,
+    TokenRequest,
+)
+from cardreg_shared.subjects import (
+    ACCOUNT_GET,
+    ACCOUNT_REGISTER,
+    CARD_READ,
+    JWKS_GET,
+    READER_EVENTS,
+    REGISTRATION_LOOKUP,
+    SESSION_CREATE,
+    SESSION_REVOKE,
+    Subject,
+)
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import FastAPI
+from nats.aio.client import Client
+
+VALID_TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhY2MtMSJ9.c2lnbmF0dXJl"
+PASSWORD = "correct horse battery"
+_card_numbers = itertools.count(100000000001)
+
+
+def new_person() -> WalletEntry:
+    """A citizen with a virtual card and its real Ed25519 key."""
+    key = Ed25519PrivateKey.generate()
+    card = CardFields(
+        card_no=str(next(_card_numbers)),
+        id_no="A123456789",
+        name="王小明",
+        birth_date=date(1980, 5, 17),
+        sex="M",
+        issued_on=date(2015, 3, 2),
+    )
+    return WalletEntry(
+        kind="citizen",
+        card=card,
+        card_key=b64url_encode(key.private_bytes_raw()),
+        household=Household(
+            household_no="F1234567", township="大安區", village="龍安里", neighborhood="12"
+        ),
+    )
+
+
+class ScriptedRegistry:
+    def __init__(self) -> None:
+        self.roster: dict[str, Ed25519PublicKey] = {}
+        self.failures: dict[str, ServiceFailure] = {}
+        self.received: dict[str, list] = defaultdict(list)
+        self.lookup_reply = LookupReply(registered=True, status="active")
+
+    def enrol(self, person: WalletEntry) -> WalletEntry:
+        self.roster[person.card.card_no] = person.private_key().public_key()
+        return person
+
+    def _script(self, subject: Subject, request) -> None:
+        self.received[subject.name].append(request)
+        failure = self.failures.get(subject.name)
+        if failure is not None:
+            raise failure
+
+    def _check_card(self, card: CardRead) -> None:
+        key = self.roster.get(card.card_no)
+        if key is None:
+            raise ServiceFailure(ErrorCode.CARD_UNKNOWN)
+        message = auth_message(b64url_decode(card.nonce), card.card_no)
+        try:
+            key.verify(b64url_decode(card.signature), message)
+        except InvalidSignature as exc:
+            raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID) from exc
+
+    def _check_token(self, request: TokenRequest) -> None:
+        if request.access_token != VALID_TOKEN:
+            raise ServiceFailure(ErrorCode.UNAUTHORIZED)
+
+    async def lookup(self, request: LookupRequest) -> LookupReply:
+        self._script(REGISTRATION_LOOKUP, request)
+        self._check_card(request.card)
+        return self.lookup_reply
+
+    async def register(self, request: RegisterRequest) -> RegisterReply:
+        self._script(ACCOUNT_REGISTER, request)
+        self._check_card(request.card)
+        return RegisterReply(account_id="acc-1", status="active")
+
+    async def create_session(self, request: SessionCreateRequest) -> SessionCreateReply:
+        self._script(SESSION_CREATE, request)
+        self._check_card(request.card)
+        if request.password.get_secret_value() != PASSWORD:
+            raise ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
+        return SessionCreateReply(access_token=VALID_TOKEN, expires_in=900, card_updated=False)
+
+    async def revoke_session(self, request: TokenRequest) -> Empty:
+        self._script(SESSION_REVOKE, request)
+        self._check_token(request)
+        return Empty()
+
+    async def account(self, request: TokenRequest) -> AccountProfile:
+        self._script(ACCOUNT_GET, request)
+        self._check_token(request)
+        now = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        return AccountProfile(
+            account_id="acc-1",
+            kind="citizen",
+            status="active",
+            channel="online",
+            id_no="A12*****89",
+            card_no="1000****0001",
+            email="w***@example.org",
+            phone=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def jwks(self, request: Empty) -> JwksReply:
+        self._script(JWKS_GET, request)
+        return JwksReply(keys=[Jwk(kty="OKP", crv="Ed25519", x="11qYAYKxCrfVS_7TyWQHOg", kid="k1")])
+
+
+@pytest.fixture
+async def registry(nats_url: str) -> AsyncIterator[ScriptedRegistry]:
+    script = ScriptedRegistry()
+    nc = await bus.connect(nats_url, name="registry", allow_reconnect=False)
+    host = bus.ServiceHost(nc, name="registry", version="0.0.0", description="scripted")
+    host.add(REGISTRATION_LOOKUP, script.lookup)
+    host.add(ACCOUNT_REGISTER, script.register)
+    host.add(SESSION_CREATE, script.create_session)
+    host.add(SESSION_REVOKE, script.revoke_session)
+    host.add(ACCOUNT_GET, script.account)
+    host.add(JWKS_GET, script.jwks)
+    await host.start()
+    yield script
+    await host.stop()
+    await nc.close()
+
+
+@pytest.fixture
+def person(registry: ScriptedRegistry) -> WalletEntry:
+    return registry.enrol(new_person())
+
+
+@dataclass
+class Replica:
+    """One gateway instance: its app, an HTTP client to it, its NATS connection."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+    nc: Client
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.app.state.gateway
+
+    async def nonce(self) -> str:
+        reply = await self.http.post("/api/v1/challenges")
+        assert reply.status_code == 201, reply.text
+        return reply.json()["nonce"]
+
+    async def card_read(self, person: WalletEntry) -> dict:
+        return person.read(await self.nonce()).model_dump(mode="json")
+
+
+Launch = Callable[..., Awaitable[Replica]]
+
+
+@pytest.fixture
+async def launch(nats_url: str) -> AsyncIterator[Launch]:
+    """Start gateway replicas on the test's NATS server; all stop at teardown."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**overrides) -> Replica:
+            nc = await bus.connect(nats_url, name="gateway", allow_reconnect=False)
+            stack.push_async_callback(nc.close)
+            settings = GatewaySettings(nats_url=nats_url, request_timeout_seconds=2, **overrides)
+            app = create_app(settings, nc=nc)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+            )
+            await stack.enter_async_context(http)
+            return Replica(app, http, nc)
+
+        yield start
+
+
+@pytest.fixture
+async def replica(launch: Launch) -> Replica:
+    return await launch()
+
+
+async def card_read_events(nc: Client, expected: int) -> list[CardReadEvent]:
+    """Every card-read event in the stream, read back with a JetStream consumer."""
+    js = nc.jetstream()
+    info = await js.stream_info(READER_EVENTS.name)
+    assert info.state.messages == expected
+    if expected == 0:
+        return []
+    sub = await js.pull_subscribe(CARD_READ.name, stream=READER_EVENTS.name)
+    events: list[CardReadEvent] = []
+    while len(events) < expected:
+        for msg in await sub.fetch(expected - len(events), timeout=2):
+            events.append(CardReadEvent.model_validate_json(msg.data))
+            await msg.ack()
+    await sub.unsubscribe()
+    return events

@@ -1,0 +1,102 @@
+"""Health, the placeholder page and the OpenAPI document."""
+
+from __future__ import annotations
+
+import httpx
+from cardreg_gateway.app import create_app
+from cardreg_gateway.settings import GatewaySettings
+
+ROUTES = {
+    ("post", "/api/v1/challenges"),
+    ("post", "/api/v1/registrations/lookup"),
+    ("post", "/api/v1/registrations"),
+    ("post", "/api/v1/sessions"),
+    ("delete", "/api/v1/sessions/current"),
+    ("get", "/api/v1/account"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+
+
+async def test_health_follows_the_nats_connection(replica) -> None:
+    assert (await replica.http.get("/healthz")).json() == {"status": "ok"}
+    assert (await replica.http.get("/readyz")).status_code == 200
+    await replica.nc.close()
+    for path in ("/healthz", "/readyz"):
+        reply = await replica.http.get(path)
+        assert reply.status_code == 503
+        assert reply.json()["error"]["code"] == "unavailable"
+
+
+async def test_closed_connection_makes_calls_unavailable_not_crash(replica) -> None:
+    await replica.nc.close()
+    for reply in (
+        await replica.http.post("/api/v1/challenges"),
+        await replica.http.get("/.well-known/jwks.json"),
+    ):
+        assert reply.status_code == 503
+        assert reply.json()["error"]["code"] == "unavailable"
+
+
+async def test_placeholder_page_links_the_docs(replica) -> None:
+    reply = await replica.http.get("/")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/html")
+    assert 'href="/docs"' in reply.text
+    docs = await replica.http.get("/docs")
+    assert docs.status_code == 200
+    assert "/openapi.json" in docs.text
+    assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+
+
+async def test_docs_page_can_be_turned_off(launch) -> None:
+    replica = await launch(docs_enabled=False)
+    assert (await replica.http.get("/docs")).status_code == 404
+    assert (await replica.http.get("/openapi.json")).status_code == 200
+
+
+async def test_openapi_lists_every_route_with_documented_errors(replica) -> None:
+    doc = (await replica.http.get("/openapi.json")).json()
+    assert doc["info"]["title"] == "cardreg"
+    assert doc["info"]["version"] == "0.1.0"
+    listed = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert listed == ROUTES
+    error_ref = "#/components/schemas/HttpErrorReply"
+    for method, path in ROUTES:
+        responses = doc["paths"][path][method]["responses"]
+        assert "422" not in responses or "weak_password" in responses["422"]["description"]
+        assert responses["default"]["content"]["application/json"]["schema"]["$ref"] == error_ref
+    login = doc["paths"]["/api/v1/sessions"]["post"]["responses"]
+    assert {"201", "400", "401", "413", "423"} <= set(login)
+    assert "nonce_invalid" in login["400"]["description"]
+    assert "invalid_credentials" in login["401"]["description"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    account = doc["paths"]["/api/v1/account"]["get"]
+    assert account["security"] == [{"HTTPBearer": []}]
+
+
+def test_openapi_is_built_without_nats() -> None:
+    doc = create_app(GatewaySettings()).openapi()
+    assert doc["paths"]["/api/v1/registrations"]["post"]["responses"]["409"]
+
+
+async def test_app_connects_and_drains_its_own_connection(nats_url) -> None:
+    app = create_app(GatewaySettings(nats_url=nats_url))
+    async with app.router.lifespan_context(app):
+        gateway = app.state.gateway
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.post("/api/v1/challenges")).status_code == 201
+    assert gateway.nc.is_closed
+    assert app.state.gateway is None
+
+
+async def test_calls_before_start_up_are_unavailable() -> None:
+    app = create_app(GatewaySettings())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as http:
+        reply = await http.post("/api/v1/challenges")
+    assert reply.status_code == 503
+    assert reply.json()["error"]["code"] == "unavailable"

@@ -1,0 +1,114 @@
+"""Wiring: settings -> adapters -> flows -> transport, and the service's start/stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cardreg_shared import bus
+from cardreg_shared.bus import ServiceHost
+from nats.aio.client import Client
+
+from .adapters.hashing import Argon2Hasher, Argon2Params
+from .adapters.identity import IdentityClient
+from .adapters.sqlite_store import SqliteStore
+from .adapters.tokens import TokenSigner, load_or_create_signing_key
+from .flows.account_profile import GetAccount
+from .flows.create_session import CreateSession
+from .flows.jwks import PublishKeys
+from .flows.lookup import LookupRegistration
+from .flows.ports import Clock
+from .flows.register import Register
+from .flows.revoke_session import RevokeSession
+from .settings import RegistrySettings
+from .transport import registry_host
+
+log = logging.getLogger("cardreg.registry")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Registry:
+    """The registry service on one NATS connection: open with `start`, close with `stop`."""
+
+    def __init__(self, settings: RegistrySettings, store: SqliteStore, host: ServiceHost) -> None:
+        self.settings = settings
+        self._store = store
+        self._host = host
+
+    @classmethod
+    async def start(cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now) -> Registry:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = await SqliteStore.open(settings.db_path)
+        try:
+            host = await _serve(settings, nc, store, clock)
+        except BaseException:
+            await store.close()
+            raise
+        return cls(settings, store, host)
+
+    async def stop(self) -> None:
+        """Stop taking requests, let in-flight ones reply, then close the database."""
+        await self._host.stop()
+        await self._store.close()
+
+
+async def _serve(settings: RegistrySettings, nc: Client, store: SqliteStore, clock: Clock) -> ServiceHost:
+    tokens = TokenSigner(
+        load_or_create_signing_key(settings.signing_key_path),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl=timedelta(seconds=settings.token_ttl_seconds),
+    )
+    hasher = Argon2Hasher(
+        Argon2Params(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+        ),
+        concurrency=settings.hash_concurrency,
+    )
+    await hasher.prepare()
+    pruned = await store.prune_sessions(clock())
+    if pruned:
+        log.info("pruned %d expired sessions", pruned)
+    identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
+    host = registry_host(
+        nc,
+        lookup=LookupRegistration(identity, store),
+        register=Register(identity, store, hasher, clock),
+        create_session=CreateSession(identity, store, store, hasher, tokens, settings.lockout(), clock),
+        revoke_session=RevokeSession(store, tokens, clock),
+        get_account=GetAccount(store, tokens, clock),
+        publish_keys=PublishKeys(tokens),
+        max_in_flight=settings.max_in_flight,
+    )
+    await host.start()
+    # nats-py 2.16's flush() writes its PING straight to the socket, ahead of SUBs still queued
+    # for its flusher task, so the PONG can return before the server knows the endpoints and
+    # early requests meet "no responders". A second round trip queues behind them.
+    await nc.flush()
+    return host
+
+
+@asynccontextmanager
+async def running_registry(
+    nats_url: str, data_dir: Path, *, clock: Clock = utc_now, **overrides: Any
+) -> AsyncIterator[Registry]:
+    """The whole service in-process on its own connection (tests, `cardreg up`)."""
+    settings = RegistrySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
+    nc = await bus.connect(settings.nats_url, name="registry", allow_reconnect=False)
+    try:
+        registry = await Registry.start(settings, nc, clock=clock)
+        try:
+            yield registry
+        finally:
+            await registry.stop()
+    finally:
+        await nc.drain()

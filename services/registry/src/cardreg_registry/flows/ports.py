@@ -1,0 +1,68 @@
+"""What the flows need from the outside world; the adapters provide it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from cardreg_shared.models.common import CardRead, Household, Residence
+from cardreg_shared.models.identity import CardVerifyReply
+from cardreg_shared.models.registry import Jwk
+
+from ..domain.accounts import Account
+from ..domain.sessions import IssuedToken, Session, TokenClaims
+
+Clock = Callable[[], datetime]
+
+
+class Identity(Protocol):
+    async def verify_card(self, card: CardRead) -> CardVerifyReply: ...
+
+    async def verify_proof(self, person_id: str, proof: Household | Residence) -> None: ...
+
+
+class AccountStore(Protocol):
+    async def account_by_person(self, person_id: str) -> Account | None: ...
+
+    async def add_account(self, account: Account) -> None: ...
+
+    async def record_failed_login(self, account_id: str, limit: int) -> int: ...
+
+    async def lock(self, account_id: str, until: datetime, failures: int) -> None: ...
+
+    async def record_login(
+        self,
+        account_id: str,
+        now: datetime,
+        *,
+        card_no: str | None = None,
+        password_hash: str | None = None,
+    ) -> None: ...
+
+
+class SessionStore(Protocol):
+    async def add_session(self, session: Session) -> None: ...
+
+    async def revoke_session(self, jti: str, now: datetime) -> bool: ...
+
+    async def session_with_account(self, jti: str) -> tuple[Session, Account] | None: ...
+
+
+class PasswordHashing(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    async def verify_dummy(self, password: str) -> None: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class Tokens(Protocol):
+    @property
+    def jwk(self) -> Jwk: ...
+
+    def issue(self, account_id: str, now: datetime) -> IssuedToken: ...
+
+    def verify(self, token: str, now: datetime) -> TokenClaims | None: ...

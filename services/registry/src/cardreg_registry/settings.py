@@ -1,0 +1,54 @@
+"""Configuration from the environment: common CARDREG_NATS_URL / CARDREG_DATA_DIR, the rest
+under the CARDREG_REGISTRY_ prefix (e.g. CARDREG_REGISTRY_TOKEN_TTL_SECONDS=600)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.lockout import LockoutPolicy
+
+
+class RegistrySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARDREG_REGISTRY_", populate_by_name=True)
+
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+    data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
+
+    # argon2id (OWASP minimum); stored hashes with other parameters are rehashed at login.
+    argon2_memory_kib: int = Field(19456, ge=8)
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_parallelism: int = Field(1, ge=1)
+    # Hashes in flight at once; 0 means one per CPU core.
+    hash_concurrency: int = Field(0, ge=0)
+
+    token_ttl_seconds: int = Field(900, ge=1)
+    token_issuer: str = "cardreg"
+    token_audience: str = "cardreg"
+
+    lockout_threshold: int = Field(5, ge=1)
+    lockout_base_seconds: int = Field(900, ge=1)
+    lockout_cap_seconds: int = Field(86400, ge=1)
+    lockout_hard_limit: int = Field(100, ge=1)
+
+    identity_timeout_seconds: float = Field(5.0, gt=0)
+    max_in_flight: int = Field(256, ge=1)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "registry.db"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "registry-signing-key.pem"
+
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            threshold=self.lockout_threshold,
+            base=timedelta(seconds=self.lockout_base_seconds),
+            cap=timedelta(seconds=self.lockout_cap_seconds),
+            hard_limit=self.lockout_hard_limit,
+        )

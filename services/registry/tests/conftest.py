@@ -1,0 +1,294 @@
+"""Registry test fixtures: a scripted identity service and the registry, both on a real nats-server.
+
+The scripted identity serves the real identity subjects from a dict of known cards and checks
+card signatures with real Ed25519 keys, so tests sign card reads exactly as cards do.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cardreg_registry.app import Registry, running_registry
+from cardreg_shared import bus
+from cardreg_shared.card import auth_message
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import (
+    CardFields,
+    CardRead,
+    Empty,
+    Household,
+    Residence,
+    b64url_decode,
+    b64url_encode,
+)
+from cardreg_shared.models.identity import (
+    CardVerifyReply,
+    CardVerifyRequest,
+    HouseholdVerifyRequest,
+    ProofVerifyReply,
+    ResidenceVerifyRequest,
+)
+from cardreg_shared.models.registry import (
+    AccountProfile,
+    JwksReply,
+    LookupReply,
+    LookupRequest,
+    RegisterReply,
+    RegisterRequest,
+    SessionCreateReply,
+    SessionCreateRequest,
+    TokenRequest,
+)
+from cardreg_shared.subjects import (
+    ACCOUNT_GET,
+    ACCOUNT_REGISTER,
+    CARD_VERIFY,
+    HOUSEHOLD_VERIFY,
+    JWKS_GET,
+    REGISTRATION_LOOKUP,
+    RESIDENCE_VERIFY,
+    SESSION_CREATE,
+    SESSION_REVOKE,
+)
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# Cheap argon2 where speed matters; test_restart.py runs the real defaults.
+FAST_ARGON2 = {"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
+PASSWORD = "tea-mountain-harbour"
+
+
+def _digits(n: int) -> str:
+    return "".join(str(secrets.randbelow(10)) for _ in range(n))
+
+
+@dataclass
+class Card:
+    fields: CardFields
+    key: Ed25519PrivateKey
+    replaced: bool = False
+
+    def read(self, nonce: bytes | None = None) -> CardRead:
+        nonce = nonce or secrets.token_bytes(32)
+        signature = self.key.sign(auth_message(nonce, self.fields.card_no))
+        return CardRead(
+            **self.fields.model_dump(), nonce=b64url_encode(nonce), signature=b64url_encode(signature)
+        )
+
+
+@dataclass
+class Person:
+    person_id: str
+    kind: str
+    id_no: str
+    household: Household | None
+    residence: Residence | None
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def card(self) -> Card:
+        """The newest card."""
+        return self.cards[-1]
+
+    def read(self) -> CardRead:
+        return self.card.read()
+
+    def proof(self) -> dict[str, Any]:
+        return {"household": self.household} if self.household else {"residence": self.residence}
+
+
+class ScriptedIdentity:
+    """The identity subjects over a roster held in dicts; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self.cards: dict[str, tuple[Person, Card]] = {}
+        self.calls: Counter[str] = Counter()
+
+    def enrol(self, kind: str = "citizen") -> Person:
+        second = "1" if kind == "citizen" else "8"
+        id_no = f"{chr(ord('A') + secrets.randbelow(26))}{second}{_digits(8)}"
+        person = Person(
+            person_id=f"p-{secrets.token_hex(8)}",
+            kind=kind,
+            id_no=id_no,
+            household=Household(
+                household_no=f"F{_digits(7)}", township="大安區", village="龍泉里", neighborhood="12"
+            )
+            if kind == "citizen"
+            else None,
+            residence=Residence(
+                issued_on=date(2023, 3, 1), expires_on=date(2027, 2, 28), serial_no=f"YD{_digits(8)}"
+            )
+            if kind == "foreigner"
+            else None,
+        )
+        self.people[person.person_id] = person
+        self.issue_card(person)
+        return person
+
+    def issue_card(self, person: Person) -> Card:
+        """A new card for the person; their older cards become replaced (as identity's import does)."""
+        for old in person.cards:
+            old.replaced = True
+        issued = date(2020, 1, 1) + timedelta(days=len(person.cards) * 400)
+        card = Card(
+            fields=CardFields(
+                card_no=_digits(12),
+                id_no=person.id_no,
+                name="王小明",
+                birth_date=date(1990, 5, 17),
+                sex="F",
+                issued_on=issued,
+            ),
+            key=Ed25519PrivateKey.generate(),
+        )
+        person.cards.append(card)
+        self.cards[card.fields.card_no] = (person, card)
+        return card
+
+    async def verify_card(self, request: CardVerifyRequest) -> CardVerifyReply:
+        self.calls["card"] += 1
+        read = request.card
+        if read.card_no not in self.cards:
+            raise ServiceFailure(ErrorCode.CARD_UNKNOWN)
+        person, card = self.cards[read.card_no]
+        try:
+            card.key.public_key().verify(
+                b64url_decode(read.signature), auth_message(b64url_decode(read.nonce), read.card_no)
+            )
+        except InvalidSignature:
+            raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID) from None
+        if CardFields(**read.model_dump(exclude={"nonce", "signature"})) != card.fields:
+            raise ServiceFailure(ErrorCode.CARD_DATA_MISMATCH)
+        if card.replaced:
+            raise ServiceFailure(ErrorCode.CARD_REPLACED)
+        return CardVerifyReply(
+            person_id=person.person_id, kind=person.kind, card_no=read.card_no, id_no=person.id_no
+        )
+
+    async def verify_household(self, request: HouseholdVerifyRequest) -> ProofVerifyReply:
+        self.calls["household"] += 1
+        person = self.people[request.person_id]
+        if person.household is None:
+            raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
+        if request.household != person.household:
+            raise ServiceFailure(ErrorCode.HOUSEHOLD_MISMATCH)
+        return ProofVerifyReply(verified=True)
+
+    async def verify_residence(self, request: ResidenceVerifyRequest) -> ProofVerifyReply:
+        self.calls["residence"] += 1
+        person = self.people[request.person_id]
+        if person.residence is None:
+            raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
+        if request.residence != person.residence:
+            raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
+        return ProofVerifyReply(verified=True)
+
+
+class FakeClock:
+    """The registry's notion of now; tests move it forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class RegistryClient:
+    """Typed calls to every registry subject, as the gateway makes them."""
+
+    def __init__(self, nc: Any) -> None:
+        self.nc = nc
+
+    async def lookup(self, person: Person, card: Card | None = None) -> LookupReply:
+        read = (card or person.card).read()
+        return await bus.request(self.nc, REGISTRATION_LOOKUP, LookupRequest(card=read))
+
+    async def register(
+        self, person: Person, password: str = PASSWORD, *, card: Card | None = None, **extra: Any
+    ) -> RegisterReply:
+        fields = {"card": (card or person.card).read(), "password": password, **person.proof(), **extra}
+        return await bus.request(self.nc, ACCOUNT_REGISTER, RegisterRequest(**fields))
+
+    async def login(
+        self, person: Person, password: str = PASSWORD, *, card: Card | None = None
+    ) -> SessionCreateReply:
+        request = SessionCreateRequest(card=(card or person.card).read(), password=password)
+        return await bus.request(self.nc, SESSION_CREATE, request)
+
+    async def revoke(self, token: str) -> Empty:
+        return await bus.request(self.nc, SESSION_REVOKE, TokenRequest(access_token=token))
+
+    async def account(self, token: str) -> AccountProfile:
+        return await bus.request(self.nc, ACCOUNT_GET, TokenRequest(access_token=token))
+
+    async def jwks(self) -> JwksReply:
+        return await bus.request(self.nc, JWKS_GET, Empty())
+
+    @staticmethod
+    async def failure(call: Awaitable[Any]) -> ServiceFailure:
+        """The typed error a call ends in; the test fails if it succeeds instead."""
+        try:
+            reply = await call
+        except ServiceFailure as failure:
+            return failure
+        pytest.fail(f"expected a ServiceFailure, got {type(reply).__name__}")
+
+
+@pytest.fixture
+async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
+    scripted = ScriptedIdentity()
+    nc = await bus.connect(nats_url, name="identity", allow_reconnect=False)
+    host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="scripted identity")
+    host.add(CARD_VERIFY, scripted.verify_card)
+    host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
+    host.add(RESIDENCE_VERIFY, scripted.verify_residence)
+    await host.start()
+    await nc.flush()  # see Registry.start: the first flush can overtake the SUBs
+    yield scripted
+    await host.stop()
+    await nc.drain()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "registry-data"
+
+
+@pytest.fixture
+async def registry(
+    nats_url: str, data_dir: Path, identity: ScriptedIdentity, clock: FakeClock
+) -> AsyncIterator[Registry]:
+    async with running_registry(nats_url, data_dir, clock=clock, **FAST_ARGON2) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(nats_url: str) -> AsyncIterator[RegistryClient]:
+    """A caller of the registry subjects; it does not start the registry."""
+    nc = await bus.connect(nats_url, name="gateway", allow_reconnect=False)
+    yield RegistryClient(nc)
+    await nc.close()
+
+
+@pytest.fixture
+def api(client: RegistryClient, registry: Registry) -> RegistryClient:
+    """A caller with the registry (fast argon2, fake clock) and scripted identity running."""
+    return client

@@ -1,0 +1,106 @@
+"""Malformed or invalid requests on every registry subject: a typed `invalid_request`, never a timeout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cardreg_shared.subjects import owned_by
+from nats.micro.request import ERROR_CODE_HEADER
+
+REGISTRY_SUBJECTS = [s.name for s in owned_by("registry")]
+GARBAGE = [b"", b"{", b"[]", b"null", b'"text"', b"\xff\xfe\x00", b'{"unexpected": 1}']
+
+
+async def ask(api, subject: str, body: bytes) -> dict:
+    msg = await api.nc.request(subject, body, timeout=3)
+    return {"status": (msg.headers or {}).get(ERROR_CODE_HEADER), **json.loads(msg.data)}
+
+
+def test_every_registry_subject_is_covered():
+    assert set(REGISTRY_SUBJECTS) == {
+        "registry.registration.lookup",
+        "registry.account.register",
+        "registry.session.create",
+        "registry.session.revoke",
+        "registry.account.get",
+        "registry.jwks.get",
+    }
+
+
+@pytest.mark.parametrize("subject", REGISTRY_SUBJECTS)
+async def test_garbage_is_invalid_request(api, subject):
+    for body in GARBAGE:
+        reply = await ask(api, subject, body)
+        assert reply["status"] == "400", (subject, body)
+        assert reply["error"]["code"] == "invalid_request"
+
+
+async def test_jwks_answers_an_empty_object(api):
+    assert (await ask(api, "registry.jwks.get", b"{}"))["keys"]
+
+
+def card_json(identity) -> dict:
+    return identity.enrol("citizen").read().model_dump(mode="json")
+
+
+async def test_invalid_card_fields_are_invalid_request(api, identity):
+    for change in (
+        {"nonce": "c2hvcnQ"},  # not 32 bytes
+        {"signature": "!!!"},
+        {"card_no": "12345"},
+        {"id_no": "a123456789"},
+        {"birth_date": "1990-13-40"},
+        {"sex": "X"},
+    ):
+        card = {**card_json(identity), **change}
+        reply = await ask(api, "registry.registration.lookup", json.dumps({"card": card}).encode())
+        assert reply["error"]["code"] == "invalid_request", change
+        # The message names fields and rules, never the values sent.
+        assert card["id_no"] not in reply["error"]["message"]
+    assert identity.calls["card"] == 0
+
+
+async def test_registration_needs_exactly_one_proof(api, identity):
+    me = identity.enrol("citizen")
+    base = {"card": me.read().model_dump(mode="json"), "password": "tea-mountain-harbour"}
+    household = me.household.model_dump()
+    residence = {"issued_on": "2023-01-01", "expires_on": "2026-01-01", "serial_no": "YD12345678"}
+    for body in (base, {**base, "household": household, "residence": residence}):
+        reply = await ask(api, "registry.account.register", json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request"
+
+
+async def test_register_with_an_overlong_email_or_unknown_channel_is_invalid(api, identity):
+    me = identity.enrol("citizen")
+    base = {
+        "card": me.read().model_dump(mode="json"),
+        "password": "tea-mountain-harbour",
+        "household": me.household.model_dump(),
+    }
+    for extra in ({"email": "a" * 250 + "@example.com"}, {"channel": "fax"}, {"phone": "0" * 40}):
+        reply = await ask(api, "registry.account.register", json.dumps({**base, **extra}).encode())
+        assert reply["error"]["code"] == "invalid_request", extra
+    assert (await api.lookup(me)).registered is False
+
+
+async def test_login_without_password_or_with_a_huge_one_is_invalid(api, identity):
+    card = card_json(identity)
+    for body in ({"card": card}, {"card": card, "password": "x" * 5000}):
+        reply = await ask(api, "registry.session.create", json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("subject", ["registry.session.revoke", "registry.account.get"])
+async def test_token_requests_need_a_non_empty_token(api, subject):
+    for body in ({}, {"access_token": ""}, {"access_token": 42}, {"access_token": "x" * 5000}):
+        reply = await ask(api, subject, json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request", body
+
+
+async def test_the_service_keeps_serving_after_bad_input(api, identity):
+    for body in GARBAGE:
+        await ask(api, "registry.session.create", body)
+    me = identity.enrol("citizen")
+    assert (await api.register(me)).status == "active"
+    assert (await api.login(me)).access_token

@@ -1,0 +1,132 @@
+"""The login flow against a real store with a stub identity and a counting hasher: what it
+verifies, and when it does not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cardreg_registry.adapters.hashing import Argon2Hasher, Argon2Params
+from cardreg_registry.adapters.sqlite_store import SqliteStore
+from cardreg_registry.adapters.tokens import TokenSigner
+from cardreg_registry.domain.accounts import Account
+from cardreg_registry.domain.lockout import LockoutPolicy
+from cardreg_registry.flows.create_session import CreateSession
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import CardRead
+from cardreg_shared.models.identity import CardVerifyReply
+from cardreg_shared.models.registry import SessionCreateRequest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+NOW = datetime.now(UTC)
+PASSWORD = "tea-mountain-harbour"
+CARD = CardRead(
+    card_no="000011112222",
+    id_no="A123456789",
+    name="王小明",
+    birth_date="1990-05-17",
+    sex="F",
+    issued_on="2020-01-01",
+    nonce="A" * 43,
+    signature="A" * 86,
+)
+
+
+class StubIdentity:
+    def __init__(self, person_id: str) -> None:
+        self.person_id = person_id
+
+    async def verify_card(self, card: CardRead) -> CardVerifyReply:
+        return CardVerifyReply(person_id=self.person_id, kind="citizen", card_no=card.card_no, id_no=card.id_no)
+
+    async def verify_proof(self, person_id, proof) -> None:  # not used by login
+        raise AssertionError("login never checks household data")
+
+
+class CountingHasher(Argon2Hasher):
+    def __init__(self) -> None:
+        super().__init__(Argon2Params(memory_kib=64, time_cost=1, parallelism=1))
+        self.verified = 0
+        self.dummies = 0
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified += 1
+        return await super().verify(password_hash, password)
+
+    async def verify_dummy(self, password: str) -> None:
+        self.dummies += 1
+        await super().verify_dummy(password)
+
+
+@pytest.fixture
+async def store(tmp_path):
+    opened = await SqliteStore.open(tmp_path / "registry.db")
+    yield opened
+    await opened.close()
+
+
+async def login(store, hasher, person_id: str, password: str = PASSWORD):
+    flow = CreateSession(
+        identity=StubIdentity(person_id),
+        accounts=store,
+        sessions=store,
+        hasher=hasher,
+        tokens=TokenSigner(Ed25519PrivateKey.generate(), issuer="i", audience="a", ttl=timedelta(minutes=15)),
+        lockout=LockoutPolicy(),
+        clock=lambda: NOW,
+    )
+    return await flow(SessionCreateRequest(card=CARD, password=password))
+
+
+async def add_account(store, hasher, **changes) -> None:
+    fields = dict(
+        account_id="acc-1",
+        person_id="person-1",
+        kind="citizen",
+        id_no_masked="A12*****89",
+        bound_card_no=CARD.card_no,
+        password_hash=await hasher.hash(PASSWORD),
+        email=None,
+        phone=None,
+        status="active",
+        channel="online",
+        failed_logins=0,
+        locked_until=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    await store.add_account(Account(**{**fields, **changes}))
+
+
+async def test_no_account_spends_a_dummy_verify(store):
+    hasher = CountingHasher()
+    with pytest.raises(ServiceFailure) as caught:
+        await login(store, hasher, "nobody")
+    assert caught.value.code is ErrorCode.INVALID_CREDENTIALS
+    assert hasher.dummies == 1
+
+
+async def test_locked_account_is_refused_without_checking_the_password(store):
+    hasher = CountingHasher()
+    await add_account(store, hasher, failed_logins=5, locked_until=NOW + timedelta(minutes=10))
+    with pytest.raises(ServiceFailure) as caught:
+        await login(store, hasher, "person-1")
+    assert caught.value.code is ErrorCode.ACCOUNT_LOCKED and caught.value.retry_after == 600
+    assert hasher.verified == 0 and hasher.dummies == 0
+
+
+async def test_right_password_verifies_once_and_is_not_rehashed_when_current(store):
+    hasher = CountingHasher()
+    await add_account(store, hasher)
+    before = (await store.account_by_id("acc-1")).password_hash
+    reply = await login(store, hasher, "person-1")
+    assert reply.card_updated is False and hasher.verified == 1
+    assert (await store.account_by_id("acc-1")).password_hash == before
+
+
+async def test_password_is_compared_after_nfkc(store):
+    hasher = CountingHasher()
+    await add_account(store, hasher)
+    full_width = PASSWORD.translate(str.maketrans("teamonuirhb-", "ｔｅａｍｏｎｕｉｒｈｂ－"))
+    assert full_width != PASSWORD
+    assert (await login(store, hasher, "person-1", full_width)).access_token

@@ -1,0 +1,74 @@
+"""`python -m cardreg_registry` as operators run it: env config, ready, serve, clean SIGTERM,
+and nothing personal in its log even at DEBUG."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import jwt
+
+
+async def wait_until_ready(client, proc) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        assert proc.poll() is None, "registry exited during start-up"
+        try:
+            await client.nc.request("$SRV.PING.registry", b"", timeout=0.2)
+            return
+        except Exception:  # no responder yet
+            assert loop.time() < deadline, "registry not ready"
+            await asyncio.sleep(0.05)
+
+
+async def test_process_serves_until_sigterm_and_logs_nothing_personal(nats_url, identity, client, tmp_path):
+    data_dir = tmp_path / "data"
+    env = {
+        **os.environ,
+        "CARDREG_NATS_URL": nats_url,
+        "CARDREG_DATA_DIR": str(data_dir),
+        "CARDREG_REGISTRY_TOKEN_TTL_SECONDS": "600",
+        "CARDREG_REGISTRY_ARGON2_MEMORY_KIB": "64",
+        "CARDREG_REGISTRY_ARGON2_TIME_COST": "1",
+        "CARDREG_LOG_LEVEL": "DEBUG",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "cardreg_registry"], env=env, stderr=subprocess.PIPE, text=True)
+    me = identity.enrol("citizen")
+    try:
+        await wait_until_ready(client, proc)
+        await client.register(me, email="mei.lin@example.com", phone="0912345678")
+        session = await client.login(me)
+        assert session.expires_in == 600
+        assert (await client.account(session.access_token)).status == "active"
+        assert (await client.failure(client.login(me, "not-the-password"))).code == "invalid_credentials"
+        assert (await client.jwks()).keys
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 30)
+        log = proc.stderr.read()
+        proc.stderr.close()
+
+    assert code == 0
+    assert "ready" in log
+    jti = jwt.decode(session.access_token, options={"verify_signature": False})["jti"]
+    with sqlite3.connect(data_dir / "registry.db") as db:
+        password_hash = db.execute("SELECT password_hash FROM accounts").fetchone()[0]
+    assert password_hash.startswith("$argon2id$v=19$m=64,t=1,p=1$")  # env settings honoured
+    for secret in (
+        me.id_no,
+        me.card.fields.card_no,
+        "mei.lin",
+        "0912345678",
+        "tea-mountain-harbour",
+        "not-the-password",
+        password_hash,
+        session.access_token,
+        jti,
+        me.person_id,
+    ):
+        assert secret not in log
