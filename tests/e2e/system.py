@@ -54,6 +54,12 @@ class RunningSystem:
             time.sleep(0.05)
         raise RuntimeError(f"cardreg up not ready:\n{self.log.read_text(errors='replace')}")
 
+    @property
+    def nats_url(self) -> str:
+        """As `cardreg up` printed it for this run."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [line.split()[-1] for line in lines if line.strip().startswith("NATS:")][-1]
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0

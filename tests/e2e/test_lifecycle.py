@@ -62,3 +62,29 @@ def test_restart_keeps_every_account_and_stop_leaves_no_process(tmp_path, sig):
                 assert portal.login(me, PASSWORD).status_code == 201
     finally:
         system.stop()
+
+
+async def test_discovery_lists_every_service(system):
+    import json
+
+    import nats
+
+    nc = await nats.connect(system.nats_url, allow_reconnect=False)
+    try:
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox)
+        await nc.publish("$SRV.INFO", b"", reply=inbox)
+        names: dict[str, set[str]] = {}
+        try:
+            while True:
+                info = json.loads((await sub.next_msg(timeout=1)).data)
+                names[info["name"]] = {e["subject"] for e in info["endpoints"] or []}
+        except nats.errors.TimeoutError:
+            pass
+    finally:
+        await nc.close()
+    from cardreg_shared.subjects import owned_by
+
+    assert set(names) >= {"identity", "registry", "gateway"}
+    for service in ("identity", "registry"):
+        assert names[service] == {s.name for s in owned_by(service)}

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_identity.app import running_identity
 from cardreg_identity.flows.seed import seed

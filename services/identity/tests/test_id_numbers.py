@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from cardreg_identity.domain import id_numbers
 
 
@@ -26,7 +25,16 @@ def test_known_numbers(id_no: str, kind: str, sex: str) -> None:
 
 @pytest.mark.parametrize(
     "id_no",
-    ["A123456788", "A323456789", "a123456789", "A12345678", "A1234567890", "1123456789", "AE01234567", ""],
+    [
+        "A123456788",
+        "A323456789",
+        "a123456789",
+        "A12345678",
+        "A1234567890",
+        "1123456789",
+        "AE01234567",
+        "",
+    ],
 )
 def test_invalid_numbers(id_no: str) -> None:
     assert not id_numbers.is_valid(id_no)

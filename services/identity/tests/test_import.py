@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from cardreg_identity.cli import import_main
 from cardreg_identity.flows.import_rows import CARD_COLUMNS, PEOPLE_COLUMNS
 from cardreg_identity.flows.reference_import import import_reference
@@ -47,10 +46,13 @@ def test_good_rows_load_in_canonical_form(tmp_path: Path, db: Path) -> None:
     report = import_reference(db, people=people, cards=cards, today=TODAY)
     assert report.problems == []
     assert (report.people_loaded, report.cards_loaded) == (3, 2)
-    assert rows(db, "SELECT household_no, township, village, neighborhood FROM people WHERE id_no = 'A123456789'") == [
-        ("A1234567", "臺北市大安區", "大學里", 12)
+    assert rows(
+        db,
+        "SELECT household_no, township, village, neighborhood FROM people WHERE id_no = 'A123456789'",
+    ) == [("A1234567", "臺北市大安區", "大學里", 12)]
+    assert rows(db, "SELECT permit_serial_no FROM people WHERE kind = 'foreigner'") == [
+        ("YA12345678",)
     ]
-    assert rows(db, "SELECT permit_serial_no FROM people WHERE kind = 'foreigner'") == [("YA12345678",)]
     assert rows(db, "SELECT card_no, status FROM cards ORDER BY card_no") == [
         ("000000000001", "active"), ("000000000002", "active"),
     ]  # fmt: skip
@@ -69,17 +71,34 @@ def test_good_rows_load_in_canonical_form(tmp_path: Path, db: Path) -> None:
         ("citizen,A123456789,陳志明,1980-05-17,M,A12345,臺北市大安區,大學里,12,,,", "household_no"),
         ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,大安區,大學里,12,,,", "township"),
         ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學,12,,,", "village"),
-        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,twelve,,,", "neighborhood"),
+        (
+            "citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,twelve,,,",
+            "neighborhood",
+        ),
         ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,,,,", "neighborhood"),
-        ("citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,2024-01-01,,", "permit_issued_on"),
+        (
+            "citizen,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,2024-01-01,,",
+            "permit_issued_on",
+        ),
         ("person,A123456789,陳志明,1980-05-17,M,A1234567,臺北市大安區,大學里,12,,,", "kind"),
-        ("foreigner,A800000014,NGUYEN,1990-01-02,M,A1234567,,,,2024-03-01,2027-02-28,YA12345678", "household_no"),
-        ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2024-02-28,YA12345678", "permit_expires_on"),
-        ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2027-02-28,Y12345678", "permit_serial_no"),
+        (
+            "foreigner,A800000014,NGUYEN,1990-01-02,M,A1234567,,,,2024-03-01,2027-02-28,YA12345678",
+            "household_no",
+        ),
+        (
+            "foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2024-02-28,YA12345678",
+            "permit_expires_on",
+        ),
+        (
+            "foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,2024-03-01,2027-02-28,Y12345678",
+            "permit_serial_no",
+        ),
         ("foreigner,A800000014,NGUYEN,1990-01-02,M,,,,,,2027-02-28,YA12345678", "permit_issued_on"),
     ],
 )
-def test_bad_people_rows_are_reported_and_skipped(tmp_path: Path, db: Path, line: str, column: str) -> None:
+def test_bad_people_rows_are_reported_and_skipped(
+    tmp_path: Path, db: Path, line: str, column: str
+) -> None:
     people = write(tmp_path, "people.csv", HEADER, CITIZEN_2, line)
     report = import_reference(db, people=people, today=TODAY)
     assert report.people_loaded == 1
@@ -99,7 +118,9 @@ def test_problems_carry_no_personal_data(tmp_path: Path, db: Path) -> None:
 
 
 def test_bad_card_rows(tmp_path: Path, db: Path) -> None:
-    import_reference(db, people=write(tmp_path, "people.csv", HEADER, CITIZEN, CITIZEN_2), today=TODAY)
+    import_reference(
+        db, people=write(tmp_path, "people.csv", HEADER, CITIZEN, CITIZEN_2), today=TODAY
+    )
     cards = write(
         tmp_path, "cards.csv", CARDS_HEADER,
         f"000000000001,A123456789,2010-01-01,{KEY}",  # good
@@ -109,7 +130,7 @@ def test_bad_card_rows(tmp_path: Path, db: Path) -> None:
         "000000000005,A123456789,2010-01-01,AAAA",  # 3-byte key
         "000000000006,A123456789,2010-01-01,not+base64/",
         f"000000000001,F231451893,2012-01-01,{KEY}",  # the card is someone else's
-        f"000000000007,A123456789,2010-01-01",  # a field short
+        "000000000007,A123456789,2010-01-01",  # a field short
     )  # fmt: skip
     report = import_reference(db, cards=cards, today=TODAY)
     assert report.cards_loaded == 1
@@ -128,7 +149,9 @@ def test_rerun_does_not_duplicate_and_a_newer_card_replaces(tmp_path: Path, db: 
     import_reference(db, people=people, cards=first, today=TODAY)
     assert rows(db, "SELECT id_no, person_id FROM people ORDER BY id_no") == person_ids
     assert rows(db, "SELECT count(*) FROM cards") == [(1,)]
-    newer = write(tmp_path, "newer.csv", CARDS_HEADER, f"000000000009,A123456789,2021-07-01,{KEY_2}")
+    newer = write(
+        tmp_path, "newer.csv", CARDS_HEADER, f"000000000009,A123456789,2021-07-01,{KEY_2}"
+    )
     import_reference(db, cards=newer, today=TODAY)
     assert rows(db, "SELECT card_no, status FROM cards ORDER BY card_no") == [
         ("000000000001", "replaced"), ("000000000009", "active"),
@@ -153,7 +176,11 @@ def test_quoted_fields_bom_and_column_order(tmp_path: Path, db: Path) -> None:
     columns = list(reversed(PEOPLE_COLUMNS))
     values = dict(zip(PEOPLE_COLUMNS, CITIZEN_2.split(",")))
     path = tmp_path / "people.csv"
-    lines = [",".join(columns), ",".join(f'"{values[c]}"' for c in columns), '"citizen","bad\nline"']
+    lines = [
+        ",".join(columns),
+        ",".join(f'"{values[c]}"' for c in columns),
+        '"citizen","bad\nline"',
+    ]
     path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     report = import_reference(db, people=path, today=TODAY)
     assert report.people_loaded == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from cardreg_identity.domain.normalise import (
     canonical_code,
     household_matches,
@@ -22,7 +21,12 @@ PERMIT = ResidencePermit(date(2024, 3, 1), date(2027, 2, 28), "YA12345678")
 
 
 def claim(**changes: str) -> Household:
-    fields = {"household_no": "A1234567", "township": "臺北市大安區", "village": "大學里", "neighborhood": "12"}
+    fields = {
+        "household_no": "A1234567",
+        "township": "臺北市大安區",
+        "village": "大學里",
+        "neighborhood": "12",
+    }
     return Household(**(fields | changes))
 
 
@@ -85,7 +89,9 @@ def test_township_needs_a_known_city_to_drop_it() -> None:
 
 
 def test_residence_permit() -> None:
-    good = Residence(issued_on=date(2024, 3, 1), expires_on=date(2027, 2, 28), serial_no=" ya１２３４５６７８")
+    good = Residence(
+        issued_on=date(2024, 3, 1), expires_on=date(2027, 2, 28), serial_no=" ya１２３４５６７８"
+    )
     assert residence_matches(PERMIT, good)
     for wrong in (
         good.model_copy(update={"issued_on": date(2024, 3, 2)}),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from cardreg_identity.domain.card_names import name_problem
 from cardreg_identity.domain.guessing import GuessPolicy, is_locked, retry_after
 
 
 def test_every_fifth_failure_locks_doubling_up_to_a_day() -> None:
     policy = GuessPolicy()
-    assert [policy.lock_seconds(n) for n in range(0, 5)] == [0, 0, 0, 0, 0]
+    assert [policy.lock_seconds(n) for n in range(5)] == [0, 0, 0, 0, 0]
     assert policy.lock_seconds(5) == 900
     assert policy.lock_seconds(6) == 0
     assert policy.lock_seconds(10) == 1800

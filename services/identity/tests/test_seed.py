@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from cardreg_gateway.agent.wallet import load_wallet
 from cardreg_identity.adapters.store import SqliteStore
 from cardreg_identity.cli import seed_main
@@ -38,8 +37,14 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
     verify = CardVerification(store)
     try:
         for entry in entries:
-            reply = await verify(CardVerifyRequest(card=entry.read(b64url_encode(secrets.token_bytes(32)))))
-            assert (reply.card_no, reply.id_no, reply.kind) == (entry.card.card_no, entry.card.id_no, entry.kind)
+            reply = await verify(
+                CardVerifyRequest(card=entry.read(b64url_encode(secrets.token_bytes(32))))
+            )
+            assert (reply.card_no, reply.id_no, reply.kind) == (
+                entry.card.card_no,
+                entry.card.id_no,
+                entry.kind,
+            )
             record = await store.proof_record(reply.person_id)
             assert record is not None
             if entry.household is not None:
@@ -58,8 +63,22 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
 def test_seeding_again_adds_people_and_never_collides(tmp_path: Path) -> None:
     db = tmp_path / "identity.db"
     # The same generator seed twice draws the same numbers: the second run must renumber.
-    seed(db, citizens=60, foreigners=20, wallet=tmp_path / "a.jsonl", rng=random.Random(5), batch_size=32)
-    seed(db, citizens=60, foreigners=20, wallet=tmp_path / "b.jsonl", rng=random.Random(5), batch_size=32)
+    seed(
+        db,
+        citizens=60,
+        foreigners=20,
+        wallet=tmp_path / "a.jsonl",
+        rng=random.Random(5),
+        batch_size=32,
+    )
+    seed(
+        db,
+        citizens=60,
+        foreigners=20,
+        wallet=tmp_path / "b.jsonl",
+        rng=random.Random(5),
+        batch_size=32,
+    )
     first, second = list(load_wallet(tmp_path / "a.jsonl")), list(load_wallet(tmp_path / "b.jsonl"))
     assert len(first) == len(second) == 80
     assert {e.card.id_no for e in first}.isdisjoint(e.card.id_no for e in second)
@@ -78,18 +97,39 @@ def test_wallet_is_replaced_unless_appending(tmp_path: Path) -> None:
     assert len(list(load_wallet(wallet))) == 6
 
 
-def test_cli_prints_counts_but_no_personal_data(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_prints_counts_but_no_personal_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     wallet = tmp_path / "w.jsonl"
-    code = seed_main(["--data-dir", str(tmp_path / "d"), "--citizens", "7", "--foreigners", "3", "--wallet", str(wallet)])
+    code = seed_main(
+        [
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--citizens",
+            "7",
+            "--foreigners",
+            "3",
+            "--wallet",
+            str(wallet),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
-    assert "7 citizens" in out and "3 foreign residents" in out and len(out.strip().splitlines()) == 1
+    assert (
+        "7 citizens" in out and "3 foreign residents" in out and len(out.strip().splitlines()) == 1
+    )
     for entry in load_wallet(wallet):
-        assert entry.card.id_no not in out and entry.card.name not in out and entry.card.card_no not in out
+        assert (
+            entry.card.id_no not in out
+            and entry.card.name not in out
+            and entry.card.card_no not in out
+        )
     assert _count(tmp_path / "d" / "identity.db", "SELECT count(*) FROM people") == 10
 
 
 def test_cli_refuses_negative_counts(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
-        seed_main(["--data-dir", str(tmp_path), "--citizens", "-1", "--wallet", str(tmp_path / "w")])
+        seed_main(
+            ["--data-dir", str(tmp_path), "--citizens", "-1", "--wallet", str(tmp_path / "w")]
+        )
     assert caught.value.code == 2

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from cardreg_identity.adapters import reference_writer as writer
 from cardreg_identity.adapters import schema
 from cardreg_identity.adapters.store import SqliteStore
@@ -71,7 +70,10 @@ def test_reimport_keeps_person_id_and_updates_fields(tmp_path: Path) -> None:
         writer.upsert_people(conn, [moved])
     assert _person_id(conn, CITIZEN.id_no) == before
     assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 2
-    assert conn.execute("SELECT township FROM people WHERE person_id = ?", (before,)).fetchone()[0] == "臺北市信義區"
+    assert (
+        conn.execute("SELECT township FROM people WHERE person_id = ?", (before,)).fetchone()[0]
+        == "臺北市信義區"
+    )
     conn.close()
 
 
@@ -104,13 +106,20 @@ async def test_roster_entry_and_proof_records(tmp_path: Path) -> None:
     try:
         entry = await store.roster_entry("000000000001")
         assert entry is not None
-        assert (entry.person_id, entry.kind, entry.id_no, entry.name) == (pid, "citizen", CITIZEN.id_no, CITIZEN.name)
+        assert (entry.person_id, entry.kind, entry.id_no, entry.name) == (
+            pid,
+            "citizen",
+            CITIZEN.id_no,
+            CITIZEN.name,
+        )
         assert (entry.birth_date, entry.issued_on, entry.public_key, entry.status) == (
             CITIZEN.birth_date, date(2010, 1, 1), KEY_1, "active",
         )  # fmt: skip
         assert await store.roster_entry("999999999999") is None
         record = await store.proof_record(pid)
-        assert record is not None and record.household == CITIZEN.household and record.permit is None
+        assert (
+            record is not None and record.household == CITIZEN.household and record.permit is None
+        )
         assert await store.proof_record("0" * 32) is None
     finally:
         await store.close()

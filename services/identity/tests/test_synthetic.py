@@ -25,7 +25,9 @@ def test_word_lists_are_big5_and_townships_are_well_formed() -> None:
 
 def test_people_are_realistic() -> None:
     people = SyntheticPeople(random.Random(3), TODAY)
-    made = [people.make("citizen") for _ in range(400)] + [people.make("foreigner") for _ in range(200)]
+    made = [people.make("citizen") for _ in range(400)] + [
+        people.make("foreigner") for _ in range(200)
+    ]
     for synthetic in made:
         person = synthetic.person
         assert id_numbers.kind_of(person.id_no) == person.kind

@@ -111,6 +111,8 @@ class ScriptedIdentity:
         self.people: dict[str, Person] = {}
         self.cards: dict[str, tuple[Person, Card]] = {}
         self.calls: Counter[str] = Counter()
+        # People whose proofs identity refuses for too many failed guesses.
+        self.locked: set[str] = set()
 
     def enrol(self, kind: str = "citizen") -> Person:
         second = "1" if kind == "citizen" else "8"
@@ -176,7 +178,7 @@ class ScriptedIdentity:
 
     async def verify_household(self, request: HouseholdVerifyRequest) -> ProofVerifyReply:
         self.calls["household"] += 1
-        person = self.people[request.person_id]
+        person = self._unlocked(request.person_id)
         if person.household is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
         if request.household != person.household:
@@ -185,12 +187,18 @@ class ScriptedIdentity:
 
     async def verify_residence(self, request: ResidenceVerifyRequest) -> ProofVerifyReply:
         self.calls["residence"] += 1
-        person = self.people[request.person_id]
+        person = self._unlocked(request.person_id)
         if person.residence is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
         if request.residence != person.residence:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
+
+
+    def _unlocked(self, person_id: str) -> Person:
+        if person_id in self.locked:
+            raise ServiceFailure(ErrorCode.VERIFICATION_LOCKED, retry_after=600, reason="scripted")
+        return self.people[person_id]
 
 
 class FakeClock:
@@ -217,9 +225,17 @@ class RegistryClient:
         return await bus.request(self.nc, REGISTRATION_LOOKUP, LookupRequest(card=read))
 
     async def register(
-        self, person: Person, password: str = PASSWORD, *, card: Card | None = None, **extra: Any
+        self,
+        person: Person,
+        password: str = PASSWORD,
+        *,
+        card: Card | None = None,
+        read: CardRead | None = None,
+        **extra: Any,
     ) -> RegisterReply:
-        fields = {"card": (card or person.card).read(), "password": password, **person.proof(), **extra}
+        """Register with `card` (default: the newest), or exactly the card `read` given."""
+        read = read or (card or person.card).read()
+        fields = {"card": read, "password": password, **person.proof(), **extra}
         return await bus.request(self.nc, ACCOUNT_REGISTER, RegisterRequest(**fields))
 
     async def login(
@@ -256,7 +272,6 @@ async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
     host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
     host.add(RESIDENCE_VERIFY, scripted.verify_residence)
     await host.start()
-    await nc.flush()  # see Registry.start: the first flush can overtake the SUBs
     yield scripted
     await host.stop()
     await nc.drain()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from cardreg_registry.app import running_registry
+from cardreg_shared.card import auth_message
 from cardreg_shared.errors import ErrorCode
-from cardreg_shared.models.common import Household
+from cardreg_shared.models.common import Household, b64url_decode, b64url_encode
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 async def test_citizen_registers_and_lookup_says_so(api, identity):
@@ -153,3 +157,40 @@ async def test_concurrent_registrations_of_one_person_create_one_account(api, id
     created = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(created) == 1
     assert all(o.code is ErrorCode.ALREADY_REGISTERED for o in outcomes if isinstance(o, Exception))
+
+
+async def test_forged_or_altered_card_reads_pass_identitys_answer_through(api, identity):
+    me = identity.enrol("citizen")
+    read = me.read()
+    forged = Ed25519PrivateKey.generate().sign(auth_message(b64url_decode(read.nonce), read.card_no))
+    bad_signature = read.model_copy(update={"signature": b64url_encode(forged)})
+    renamed = me.card.read().model_copy(update={"name": "陳大文"})
+    for read, code in ((bad_signature, ErrorCode.CARD_SIGNATURE_INVALID), (renamed, ErrorCode.CARD_DATA_MISMATCH)):
+        assert (await api.failure(api.register(me, read=read))).code is code
+    assert identity.calls["household"] == 0
+
+
+async def test_verification_lock_passes_through_with_its_retry_after(api, identity):
+    me = identity.enrol("foreigner")
+    identity.locked.add(me.person_id)
+    failure = await api.failure(api.register(me))
+    assert failure.code is ErrorCode.VERIFICATION_LOCKED
+    assert (failure.retry_after, failure.reason) == (600, "scripted")
+
+
+async def test_identity_down_is_unavailable_not_a_timeout(nats_url, client, tmp_path):
+    stranger_card = {
+        "card_no": "000011112222",
+        "id_no": "A123456789",
+        "name": "王小明",
+        "birth_date": "1990-05-17",
+        "sex": "F",
+        "issued_on": "2020-01-01",
+        "nonce": b64url_encode(bytes(32)),
+        "signature": b64url_encode(bytes(64)),
+    }
+    async with running_registry(nats_url, tmp_path / "data", argon2_memory_kib=64, argon2_time_cost=1):
+        msg = await client.nc.request(
+            "registry.registration.lookup", json.dumps({"card": stranger_card}).encode(), timeout=5
+        )
+    assert json.loads(msg.data)["error"]["code"] == "unavailable"

@@ -79,22 +79,22 @@ async def login(store, hasher, person_id: str, password: str = PASSWORD):
 
 
 async def add_account(store, hasher, **changes) -> None:
-    fields = dict(
-        account_id="acc-1",
-        person_id="person-1",
-        kind="citizen",
-        id_no_masked="A12*****89",
-        bound_card_no=CARD.card_no,
-        password_hash=await hasher.hash(PASSWORD),
-        email=None,
-        phone=None,
-        status="active",
-        channel="online",
-        failed_logins=0,
-        locked_until=None,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    fields = {
+        "account_id": "acc-1",
+        "person_id": "person-1",
+        "kind": "citizen",
+        "id_no_masked": "A12*****89",
+        "bound_card_no": CARD.card_no,
+        "password_hash": await hasher.hash(PASSWORD),
+        "email": None,
+        "phone": None,
+        "status": "active",
+        "channel": "online",
+        "failed_logins": 0,
+        "locked_until": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
     await store.add_account(Account(**{**fields, **changes}))
 
 

@@ -7,21 +7,22 @@ import asyncio
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 
 import jwt
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 
 
 async def wait_until_ready(client, proc) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while True:
-        assert proc.poll() is None, "registry exited during start-up"
+        assert proc.returncode is None, "registry exited during start-up"
         try:
             await client.nc.request("$SRV.PING.registry", b"", timeout=0.2)
             return
-        except Exception:  # no responder yet
+        except (NoRespondersError, NatsTimeout):
             assert loop.time() < deadline, "registry not ready"
             await asyncio.sleep(0.05)
 
@@ -37,7 +38,11 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(nats_url, 
         "CARDREG_REGISTRY_ARGON2_TIME_COST": "1",
         "CARDREG_LOG_LEVEL": "DEBUG",
     }
-    proc = subprocess.Popen([sys.executable, "-m", "cardreg_registry"], env=env, stderr=subprocess.PIPE, text=True)
+    log_path = tmp_path / "registry.log"
+    with log_path.open("wb") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cardreg_registry", env=env, stderr=log_file
+        )
     me = identity.enrol("citizen")
     try:
         await wait_until_ready(client, proc)
@@ -49,9 +54,8 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(nats_url, 
         assert (await client.jwks()).keys
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(proc.wait, 30)
-        log = proc.stderr.read()
-        proc.stderr.close()
+        code = await asyncio.wait_for(proc.wait(), 30)
+    log = log_path.read_text(encoding="utf-8")
 
     assert code == 0
     assert "ready" in log

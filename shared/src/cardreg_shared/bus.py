@@ -143,20 +143,23 @@ class ServiceHost:
                 handler=self._dispatcher(subject, handler),
                 metadata={"request": subject.request.__name__, "reply": subject.reply.__name__},
             )
+        # nats-py can send flush()'s PING ahead of SUBs still buffered; the second round trip
+        # is behind them, so the server knows every subscription when start() returns.
+        await self._nc.flush()
         await self._nc.flush()
 
     async def stop(self) -> None:
         """Stop taking requests, finish the queued ones, let every in-flight handler reply."""
-        if self._service is None:
+        service, self._service = self._service, None
+        if service is None or self._nc.is_closed:
             return
         # nats.micro has no public drain: drain each endpoint's subscription ourselves.
-        for endpoint in self._service._endpoints:
+        for endpoint in service._endpoints:
             if endpoint._subscription is not None:
                 await endpoint._subscription.drain()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._nc.flush()
-        self._service = None
 
     def _dispatcher(self, subject: Subject, handler: Handler):
         async def on_request(req: Request) -> None:

@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from nats.aio.client import Client
-
 from cardreg_shared import bus
+from nats.aio.client import Client
 
 from . import __version__, transport
 from .adapters.store import SqliteStore

@@ -33,12 +33,23 @@ def seed_main(argv: list[str]) -> int:
         prog="cardreg seed",
         description="Create synthetic people and virtual cards in identity.db and write their wallet.",
     )
-    parser.add_argument("--data-dir", type=Path, help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)",
+    )
     parser.add_argument("--citizens", type=_count, default=0, metavar="N")
     parser.add_argument("--foreigners", type=_count, default=0, metavar="M")
-    parser.add_argument("--wallet", type=Path, required=True, metavar="FILE",
-                        help="JSON lines, one per person: card fields, card key, household or residence data")
-    parser.add_argument("--append", action="store_true", help="add to the wallet instead of replacing it")
+    parser.add_argument(
+        "--wallet",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="JSON lines, one per person: card fields, card key, household or residence data",
+    )
+    parser.add_argument(
+        "--append", action="store_true", help="add to the wallet instead of replacing it"
+    )
     args = parser.parse_args(argv)
     db_path, busy_timeout_ms = _database(args.data_dir)
     summary = seed(
@@ -61,7 +72,11 @@ def import_main(argv: list[str]) -> int:
         prog="cardreg import",
         description="Load people and cards from CSV files into identity.db (see services/identity/README.md).",
     )
-    parser.add_argument("--data-dir", type=Path, help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)",
+    )
     parser.add_argument("--people", type=Path, metavar="FILE", help="people CSV")
     parser.add_argument("--cards", type=Path, metavar="FILE", help="cards CSV")
     args = parser.parse_args(argv)

@@ -12,7 +12,9 @@ from .domain.guessing import GuessPolicy
 
 
 class IdentitySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CARDREG_IDENTITY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CARDREG_IDENTITY_", extra="ignore", populate_by_name=True
+    )
 
     # The URL may carry credentials: never log it.
     nats_url: str = Field(

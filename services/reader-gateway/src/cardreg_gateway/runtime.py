@@ -30,6 +30,7 @@ class Gateway:
         owns_connection: bool,
         nonces: NonceStore,
         events: CardReadEvents,
+        discovery: bus.ServiceHost,
     ) -> None:
         self.settings = settings
         self.nc = nc
@@ -37,6 +38,7 @@ class Gateway:
         self.registry = Registry(nc, timeout=settings.request_timeout_seconds)
         self.card_reads = CardReadCheck(nonces, events)
         self._owns_connection = owns_connection
+        self._discovery = discovery
 
     @classmethod
     async def start(cls, settings: GatewaySettings, nc: Client | None = None) -> Gateway:
@@ -50,13 +52,25 @@ class Gateway:
             nonces = await NonceStore.open(
                 js, bucket=settings.nonce_bucket, ttl_seconds=settings.nonce_ttl_seconds
             )
+            # No endpoints: registered so that `$SRV.PING/INFO` discovery lists the gateway too.
+            discovery = bus.ServiceHost(
+                nc, name="gateway", version="0.1.0", description="HTTP edge: portal and JSON API"
+            )
+            await discovery.start()
         except BaseException:
             if owns:
                 await nc.close()
             raise
         if settings.profile_only:
             log.warning("profile-only pilot mode is ON; card reads still need a signature")
-        return cls(settings, nc, owns_connection=owns, nonces=nonces, events=CardReadEvents(js))
+        return cls(
+            settings,
+            nc,
+            owns_connection=owns,
+            nonces=nonces,
+            events=CardReadEvents(js),
+            discovery=discovery,
+        )
 
     @property
     def connected(self) -> bool:
@@ -64,5 +78,6 @@ class Gateway:
 
     async def stop(self) -> None:
         """Drain our own connection: in-flight requests get their replies first."""
+        await self._discovery.stop()
         if self._owns_connection and not self.nc.is_closed:
             await self.nc.drain()

@@ -90,10 +90,6 @@ async def _serve(settings: RegistrySettings, nc: Client, store: SqliteStore, clo
         max_in_flight=settings.max_in_flight,
     )
     await host.start()
-    # nats-py 2.16's flush() writes its PING straight to the socket, ahead of SUBs still queued
-    # for its flusher task, so the PONG can return before the server knows the endpoints and
-    # early requests meet "no responders". A second round trip queues behind them.
-    await nc.flush()
     return host
 
 
@@ -101,7 +97,7 @@ async def _serve(settings: RegistrySettings, nc: Client, store: SqliteStore, clo
 async def running_registry(
     nats_url: str, data_dir: Path, *, clock: Clock = utc_now, **overrides: Any
 ) -> AsyncIterator[Registry]:
-    """The whole service in-process on its own connection (tests, `cardreg up`)."""
+    """The whole service in-process on its own connection (tests, embedding)."""
     settings = RegistrySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
     nc = await bus.connect(settings.nats_url, name="registry", allow_reconnect=False)
     try:

@@ -34,7 +34,8 @@ class RegistrySettings(BaseSettings):
     lockout_cap_seconds: int = Field(86400, ge=1)
     lockout_hard_limit: int = Field(100, ge=1)
 
-    identity_timeout_seconds: float = Field(5.0, gt=0)
+    # Shorter than a caller's usual 5 s, so it hears identity's `unavailable`, not its own timeout.
+    identity_timeout_seconds: float = Field(3.0, gt=0)
     max_in_flight: int = Field(256, ge=1)
 
     @property

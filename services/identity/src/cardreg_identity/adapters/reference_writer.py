@@ -37,8 +37,7 @@ _INSERT_CARD = (
     "VALUES (?, ?, ?, ?, 'active')"
 )
 _UPSERT_CARD = (
-    _INSERT_CARD
-    + " ON CONFLICT (card_no) DO UPDATE SET issued_on = excluded.issued_on,"
+    _INSERT_CARD + " ON CONFLICT (card_no) DO UPDATE SET issued_on = excluded.issued_on,"
     " public_key = excluded.public_key"
 )
 # The newest card of a person is active; ties on the issue date go to the higher card number.
@@ -110,7 +109,9 @@ def taken_card_nos(conn: sqlite3.Connection, card_nos: Iterable[str]) -> set[str
     return {row[0] for row in _in_list(conn, query, card_nos)}
 
 
-def holders_by_id_no(conn: sqlite3.Connection, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
+def holders_by_id_no(
+    conn: sqlite3.Connection, id_nos: Iterable[str]
+) -> dict[str, tuple[str, date]]:
     """id_no -> (person_id, birth_date) for the stored people among `id_nos`."""
     query = (
         "SELECT id_no, person_id, birth_date FROM people "

@@ -20,11 +20,14 @@ TOWNSHIPS: tuple[str, ...] = (
 )  # fmt: skip
 
 # Names that recur in villages (村) and urban villages (里) all over Taiwan.
-VILLAGE_STEMS: tuple[str, ...] = tuple(
-    "中正 中山 仁愛 民生 民權 民族 忠孝 信義 和平 復興 光復 成功 建國 新生 文化 福德 "
-    "長安 永安 安和 福興 東興 西門 南門 北門 新興 中興 大同 自強 太平 三民 五福 龍山 "
-    "福安 平等 長春 光明 正義 崇德 德興 大學 龍泉 錦安 新庄 頂埔 後埔 港口 溪洲 山腳".split()
+# fmt: off
+VILLAGE_STEMS: tuple[str, ...] = (
+    "中正", "中山", "仁愛", "民生", "民權", "民族", "忠孝", "信義", "和平", "復興", "光復", "成功",
+    "建國", "新生", "文化", "福德", "長安", "永安", "安和", "福興", "東興", "西門", "南門", "北門",
+    "新興", "中興", "大同", "自強", "太平", "三民", "五福", "龍山", "福安", "平等", "長春", "光明",
+    "正義", "崇德", "德興", "大學", "龍泉", "錦安", "新庄", "頂埔", "後埔", "港口", "溪洲", "山腳",
 )
+# fmt: on
 
 # Common surnames with rough weights (per mille of the population).
 SURNAMES: tuple[tuple[str, int], ...] = (
@@ -43,18 +46,21 @@ GIVEN_CHARS: dict[str, str] = {
 }
 
 # Foreign residents' names as printed on their cards: romanised, upper case.
-FOREIGN_SURNAMES: tuple[str, ...] = tuple(
-    "NGUYEN TRAN LE PHAM HOANG VU DANG BUI SANTOS REYES CRUZ GARCIA BAUTISTA MENDOZA "
-    "WIDODO SETIAWAN SARI PUTRI SUZUKI TANAKA SATO KIM LEE PARK SMITH JOHNSON BROWN "
-    "MUELLER MARTIN SOMCHAI SRISUK".split()
+# fmt: off
+FOREIGN_SURNAMES: tuple[str, ...] = (
+    "NGUYEN", "TRAN", "LE", "PHAM", "HOANG", "VU", "DANG", "BUI", "SANTOS", "REYES", "CRUZ",
+    "GARCIA", "BAUTISTA", "MENDOZA", "WIDODO", "SETIAWAN", "SARI", "PUTRI", "SUZUKI", "TANAKA",
+    "SATO", "KIM", "LEE", "PARK", "SMITH", "JOHNSON", "BROWN", "MUELLER", "MARTIN", "SOMCHAI",
+    "SRISUK",
 )
 FOREIGN_GIVEN: dict[str, tuple[str, ...]] = {
-    "M": tuple(
-        "VAN AN|VAN HUNG|MINH TUAN|JOHN PAUL|MARK|ARIF|BUDI|AGUS|HIROSHI|KENJI|MIN JUN|"
-        "DAVID|MICHAEL|THOMAS|LUCAS|ANAN|SOMSAK".split("|")
+    "M": (
+        "VAN AN", "VAN HUNG", "MINH TUAN", "JOHN PAUL", "MARK", "ARIF", "BUDI", "AGUS",
+        "HIROSHI", "KENJI", "MIN JUN", "DAVID", "MICHAEL", "THOMAS", "LUCAS", "ANAN", "SOMSAK",
     ),
-    "F": tuple(
-        "THI HOA|THI LAN|THU TRANG|MARIA|ANGELICA|SITI|DEWI|AYU|YUKI|SAKURA|JI WOO|"
-        "EMILY|SARAH|ANNA|LAURA|MALI|NARI".split("|")
+    "F": (
+        "THI HOA", "THI LAN", "THU TRANG", "MARIA", "ANGELICA", "SITI", "DEWI", "AYU", "YUKI",
+        "SAKURA", "JI WOO", "EMILY", "SARAH", "ANNA", "LAURA", "MALI", "NARI",
     ),
 }
+# fmt: on

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from collections.abc import Sequence
 from itertools import accumulate
 from typing import TypeVar
 
@@ -95,7 +95,9 @@ class SyntheticPeople:
         issued = _day_between(rng, max(birth, CHIP_CARDS_SINCE), self._today - timedelta(days=1))
         return SyntheticPerson(person, self.card_no(), issued)
 
-    def renumbered(self, synthetic: SyntheticPerson, *, id_no: bool, card_no: bool) -> SyntheticPerson:
+    def renumbered(
+        self, synthetic: SyntheticPerson, *, id_no: bool, card_no: bool
+    ) -> SyntheticPerson:
         """The same person with fresh numbers where the old ones turned out to be taken."""
         person = synthetic.person
         if id_no:

