@@ -16,7 +16,7 @@ import sys
 import urllib.error
 import urllib.request
 
-import nats
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 TIMEOUT = 3.0
@@ -28,8 +28,9 @@ async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> b
     async def quiet(_exc: Exception) -> None:  # the outcome is the exit code
         pass
 
+    nc = Client()  # not nats.connect(): a failed connect would leave its socket open
     try:
-        nc = await nats.connect(
+        await nc.connect(
             url,
             name=f"{name}-healthcheck",
             inbox_prefix=f"_INBOX.{name}",  # the service user may subscribe only here
@@ -37,12 +38,9 @@ async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> b
             connect_timeout=timeout,
             error_cb=quiet,
         )
-    except (NatsError, OSError, asyncio.TimeoutError):
-        return False
-    try:
         await nc.request(f"$SRV.PING.{name}", b"", timeout=timeout)
         return True
-    except NatsError:  # no responders or timeout
+    except (TimeoutError, NatsError, OSError):  # refused, no responders, timeout
         return False
     finally:
         await nc.close()
@@ -50,7 +48,7 @@ async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> b
 
 def http_ok(url: str, *, timeout: float = TIMEOUT) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (fixed URL)
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
             return reply.status == 200
     except (urllib.error.URLError, OSError):
         return False

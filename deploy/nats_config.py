@@ -110,8 +110,15 @@ def service_permissions(service: str) -> dict[str, list[str]]:
 
 def ops_permissions() -> dict[str, list[str]]:
     """Discovery and read-only JetStream listing; replies on its own inbox prefix."""
-    read_only = ["INFO", "STREAM.NAMES", "STREAM.LIST", "STREAM.INFO.*",
-                 "CONSUMER.NAMES.*", "CONSUMER.LIST.*", "CONSUMER.INFO.*.*"]
+    read_only = [
+        "INFO",
+        "STREAM.NAMES",
+        "STREAM.LIST",
+        "STREAM.INFO.*",
+        "CONSUMER.NAMES.*",
+        "CONSUMER.LIST.*",
+        "CONSUMER.INFO.*.*",
+    ]
     return {
         "publish": ["$SRV.>", *(f"$JS.API.{api}" for api in read_only)],
         "subscribe": [f"_INBOX.{OPS}.>"],
@@ -121,8 +128,12 @@ def ops_permissions() -> dict[str, list[str]]:
 def _user(name: str, perms: dict[str, list[str]], password: str | None) -> list[str]:
     # No password given: a variable nats-server resolves from its environment.
     secret = json.dumps(password) if password is not None else f"${password_var(name)}"
-    lines = ["      {", f"        user: {json.dumps(name)}", f"        password: {secret}",
-             "        permissions: {"]
+    lines = [
+        "      {",
+        f"        user: {json.dumps(name)}",
+        f"        password: {secret}",
+        "        permissions: {",
+    ]
     for action in ("publish", "subscribe"):
         lines.append(f"          {action}: {{ allow: [")
         lines += [f"            {json.dumps(subject)}" for subject in perms[action]]
@@ -148,25 +159,27 @@ def render(
         perms = ops_permissions() if name == OPS else service_permissions(name)
         users += _user(name, perms, None if passwords is None else passwords[name])
     monitor = [] if monitor_port is None else [f'http: "0.0.0.0:{monitor_port}"']
-    return "\n".join([
-        "# Generated from cardreg_shared.subjects by deploy/nats_config.py: do not edit.",
-        "# Regenerate with: python deploy/nats_config.py --write",
-        "server_name: cardreg",
-        'listen: "0.0.0.0:4222"',
-        *monitor,
-        "jetstream {",
-        f"  store_dir: {json.dumps(store_dir)}",
-        "}",
-        "accounts {",
-        "  CARDREG {",
-        "    jetstream: enabled",
-        "    users: [",
-        *users,
-        "    ]",
-        "  }",
-        "}",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Generated from cardreg_shared.subjects by deploy/nats_config.py: do not edit.",
+            "# Regenerate with: python deploy/nats_config.py --write",
+            "server_name: cardreg",
+            'listen: "0.0.0.0:4222"',
+            *monitor,
+            "jetstream {",
+            f"  store_dir: {json.dumps(store_dir)}",
+            "}",
+            "accounts {",
+            "  CARDREG {",
+            "    jetstream: enabled",
+            "    users: [",
+            *users,
+            "    ]",
+            "  }",
+            "}",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,17 @@ import logging
 import os
 
 
+# Libraries that log message contents at DEBUG: aiosqlite every statement with its parameters
+# (hashes, card numbers, emails), nats the payloads. They stay at INFO or above whatever the
+# level asked for.
+QUIET = ("aiosqlite", "nats")
+
+
 def configure(service: str) -> None:
+    level = logging.getLevelName(os.environ.get("CARDREG_LOG_LEVEL", "INFO").upper())
     logging.basicConfig(
-        level=os.environ.get("CARDREG_LOG_LEVEL", "INFO").upper(),
+        level=level if isinstance(level, int) else logging.INFO,
         format=f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s",
     )
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))

@@ -29,8 +29,6 @@ async def serve(settings: RegistrySettings) -> None:
 
 def main() -> None:
     logs.configure("registry")
-    # aiosqlite logs every statement with its parameters at DEBUG: hashes, card numbers, emails.
-    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     asyncio.run(serve(RegistrySettings()))
 
 
