@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 
 from . import argon2_baseline
@@ -88,8 +87,10 @@ async def drive(http: httpx.AsyncClient, people: list[WalletEntry], clients: int
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (
-        values[0] if values else float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else (values[0] if values else float("nan"))
     )
 
 
@@ -98,7 +99,9 @@ async def run(args: argparse.Namespace) -> int:
     if not people:
         print("the wallet is empty")
         return 1
-    limits = httpx.Limits(max_connections=args.clients + 4, max_keepalive_connections=args.clients + 4)
+    limits = httpx.Limits(
+        max_connections=args.clients + 4, max_keepalive_connections=args.clients + 4
+    )
     async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=30) as http:
         sem = asyncio.Semaphore(args.clients)
 

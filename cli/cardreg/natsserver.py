@@ -21,8 +21,18 @@ def start(store_dir: Path, *, timeout: float = 10.0, **popen) -> tuple[subproces
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)
     proc = subprocess.Popen(
-        [str(BINARY), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", str(ports_dir),
-         "-js", "-sd", str(store_dir / "jetstream")],
+        [
+            str(BINARY),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            "-1",
+            "--ports_file_dir",
+            str(ports_dir),
+            "-js",
+            "-sd",
+            str(store_dir / "jetstream"),
+        ],
         **popen,
     )
     ports_file = ports_dir / f"nats-server_{proc.pid}.ports"

@@ -50,7 +50,13 @@ class System:
         self.children: list[tuple[str, subprocess.Popen]] = []
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        proc = subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+        # No threads exist yet when children are spawned, so preexec_fn is safe here.
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )
         self.children.append((name, proc))
 
     def adopt(self, name: str, proc: subprocess.Popen) -> None:
@@ -76,6 +82,8 @@ class System:
 
 async def _wait_ready(system: System, nats_url: str, health_url: str) -> None:
     from cardreg_shared import bus
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
 
     deadline = time.monotonic() + READY_TIMEOUT
     pending = {name for name, _ in SERVICES if name}
@@ -86,13 +94,15 @@ async def _wait_ready(system: System, nats_url: str, health_url: str) -> None:
                 if (dead := system.exited()) is not None:
                     raise RuntimeError(f"{dead} exited during start-up")
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"not ready after {READY_TIMEOUT:.0f} s: {sorted(pending) or 'gateway'}")
+                    raise RuntimeError(
+                        f"not ready after {READY_TIMEOUT:.0f} s: {sorted(pending) or 'gateway'}"
+                    )
                 for name in list(pending):
                     try:
                         await nc.request(f"$SRV.PING.{name}", b"", timeout=0.5)
-                        pending.discard(name)
-                    except Exception:  # no responder yet
-                        pass
+                    except (NoRespondersError, NatsTimeout):
+                        continue  # not up yet
+                    pending.discard(name)
                 if not pending:
                     try:
                         if (await http.get(health_url, timeout=1)).status_code == 200:
@@ -130,14 +140,19 @@ def run(args: argparse.Namespace) -> int:
             "CARDREG_DATA_DIR": str(data_dir),
             "CARDREG_GATEWAY_HTTP_HOST": args.http_host,
             "CARDREG_GATEWAY_HTTP_PORT": str(args.http_port),
-            "CARDREG_GATEWAY_PUBLIC_BASE_URL": os.environ.get("CARDREG_GATEWAY_PUBLIC_BASE_URL", base_url),
+            "CARDREG_GATEWAY_PUBLIC_BASE_URL": os.environ.get(
+                "CARDREG_GATEWAY_PUBLIC_BASE_URL", base_url
+            ),
         }
         for _, module in SERVICES:
             system.spawn(module, [sys.executable, "-m", module], env)
         asyncio.run(_wait_ready(system, nats_url, f"{base_url}/healthz"))
-        print(f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
-              f"(OpenAPI {base_url}/openapi.json)\n  NATS:   {nats_url}\n  data:   {data_dir}\n"
-              "Ctrl-C stops everything.", flush=True)
+        print(
+            f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
+            f"(OpenAPI {base_url}/openapi.json)\n  NATS:   {nats_url}\n  data:   {data_dir}\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
         while stop["signal"] is None:
             if (dead := system.exited()) is not None:
                 print(f"cardreg: {dead} exited; stopping", file=sys.stderr)

@@ -6,12 +6,11 @@ import asyncio
 import json
 
 import pytest
-from nats.micro.request import ERROR_CODE_HEADER
-
 from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Empty, Model
 from cardreg_shared.subjects import Subject
+from nats.micro.request import ERROR_CODE_HEADER
 
 
 class Ping(Model):

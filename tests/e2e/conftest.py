@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-
 from cardreg_gateway.agent.wallet import WalletEntry
 
 from .system import Portal, RunningSystem

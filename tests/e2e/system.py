@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 
 CARDREG = Path(sys.executable).parent / "cardreg"
@@ -36,14 +35,23 @@ class RunningSystem:
         self.proc: subprocess.Popen | None = None
         self.log = data_dir / "up.log"
 
-    def start(self, timeout: float = 60) -> "RunningSystem":
+    def start(self, timeout: float = 60) -> RunningSystem:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Each start appends to the log; look for readiness only past what earlier runs wrote.
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(CARDREG), "up", "--data-dir", str(self.data_dir), "--http-port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                [
+                    str(CARDREG),
+                    "up",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--http-port",
+                    str(self.port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -72,12 +80,26 @@ class RunningSystem:
 
     def cardreg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(CARDREG), *args], capture_output=True, text=True, env=self.env, check=check, timeout=120
+            [str(CARDREG), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            check=check,
+            timeout=120,
         )
 
     def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletEntry]:
-        self.cardreg("seed", "--data-dir", str(self.data_dir), "--citizens", str(citizens),
-                     "--foreigners", str(foreigners), "--wallet", str(wallet))
+        self.cardreg(
+            "seed",
+            "--data-dir",
+            str(self.data_dir),
+            "--citizens",
+            str(citizens),
+            "--foreigners",
+            str(foreigners),
+            "--wallet",
+            str(wallet),
+        )
         return list(load_wallet(wallet))
 
 
@@ -103,7 +125,9 @@ class Portal:
         return self.http.post("/api/v1/registrations/lookup", json={"card": self.card(entry)})
 
     def login(self, entry: WalletEntry, password: str) -> httpx.Response:
-        return self.http.post("/api/v1/sessions", json={"card": self.card(entry), "password": password})
+        return self.http.post(
+            "/api/v1/sessions", json={"card": self.card(entry), "password": password}
+        )
 
 
 def error_code(reply: httpx.Response) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
+from cardreg_gateway.agent.wallet import WalletEntry
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from cardreg_gateway.agent.wallet import WalletEntry
 
 from .system import error_code
 
@@ -53,9 +52,13 @@ def test_foreigner_registers_with_residence_permit(portal, people):
 
 def test_wrong_household_data_is_refused_then_right_data_registers(portal, people):
     me = people.citizen()
-    wrong = me.household.model_copy(update={"neighborhood": str(int(me.household.neighborhood) + 1)})
-    reply = portal.http.post("/api/v1/registrations", json={
-        "card": portal.card(me), "password": PASSWORD, "household": wrong.model_dump()})
+    wrong = me.household.model_copy(
+        update={"neighborhood": str(int(me.household.neighborhood) + 1)}
+    )
+    reply = portal.http.post(
+        "/api/v1/registrations",
+        json={"card": portal.card(me), "password": PASSWORD, "household": wrong.model_dump()},
+    )
     assert reply.status_code == 403 and error_code(reply) == "household_mismatch"
     assert portal.register(me, PASSWORD).status_code == 201
 
@@ -70,16 +73,24 @@ def test_harmless_differences_in_household_data_are_tolerated(portal, people):
         "village": hh.village,
         "neighborhood": hh.neighborhood.translate(full_width),
     }
-    reply = portal.http.post("/api/v1/registrations", json={
-        "card": portal.card(me), "password": PASSWORD, "household": tolerant})
+    reply = portal.http.post(
+        "/api/v1/registrations",
+        json={"card": portal.card(me), "password": PASSWORD, "household": tolerant},
+    )
     assert reply.status_code == 201, reply.text
 
 
 def test_foreigner_with_wrong_permit_serial_is_refused(portal, people):
     me = people.foreigner()
     wrong = me.residence.model_copy(update={"serial_no": "ZZ00000000"})
-    reply = portal.http.post("/api/v1/registrations", json={
-        "card": portal.card(me), "password": PASSWORD, "residence": wrong.model_dump(mode="json")})
+    reply = portal.http.post(
+        "/api/v1/registrations",
+        json={
+            "card": portal.card(me),
+            "password": PASSWORD,
+            "residence": wrong.model_dump(mode="json"),
+        },
+    )
     assert reply.status_code == 403 and error_code(reply) == "residence_mismatch"
 
 
@@ -88,8 +99,10 @@ def test_household_guessing_is_limited_per_person(portal, people):
     wrong = me.household.model_copy(update={"household_no": "Z9999999"})
     codes = []
     for _ in range(6):
-        reply = portal.http.post("/api/v1/registrations", json={
-            "card": portal.card(me), "password": PASSWORD, "household": wrong.model_dump()})
+        reply = portal.http.post(
+            "/api/v1/registrations",
+            json={"card": portal.card(me), "password": PASSWORD, "household": wrong.model_dump()},
+        )
         codes.append(error_code(reply))
     assert codes[:5] == ["household_mismatch"] * 5
     assert codes[5] == "verification_locked"
@@ -176,7 +189,7 @@ def _newer_card(system, me: WalletEntry, tmp_path) -> WalletEntry:
     seed = key.private_bytes_raw()
     card_no = f"{(int(me.card.card_no) + 500_000_000) % 10**12:012d}"
     issued_on = me.card.issued_on.replace(year=me.card.issued_on.year + 1)
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     cards = tmp_path / "cards.csv"
     cards.write_text(
         "card_no,id_no,issued_on,public_key\n"
@@ -184,13 +197,17 @@ def _newer_card(system, me: WalletEntry, tmp_path) -> WalletEntry:
         encoding="utf-8",
     )
     system.cardreg("import", "--data-dir", str(system.data_dir), "--cards", str(cards))
-    return me.model_copy(update={
-        "card": me.card.model_copy(update={"card_no": card_no, "issued_on": issued_on}),
-        "card_key": b64(seed),
-    })
+    return me.model_copy(
+        update={
+            "card": me.card.model_copy(update={"card_no": card_no, "issued_on": issued_on}),
+            "card_key": b64(seed),
+        }
+    )
 
 
-def test_newer_card_updates_bound_card_and_replaced_card_is_refused(portal, people, system, tmp_path):
+def test_newer_card_updates_bound_card_and_replaced_card_is_refused(
+    portal, people, system, tmp_path
+):
     me = people.citizen()
     assert portal.register(me, PASSWORD).status_code == 201
     new = _newer_card(system, me, tmp_path)

@@ -79,7 +79,9 @@ class Card:
         nonce = nonce or secrets.token_bytes(32)
         signature = self.key.sign(auth_message(nonce, self.fields.card_no))
         return CardRead(
-            **self.fields.model_dump(), nonce=b64url_encode(nonce), signature=b64url_encode(signature)
+            **self.fields.model_dump(),
+            nonce=b64url_encode(nonce),
+            signature=b64url_encode(signature),
         )
 
 
@@ -122,12 +124,17 @@ class ScriptedIdentity:
             kind=kind,
             id_no=id_no,
             household=Household(
-                household_no=f"F{_digits(7)}", township="大安區", village="龍泉里", neighborhood="12"
+                household_no=f"F{_digits(7)}",
+                township="大安區",
+                village="龍泉里",
+                neighborhood="12",
             )
             if kind == "citizen"
             else None,
             residence=Residence(
-                issued_on=date(2023, 3, 1), expires_on=date(2027, 2, 28), serial_no=f"YD{_digits(8)}"
+                issued_on=date(2023, 3, 1),
+                expires_on=date(2027, 2, 28),
+                serial_no=f"YD{_digits(8)}",
             )
             if kind == "foreigner"
             else None,
@@ -193,7 +200,6 @@ class ScriptedIdentity:
         if request.residence != person.residence:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
-
 
     def _unlocked(self, person_id: str) -> Person:
         if person_id in self.locked:

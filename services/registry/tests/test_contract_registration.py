@@ -88,7 +88,9 @@ async def test_residence_mismatch_from_identity_passes_through(api, identity):
 
 async def test_wrong_kind_of_proof_passes_identitys_answer_through(api, identity):
     me = identity.enrol("foreigner")
-    household = Household(household_no="F1234567", township="大安區", village="龍泉里", neighborhood="1")
+    household = Household(
+        household_no="F1234567", township="大安區", village="龍泉里", neighborhood="1"
+    )
     request = api.register(me, residence=None, household=household)
     failure = await api.failure(request)
     assert failure.code is ErrorCode.PROOF_KIND_MISMATCH
@@ -126,7 +128,9 @@ async def test_contacts_are_validated_and_normalised(api, identity):
         ({"phone": "0912-345-67"}, "phone"),
     ],
 )
-async def test_bad_contacts_are_invalid_request_with_a_clear_message(api, identity, contact, message_part):
+async def test_bad_contacts_are_invalid_request_with_a_clear_message(
+    api, identity, contact, message_part
+):
     me = identity.enrol("citizen")
     failure = await api.failure(api.register(me, **contact))
     assert failure.code is ErrorCode.INVALID_REQUEST
@@ -162,10 +166,15 @@ async def test_concurrent_registrations_of_one_person_create_one_account(api, id
 async def test_forged_or_altered_card_reads_pass_identitys_answer_through(api, identity):
     me = identity.enrol("citizen")
     read = me.read()
-    forged = Ed25519PrivateKey.generate().sign(auth_message(b64url_decode(read.nonce), read.card_no))
+    forged = Ed25519PrivateKey.generate().sign(
+        auth_message(b64url_decode(read.nonce), read.card_no)
+    )
     bad_signature = read.model_copy(update={"signature": b64url_encode(forged)})
     renamed = me.card.read().model_copy(update={"name": "陳大文"})
-    for read, code in ((bad_signature, ErrorCode.CARD_SIGNATURE_INVALID), (renamed, ErrorCode.CARD_DATA_MISMATCH)):
+    for read, code in (
+        (bad_signature, ErrorCode.CARD_SIGNATURE_INVALID),
+        (renamed, ErrorCode.CARD_DATA_MISMATCH),
+    ):
         assert (await api.failure(api.register(me, read=read))).code is code
     assert identity.calls["household"] == 0
 
@@ -189,7 +198,9 @@ async def test_identity_down_is_unavailable_not_a_timeout(nats_url, client, tmp_
         "nonce": b64url_encode(bytes(32)),
         "signature": b64url_encode(bytes(64)),
     }
-    async with running_registry(nats_url, tmp_path / "data", argon2_memory_kib=64, argon2_time_cost=1):
+    async with running_registry(
+        nats_url, tmp_path / "data", argon2_memory_kib=64, argon2_time_cost=1
+    ):
         msg = await client.nc.request(
             "registry.registration.lookup", json.dumps({"card": stranger_card}).encode(), timeout=5
         )

@@ -40,7 +40,9 @@ async def test_account_profile_is_masked(api, identity):
     account_id = (await api.register(me, email="mei@example.com", phone="02-2345-6789")).account_id
     profile = await api.account((await api.login(me)).access_token)
     assert profile.account_id == account_id
-    assert profile.kind == "foreigner" and profile.status == "active" and profile.channel == "online"
+    assert (
+        profile.kind == "foreigner" and profile.status == "active" and profile.channel == "online"
+    )
     assert profile.id_no == f"{me.id_no[:3]}*****{me.id_no[-2:]}"
     assert profile.card_no == "********" + me.card.fields.card_no[-4:]
     assert profile.email == "m***@example.com"
@@ -54,7 +56,9 @@ async def test_wrong_password_and_no_account_get_the_same_answer(api, identity):
 
     async def raw_login(person):
         request = SessionCreateRequest(card=person.read(), password=WRONG)
-        return await api.nc.request(SESSION_CREATE.name, request.model_dump_json().encode(), timeout=5)
+        return await api.nc.request(
+            SESSION_CREATE.name, request.model_dump_json().encode(), timeout=5
+        )
 
     wrong, nobody = await raw_login(me), await raw_login(stranger)
     assert wrong.data == nobody.data
@@ -62,7 +66,9 @@ async def test_wrong_password_and_no_account_get_the_same_answer(api, identity):
     assert b"invalid_credentials" in wrong.data
 
 
-async def test_fifth_wrong_password_locks_and_a_lock_refuses_even_the_right_one(api, identity, registry, clock):
+async def test_fifth_wrong_password_locks_and_a_lock_refuses_even_the_right_one(
+    api, identity, registry, clock
+):
     me = identity.enrol("citizen")
     await api.register(me)
     codes = [(await api.failure(api.login(me, WRONG))).code for _ in range(4)]
@@ -113,7 +119,9 @@ async def test_a_hundred_failures_lock_until_a_password_reset(api, identity, reg
     clock.advance(10 * 365 * 24 * 3600)
     for password in (PASSWORD, WRONG):
         failure = await api.failure(api.login(me, password))
-        assert failure.code is ErrorCode.ACCOUNT_LOCKED and failure.reason == "password_reset_required"
+        assert (
+            failure.code is ErrorCode.ACCOUNT_LOCKED and failure.reason == "password_reset_required"
+        )
     assert db_row(registry, "SELECT failed_logins FROM accounts")[0] == 100
 
 

@@ -40,5 +40,7 @@ async def test_many_hashes_at_once_all_complete_behind_the_bound():
     hasher = Argon2Hasher(FAST, concurrency=2)
     hashes = await asyncio.gather(*(hasher.hash(f"password-{n}") for n in range(16)))
     assert len(set(hashes)) == 16
-    checks = await asyncio.gather(*(hasher.verify(h, f"password-{n}") for n, h in enumerate(hashes)))
+    checks = await asyncio.gather(
+        *(hasher.verify(h, f"password-{n}") for n, h in enumerate(hashes))
+    )
     assert all(checks)

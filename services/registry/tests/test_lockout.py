@@ -35,7 +35,9 @@ def test_hundredth_failure_locks_until_a_reset():
 
 
 def test_settings_shape_the_schedule():
-    policy = LockoutPolicy(threshold=3, base=timedelta(seconds=60), cap=timedelta(seconds=200), hard_limit=10)
+    policy = LockoutPolicy(
+        threshold=3, base=timedelta(seconds=60), cap=timedelta(seconds=200), hard_limit=10
+    )
     assert [lock_for(policy, n) for n in (3, 6, 9)] == [
         timedelta(seconds=60),
         timedelta(seconds=120),

@@ -37,7 +37,9 @@ class StubIdentity:
         self.person_id = person_id
 
     async def verify_card(self, card: CardRead) -> CardVerifyReply:
-        return CardVerifyReply(person_id=self.person_id, kind="citizen", card_no=card.card_no, id_no=card.id_no)
+        return CardVerifyReply(
+            person_id=self.person_id, kind="citizen", card_no=card.card_no, id_no=card.id_no
+        )
 
     async def verify_proof(self, person_id, proof) -> None:  # not used by login
         raise AssertionError("login never checks household data")
@@ -71,7 +73,9 @@ async def login(store, hasher, person_id: str, password: str = PASSWORD):
         accounts=store,
         sessions=store,
         hasher=hasher,
-        tokens=TokenSigner(Ed25519PrivateKey.generate(), issuer="i", audience="a", ttl=timedelta(minutes=15)),
+        tokens=TokenSigner(
+            Ed25519PrivateKey.generate(), issuer="i", audience="a", ttl=timedelta(minutes=15)
+        ),
         lockout=LockoutPolicy(),
         clock=lambda: NOW,
     )

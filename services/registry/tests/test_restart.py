@@ -34,7 +34,9 @@ async def test_restart_keeps_account_sessions_and_signing_key(nats_url, identity
         assert (await client.login(me)).access_token
 
 
-async def test_changed_argon2_parameters_rehash_at_the_next_login(nats_url, identity, client, tmp_path):
+async def test_changed_argon2_parameters_rehash_at_the_next_login(
+    nats_url, identity, client, tmp_path
+):
     data_dir = tmp_path / "data"
     me = identity.enrol("foreigner")
     async with running_registry(nats_url, data_dir, **FAST_ARGON2):

@@ -27,7 +27,9 @@ async def wait_until_ready(client, proc) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_process_serves_until_sigterm_and_logs_nothing_personal(nats_url, identity, client, tmp_path):
+async def test_process_serves_until_sigterm_and_logs_nothing_personal(
+    nats_url, identity, client, tmp_path
+):
     data_dir = tmp_path / "data"
     env = {
         **os.environ,
@@ -50,7 +52,9 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(nats_url, 
         session = await client.login(me)
         assert session.expires_in == 600
         assert (await client.account(session.access_token)).status == "active"
-        assert (await client.failure(client.login(me, "not-the-password"))).code == "invalid_credentials"
+        assert (
+            await client.failure(client.login(me, "not-the-password"))
+        ).code == "invalid_credentials"
         assert (await client.jwks()).keys
     finally:
         proc.send_signal(signal.SIGTERM)

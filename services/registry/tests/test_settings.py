@@ -19,7 +19,11 @@ def clean_env(monkeypatch):
 def test_defaults_are_the_designed_ones():
     settings = RegistrySettings()
     assert settings.nats_url == "nats://127.0.0.1:4222"
-    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism) == (19456, 2, 1)
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism) == (
+        19456,
+        2,
+        1,
+    )
     assert settings.token_ttl_seconds == 900
     assert settings.token_issuer == settings.token_audience == "cardreg"
     lockout = settings.lockout()

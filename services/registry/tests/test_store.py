@@ -99,7 +99,8 @@ async def test_second_account_for_a_person_is_a_duplicate(store):
 
 async def test_concurrent_registrations_of_one_person_leave_one_account(store):
     outcomes = await asyncio.gather(
-        *(store.add_account(account(n, person_id="same")) for n in range(10)), return_exceptions=True
+        *(store.add_account(account(n, person_id="same")) for n in range(10)),
+        return_exceptions=True,
     )
     assert sum(o is None for o in outcomes) == 1
     assert all(isinstance(o, DuplicateAccount) for o in outcomes if o is not None)
@@ -149,7 +150,9 @@ async def test_plain_login_changes_neither_card_hash_nor_updated_at(store):
 
 async def test_sessions_are_stored_revoked_once_and_joined_to_their_account(store):
     await store.add_account(account())
-    session = Session(jti="j1", account_id="acc-1", issued_at=NOW, expires_at=NOW + timedelta(minutes=15))
+    session = Session(
+        jti="j1", account_id="acc-1", issued_at=NOW, expires_at=NOW + timedelta(minutes=15)
+    )
     await store.add_session(session)
     assert await store.session_with_account("j1") == (session, account())
     assert await store.session_with_account("j2") is None
@@ -171,7 +174,9 @@ async def test_prune_drops_only_expired_sessions(store):
     await store.add_account(account())
     for jti, minutes in (("old", -30), ("live", 30)):
         expires = NOW + timedelta(minutes=minutes)
-        await store.add_session(Session(jti=jti, account_id="acc-1", issued_at=NOW, expires_at=expires))
+        await store.add_session(
+            Session(jti=jti, account_id="acc-1", issued_at=NOW, expires_at=expires)
+        )
     assert await store.prune_sessions(NOW) == 1
     assert await store.session_with_account("old") is None
     assert await store.session_with_account("live") is not None

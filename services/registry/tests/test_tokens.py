@@ -44,7 +44,9 @@ def test_a_key_file_that_is_not_ed25519_is_refused(tmp_path):
     other = ec.generate_private_key(ec.SECP256R1())
     path.write_bytes(
         other.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     with pytest.raises(TypeError):
@@ -52,7 +54,9 @@ def test_a_key_file_that_is_not_ed25519_is_refused(tmp_path):
 
 
 def test_thumbprint_matches_rfc_8037_example():
-    key = Ed25519PrivateKey.from_private_bytes(b64url_decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"))
+    key = Ed25519PrivateKey.from_private_bytes(
+        b64url_decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+    )
     jwk = public_jwk(key)
     assert jwk.x == "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
     assert jwk.kid == thumbprint(jwk.x) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
@@ -103,8 +107,18 @@ def test_tokens_we_did_not_sign_as_issued_are_refused():
         algorithm="EdDSA",
         headers={"kid": tokens.jwk.kid},
     )
-    unsigned = jwt.encode(jwt.decode(good, options={"verify_signature": False}), None, algorithm="none")
-    for bad in (_tamper(good), other_key, same_kid_other_key, unsigned, "not-a-token", "a.b.c", "..."):
+    unsigned = jwt.encode(
+        jwt.decode(good, options={"verify_signature": False}), None, algorithm="none"
+    )
+    for bad in (
+        _tamper(good),
+        other_key,
+        same_kid_other_key,
+        unsigned,
+        "not-a-token",
+        "a.b.c",
+        "...",
+    ):
         assert tokens.verify(bad, NOW) is None
 
 
@@ -114,5 +128,7 @@ def test_wrong_audience_issuer_or_scope_is_refused():
     assert mine.verify(signer(key, audience="tax").issue("acc-1", NOW).token, NOW) is None
     assert mine.verify(signer(key, issuer="elsewhere").issue("acc-1", NOW).token, NOW) is None
     claims = jwt.decode(mine.issue("acc-1", NOW).token, options={"verify_signature": False})
-    wrong_scope = jwt.encode({**claims, "scope": "admin"}, key, algorithm="EdDSA", headers={"kid": mine.jwk.kid})
+    wrong_scope = jwt.encode(
+        {**claims, "scope": "admin"}, key, algorithm="EdDSA", headers={"kid": mine.jwk.kid}
+    )
     assert mine.verify(wrong_scope, NOW) is None

@@ -39,7 +39,9 @@ def build() -> dict:
     inputs = [(m, "validation") for m in sorted(requests, key=lambda m: m.__name__)]
     outputs = [(m, "serialization") for m in sorted(replies - requests, key=lambda m: m.__name__)]
     _, schemas = models_json_schema(inputs + outputs, ref_template="#/components/schemas/{model}")
-    messages = {m.__name__: _message(m) for m in sorted(requests | replies, key=lambda m: m.__name__)}
+    messages = {
+        m.__name__: _message(m) for m in sorted(requests | replies, key=lambda m: m.__name__)
+    }
 
     channels: dict = {}
     operations: dict = {}

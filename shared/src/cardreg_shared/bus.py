@@ -124,7 +124,7 @@ class ServiceHost:
         max_in_flight: int = 256,
     ) -> None:
         self._nc = nc
-        self._config = dict(name=name, version=version, description=description)
+        self._config = {"name": name, "version": version, "description": description}
         self._routes: list[tuple[Subject, Handler]] = []
         self._slots = asyncio.Semaphore(max_in_flight)
         self._tasks: set[asyncio.Task] = set()
@@ -197,7 +197,9 @@ class ServiceHost:
             failure = exc
         except Exception:
             failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
-            log.exception("handler failed on %s correlation_id=%s", subject.name, failure.correlation_id)
+            log.exception(
+                "handler failed on %s correlation_id=%s", subject.name, failure.correlation_id
+            )
         headers = {ERROR_HEADER: failure.code.value, ERROR_CODE_HEADER: str(failure.http_status)}
         return error_body(failure), headers
 
@@ -205,7 +207,9 @@ class ServiceHost:
 async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | list[Stream]) -> None:
     """Create or update streams; idempotent, so every replica may call it at start-up."""
     for stream in streams:
-        config = StreamConfig(name=stream.name, subjects=list(stream.subjects), description=stream.summary)
+        config = StreamConfig(
+            name=stream.name, subjects=list(stream.subjects), description=stream.summary
+        )
         try:
             await js.add_stream(config)
         except BadRequestError:
@@ -218,7 +222,9 @@ async def publish_event(
     """Publish to JetStream; `msg_id` lets the stream drop a republished duplicate."""
     if not isinstance(payload, subject.payload):
         raise TypeError(f"{subject.name} carries {subject.payload.__name__}")
-    await js.publish(subject.name, payload.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id})
+    await js.publish(
+        subject.name, payload.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id}
+    )
 
 
 async def wait_for_shutdown() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 AUTH_CONTEXT = b"cardreg/card-auth/v1\x00"
 
 SELECT_NHI_APPLET = bytes.fromhex("00A4040010D158000001000000000000000000001100")
-READ_PROFILE = bytes.fromhex("00CA11000200" "00")
+READ_PROFILE = bytes.fromhex("00CA1100020000")
 PROFILE_LENGTH = 57
 SIGN_NONCE_HEADER = bytes.fromhex("8088000020")
 SIGNATURE_LENGTH = 64

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 
-
 # Libraries that log message contents at DEBUG: aiosqlite every statement with its parameters
 # (hashes, card numbers, emails), nats the payloads. They stay at INFO or above whatever the
 # level asked for.

@@ -43,7 +43,9 @@ class Registry:
         self._host = host
 
     @classmethod
-    async def start(cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now) -> Registry:
+    async def start(
+        cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now
+    ) -> Registry:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await SqliteStore.open(settings.db_path)
         try:
@@ -59,7 +61,9 @@ class Registry:
         await self._store.close()
 
 
-async def _serve(settings: RegistrySettings, nc: Client, store: SqliteStore, clock: Clock) -> ServiceHost:
+async def _serve(
+    settings: RegistrySettings, nc: Client, store: SqliteStore, clock: Clock
+) -> ServiceHost:
     tokens = TokenSigner(
         load_or_create_signing_key(settings.signing_key_path),
         issuer=settings.token_issuer,
@@ -83,7 +87,9 @@ async def _serve(settings: RegistrySettings, nc: Client, store: SqliteStore, clo
         nc,
         lookup=LookupRegistration(identity, store),
         register=Register(identity, store, hasher, clock),
-        create_session=CreateSession(identity, store, store, hasher, tokens, settings.lockout(), clock),
+        create_session=CreateSession(
+            identity, store, store, hasher, tokens, settings.lockout(), clock
+        ),
         revoke_session=RevokeSession(store, tokens, clock),
         get_account=GetAccount(store, tokens, clock),
         publish_keys=PublishKeys(tokens),

@@ -44,7 +44,7 @@ class RegisterRequest(Model):
     channel: Channel = "online"
 
     @model_validator(mode="after")
-    def _one_proof(self) -> "RegisterRequest":
+    def _one_proof(self) -> RegisterRequest:
         if (self.household is None) == (self.residence is None):
             raise ValueError("give exactly one of household or residence")
         return self

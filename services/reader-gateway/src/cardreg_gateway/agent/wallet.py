@@ -11,9 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import model_validator
-
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import (
     CardFields,
@@ -24,6 +21,8 @@ from cardreg_shared.models.common import (
     b64url_decode,
     b64url_encode,
 )
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import model_validator
 
 
 class WalletEntry(Model):
@@ -34,7 +33,7 @@ class WalletEntry(Model):
     residence: Residence | None = None
 
     @model_validator(mode="after")
-    def _proof_matches_kind(self) -> "WalletEntry":
+    def _proof_matches_kind(self) -> WalletEntry:
         if (self.kind == "citizen") != (self.household is not None) or (
             self.kind == "foreigner"
         ) != (self.residence is not None):
@@ -50,7 +49,9 @@ class WalletEntry(Model):
     def read(self, nonce_b64: str) -> CardRead:
         """The card read the agent would produce for this challenge."""
         signature = self.sign(b64url_decode(nonce_b64))
-        return CardRead(**self.card.model_dump(), nonce=nonce_b64, signature=b64url_encode(signature))
+        return CardRead(
+            **self.card.model_dump(), nonce=nonce_b64, signature=b64url_encode(signature)
+        )
 
     def proof(self) -> dict:
         """The registration proof for this person, as the HTTP API takes it."""

@@ -55,7 +55,9 @@ class IdentityClient:
 
     async def verify_card(self, card: CardRead) -> CardVerifyReply:
         """The card's holder per the roster; identity only vouches for a holder's newest card."""
-        return await bus.request(self._nc, CARD_VERIFY, CardVerifyRequest(card=card), timeout=self._timeout)
+        return await bus.request(
+            self._nc, CARD_VERIFY, CardVerifyRequest(card=card), timeout=self._timeout
+        )
 
     async def verify_proof(self, person_id: str, proof: Proof) -> None:
         """Raise unless identity confirms the household or residence data for this person."""

@@ -46,10 +46,14 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     """Bring the file to the newest version, one transaction per step; returns the version."""
     ((version,),) = await conn.execute_fetchall("PRAGMA user_version")
     if version > len(MIGRATIONS):
-        raise RuntimeError(f"registry.db is at schema {version}, newer than this code ({len(MIGRATIONS)})")
+        raise RuntimeError(
+            f"registry.db is at schema {version}, newer than this code ({len(MIGRATIONS)})"
+        )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         try:
-            await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
         except sqlite3.Error:
             if conn.in_transaction:
                 await conn.rollback()

@@ -75,12 +75,16 @@ def public_jwk(key: Ed25519PrivateKey) -> Jwk:
 
 def thumbprint(x: str) -> str:
     """RFC 7638: SHA-256 over the required members, in lexicographic order, no whitespace."""
-    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True
+    )
     return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
 class TokenSigner:
-    def __init__(self, key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl: timedelta) -> None:
+    def __init__(
+        self, key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl: timedelta
+    ) -> None:
         self._key = key
         self._public = key.public_key()
         self._jwk = public_jwk(key)
@@ -142,5 +146,7 @@ class TokenSigner:
         if expires <= now.timestamp():
             return None
         return TokenClaims(
-            jti=claims["jti"], account_id=claims["sub"], expires_at=datetime.fromtimestamp(expires, UTC)
+            jti=claims["jti"],
+            account_id=claims["sub"],
+            expires_at=datetime.fromtimestamp(expires, UTC),
         )

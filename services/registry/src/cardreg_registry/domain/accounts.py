@@ -33,4 +33,3 @@ class Account:
 
     def locked_at(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
-

@@ -29,7 +29,10 @@ class IssuedToken:
 
     def session(self, account_id: str) -> Session:
         return Session(
-            jti=self.jti, account_id=account_id, issued_at=self.issued_at, expires_at=self.expires_at
+            jti=self.jti,
+            account_id=account_id,
+            issued_at=self.issued_at,
+            expires_at=self.expires_at,
         )
 
 

@@ -18,7 +18,9 @@ class GetAccount:
     clock: Clock
 
     async def __call__(self, request: TokenRequest) -> AccountProfile:
-        account = await signed_in_account(self.tokens, self.sessions, request.access_token, self.clock())
+        account = await signed_in_account(
+            self.tokens, self.sessions, request.access_token, self.clock()
+        )
         return AccountProfile(
             account_id=account.account_id,
             kind=account.kind,

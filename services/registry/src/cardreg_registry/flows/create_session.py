@@ -52,7 +52,11 @@ class CreateSession:
 
         now = self.clock()
         card_updated = holder.card_no != account.bound_card_no
-        new_hash = await self.hasher.hash(password) if self.hasher.needs_rehash(account.password_hash) else None
+        new_hash = (
+            await self.hasher.hash(password)
+            if self.hasher.needs_rehash(account.password_hash)
+            else None
+        )
         if card_updated or new_hash or account.failed_logins or account.locked_until:
             await self.accounts.record_login(
                 account.account_id,
@@ -77,7 +81,9 @@ class CreateSession:
             raise _locked(account.locked_until - now)
 
     async def _wrong_password(self, account: Account) -> ServiceFailure:
-        failures = await self.accounts.record_failed_login(account.account_id, self.lockout.hard_limit)
+        failures = await self.accounts.record_failed_login(
+            account.account_id, self.lockout.hard_limit
+        )
         now = self.clock()
         until = self.lockout.locked_until(failures, now)
         if until is None:
@@ -95,4 +101,6 @@ def _locked(remaining: timedelta | None) -> ServiceFailure:
             "Too many wrong passwords; reset the password to unlock the account.",
             reason=RESET_REQUIRED,
         )
-    return ServiceFailure(ErrorCode.ACCOUNT_LOCKED, retry_after=max(1, math.ceil(remaining.total_seconds())))
+    return ServiceFailure(
+        ErrorCode.ACCOUNT_LOCKED, retry_after=max(1, math.ceil(remaining.total_seconds()))
+    )

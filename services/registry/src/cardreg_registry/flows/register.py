@@ -66,7 +66,12 @@ class Register:
             await self.accounts.add_account(account)
         except DuplicateAccount:
             raise ServiceFailure(ErrorCode.ALREADY_REGISTERED) from None
-        log.info("registered account_id=%s kind=%s channel=%s", account.account_id, account.kind, account.channel)
+        log.info(
+            "registered account_id=%s kind=%s channel=%s",
+            account.account_id,
+            account.kind,
+            account.channel,
+        )
         return RegisterReply(account_id=account.account_id, status=account.status)
 
 
