@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+import uvloop
 from cardreg_shared import bus, logs
 
 from .app import IdentityApp
@@ -26,7 +26,7 @@ async def serve() -> None:
 
 def main() -> None:
     logs.configure("identity")
-    asyncio.run(serve())
+    uvloop.run(serve())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+import uvloop
 from cardreg_shared import bus, logs
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -93,7 +94,7 @@ async def _announce(server: uvicorn.Server, serving: asyncio.Task[None]) -> None
 
 def main() -> None:
     logs.configure("gateway")
-    raise SystemExit(asyncio.run(serve(GatewaySettings())))
+    raise SystemExit(uvloop.run(serve(GatewaySettings())))
 
 
 if __name__ == "__main__":

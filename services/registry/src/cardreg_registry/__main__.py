@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+import uvloop
 from cardreg_shared import bus, logs
 
 from .app import Registry
@@ -29,7 +29,7 @@ async def serve(settings: RegistrySettings) -> None:
 
 def main() -> None:
     logs.configure("registry")
-    asyncio.run(serve(RegistrySettings()))
+    uvloop.run(serve(RegistrySettings()))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import b64url_decode, b64url_encode
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig
+from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
@@ -52,6 +52,9 @@ class NonceStore:
             description="Card challenges: single use, short lived.",
             history=1,
             ttl=float(ttl_seconds),
+            # Challenges live two minutes: losing them with a server restart costs a re-read,
+            # and memory storage keeps the three KV operations per login cheap.
+            storage=StorageType.MEMORY,
         )
         try:
             kv = await js.create_key_value(config)
