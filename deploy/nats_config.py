@@ -127,7 +127,10 @@ def ops_permissions() -> dict[str, list[str]]:
 
 def _user(name: str, perms: dict[str, list[str]], password: str | None) -> list[str]:
     # No password given: a variable nats-server resolves from its environment.
-    secret = json.dumps(password) if password is not None else f"${password_var(name)}"
+    # nats-server strings take \" and \\ escapes but not \uXXXX: keep non-ASCII as is.
+    secret = (
+        f"${password_var(name)}" if password is None else json.dumps(password, ensure_ascii=False)
+    )
     lines = [
         "      {",
         f"        user: {json.dumps(name)}",

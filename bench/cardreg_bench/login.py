@@ -75,7 +75,11 @@ class Api:
         return person.card(body["nonce"])
 
     async def register(self, person: Person) -> str:
-        body = {"card": await self.card(person), "password": person.password, **person.entry.proof()}
+        body = {
+            "card": await self.card(person),
+            "password": person.password,
+            **person.entry.proof(),
+        }
         status, reply = await self.post("/api/v1/registrations", body)
         if status == 201:
             return "registered"

@@ -1,4 +1,5 @@
-"""The compose deployment: NATS permissions on a real nats-server, compose and Dockerfile lint.
+"""The compose deployment: NATS permissions on a real nats-server, the real services under
+their own users, compose and Dockerfile lint.
 
 The server runs the generated config (passwords from the environment, as in compose) on a
 random port. Permission violations reach a client only through its `error_cb`, so each
@@ -11,16 +12,20 @@ import asyncio
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import nats
 import pytest
+from cardreg_gateway.agent.wallet import load_wallet
 from cardreg_shared import bus
 from cardreg_shared.models.common import CardRead, b64url_encode
 from cardreg_shared.models.events import CardReadEvent
@@ -56,24 +61,12 @@ def _password_env() -> dict[str, str]:
 
 
 def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    (tmp / "nats-server.conf").write_text(config)
-    log = tmp / "nats-server.log"
+    conf, log = tmp / "nats-server.conf", tmp / "nats-server.log"
+    conf.write_text(config)
+    argv = [str(BIN / "nats-server"), "-c", str(conf), "-a", "127.0.0.1", "-p", "-1"]
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the server
         proc = subprocess.Popen(
-            [
-                str(BIN / "nats-server"),
-                "-c",
-                str(tmp / "nats-server.conf"),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                "-1",
-                "--ports_file_dir",
-                str(tmp),
-            ],
-            env=env,
-            stdout=out,
-            stderr=out,
+            [*argv, "--ports_file_dir", str(tmp)], env=env, stdout=out, stderr=out
         )
     ports_file = tmp / f"nats-server_{proc.pid}.ports"
     deadline = time.monotonic() + 10
@@ -210,17 +203,26 @@ def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_onl
         }
 
 
-def test_server_refuses_to_start_without_a_password_and_takes_inline_ones(tmp_path: Path):
+def test_server_refuses_to_start_without_a_password(tmp_path: Path):
     env = {"PATH": os.environ["PATH"], **_password_env()}
     del env[nats_config.password_var("registry")]
     config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
     with pytest.raises(RuntimeError, match="NATS_REGISTRY_PASSWORD"):
         _start_server(tmp_path, config, env)
 
-    inline = nats_config.render(PASSWORDS, store_dir=str(tmp_path / "js2"), monitor_port=None)
-    proc, _ = _start_server(tmp_path, inline, {"PATH": os.environ["PATH"]})
-    proc.terminate()
-    proc.wait(timeout=10)
+
+async def test_inline_passwords_are_quoted(tmp_path: Path):
+    awkward = 'a$B "c" \\d é'
+    inline = nats_config.render(
+        {user: awkward for user in USERS}, store_dir=str(tmp_path / "js"), monitor_port=None
+    )
+    proc, url = _start_server(tmp_path, inline, {"PATH": os.environ["PATH"]})
+    try:
+        nc = await nats.connect(url, user="ops", password=awkward, allow_reconnect=False)
+        await nc.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 # --- permissions on a real server -----------------------------------------------------------
@@ -360,6 +362,103 @@ async def test_healthcheck_pings_the_service_as_its_own_user(secured_url, servic
     assert not await healthcheck.service_answers(
         secured_url.replace("nats://", "nats://identity:wrong@"), "identity", timeout=0.5
     )
+
+
+# --- the real services, as compose runs them -----------------------------------------------
+
+COMPOSED = ("identity", "registry", "gateway")  # the mailer has no entry point yet
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Composed:
+    urls: dict[str, str]  # each service's NATS URL, with its own user
+    health: str  # the gateway's /healthz
+    procs: list[subprocess.Popen]
+    logs: Path
+
+
+@pytest.fixture
+def composed(tmp_path: Path, secured_url: str) -> Iterator[Composed]:
+    """Each service in its own process and data dir, as its own NATS user: compose's layout."""
+    port = _free_port()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CARDREG_", "NATS_"))}
+    urls = {s: secured_url.replace("nats://", f"nats://{s}:{PASSWORDS[s]}@") for s in COMPOSED}
+    gateway = {
+        "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
+        "CARDREG_GATEWAY_HTTP_PORT": str(port),
+        "CARDREG_GATEWAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    procs = []
+    try:
+        for name in COMPOSED:
+            env = {
+                **base_env,
+                "CARDREG_NATS_URL": urls[name],
+                "CARDREG_DATA_DIR": str(tmp_path / name),
+            }
+            with (tmp_path / f"{name}.log").open("wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", f"cardreg_{name}"],
+                        env={**env, **(gateway if name == "gateway" else {})},
+                        stdout=out,
+                        stderr=out,
+                    )
+                )
+        yield Composed(urls, f"http://127.0.0.1:{port}/healthz", procs, tmp_path)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+async def _wait_healthy(system: Composed) -> None:
+    """Until every service passes its container healthcheck, or fail with the logs."""
+    deadline = time.monotonic() + 60
+    pending = set(system.urls)
+    while pending or not await asyncio.to_thread(healthcheck.http_ok, system.health, timeout=1):
+        for name in list(pending):
+            if await healthcheck.service_answers(system.urls[name], name, timeout=0.5):
+                pending.discard(name)
+        if time.monotonic() > deadline or any(p.poll() is not None for p in system.procs):
+            logs = [(system.logs / f"{s}.log").read_text(errors="replace")[-800:] for s in COMPOSED]
+            pytest.fail(
+                f"not healthy (waiting for {sorted(pending) or 'http'}):\n" + "\n".join(logs)
+            )
+        await asyncio.sleep(0.05)
+
+
+async def test_real_services_register_and_log_in_under_their_own_users(composed: Composed):
+    await _wait_healthy(composed)
+    wallet = composed.logs / "wallet.jsonl"
+    seed = [str(BIN / "cardreg"), "seed", "--data-dir", str(composed.logs / "identity"),
+            "--citizens", "1", "--foreigners", "0", "--wallet", str(wallet)]  # fmt: skip
+    await asyncio.to_thread(subprocess.run, seed, capture_output=True, check=True, timeout=120)
+    [person] = load_wallet(wallet)
+    base_url = composed.health.removesuffix("/healthz")
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+
+        async def card() -> dict:
+            nonce = (await http.post("/api/v1/challenges")).json()["nonce"]
+            return person.read(nonce).model_dump(mode="json")
+
+        password = "tea-mountain-harbour"
+        body = {"card": await card(), "password": password, **person.proof()}
+        registered = await http.post("/api/v1/registrations", json=body)
+        assert registered.status_code == 201, registered.text
+        login = await http.post(
+            "/api/v1/sessions", json={"card": await card(), "password": password}
+        )
+        assert login.status_code == 201, login.text
+        assert login.json()["access_token"]
+    assert "Violation" not in (composed.logs / "nats-server.log").read_text()
 
 
 # --- compose and Dockerfile (tools from the dev dependency group) ---------------------------
