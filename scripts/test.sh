@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { echo "ruff format: files need formatting" >&2; exit 1; }
+.venv/bin/cardreg asyncapi --check
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
