@@ -15,6 +15,7 @@ class People:
     """Hands out wallet people so that no two tests touch the same person."""
 
     def __init__(self, entries: list[WalletEntry]) -> None:
+        self.all = list(entries)
         self._citizens = [e for e in entries if e.kind == "citizen"]
         self._foreigners = [e for e in entries if e.kind == "foreigner"]
 
@@ -27,7 +28,9 @@ class People:
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    running = RunningSystem(tmp_path_factory.mktemp("system")).start()
+    # DEBUG, so that the no-personal-data check of the logs covers every log line there is.
+    running = RunningSystem(tmp_path_factory.mktemp("system"), env={"CARDREG_LOG_LEVEL": "DEBUG"})
+    running.start()
     try:
         yield running
     finally:

@@ -221,3 +221,14 @@ def test_newer_card_updates_bound_card_and_replaced_card_is_refused(
     assert old.status_code == 403 and error_code(old) == "card_replaced"
     # FAQ 12 with the new card: still registered.
     assert portal.lookup(new).json() == {"registered": True, "status": "active"}
+
+
+def test_logs_carry_no_personal_data(system, people):
+    """Runs last in this module: everything above has been logged by now."""
+    log = system.log.read_text(encoding="utf-8", errors="replace")
+    assert "POST /api/v1/sessions 201" in log  # the log did capture the traffic
+    secrets = {PASSWORD, "mei@example.com", "0912345678", "tea-mountain"}
+    for entry in people.all:
+        secrets |= {entry.card.id_no, entry.card.card_no, entry.card.name, entry.card_key}
+    leaked = sorted(s for s in secrets if s in log)
+    assert not leaked, f"{len(leaked)} personal values in the logs"
