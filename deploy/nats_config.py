@@ -35,10 +35,9 @@ CALLS: dict[str, tuple[str, ...]] = {"gateway": ("registry",), "registry": ("ide
 EVENT_PUBLISHER = {"reader": "gateway"}
 # KV buckets a service owns: the gateway's single-use nonces, shared by its replicas.
 BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("nonces",)}
-# Mail requests: the registry relays them from its outbox, the mailer consumes them. Used
-# until subjects.py defines a stream of the same name, which then wins.
-MAIL = Stream("MAIL", ("mail.>",), "Mail requests for the mailer.")
-PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",)}
+# Mail requests: the registry relays them from its outbox, the mailer consumes them and moves
+# what it gives up on to the dead-letter stream.
+PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ("MAIL_DEAD",)}
 CONSUMES: dict[str, tuple[str, ...]] = {"mailer": ("MAIL",)}
 
 TARGET = Path(__file__).parent / "nats" / "nats-server.conf"
@@ -46,7 +45,7 @@ STORE_DIR = "/data/jetstream"
 
 
 def _streams() -> dict[str, Stream]:
-    return {s.name: s for s in (MAIL, *STREAMS)}
+    return {s.name: s for s in STREAMS}
 
 
 def _stream_admin(stream: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cardreg_shared import asyncapi
-from cardreg_shared.subjects import EVENTS, REQUESTS
+from cardreg_shared.subjects import EVENTS, MAIL_REQUESTS, REQUESTS
 
 
 def test_committed_document_matches_code():
@@ -18,7 +18,9 @@ def test_every_subject_has_request_reply_and_error():
     doc = json.loads(asyncapi.render())
     assert doc["asyncapi"] == "3.0.0"
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert addresses == {s.name for s in REQUESTS} | {e.name for e in EVENTS}
+    assert addresses == (
+        {s.name for s in REQUESTS} | {e.name for e in EVENTS} | {m.name for m in MAIL_REQUESTS}
+    )
     schemas = doc["components"]["schemas"]
     for subject in REQUESTS:
         channel = doc["channels"][subject.name.replace(".", "_")]

@@ -31,7 +31,14 @@ from cardreg_shared.models.common import CardRead, b64url_encode
 from cardreg_shared.models.events import CardReadEvent
 from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
 from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
-from cardreg_shared.subjects import CARD_READ, CARD_VERIFY, REQUESTS, SESSION_CREATE, STREAMS
+from cardreg_shared.subjects import (
+    CARD_READ,
+    CARD_VERIFY,
+    MAIL_STREAM,
+    REQUESTS,
+    SESSION_CREATE,
+    STREAMS,
+)
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
@@ -323,7 +330,7 @@ async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
     assert (await nonces.get("n1")).value == b"issued"
     assert await nonces.keys() == ["n1"]  # an ordered consumer under the hood
 
-    await bus.ensure_streams(js, STREAMS)
+    await bus.ensure_streams(js, [s for s in STREAMS if s.name == CARD_READ.stream])
     event = CardReadEvent(read_id="r1", occurred_at=datetime.now(UTC), flow="login", outcome="ok")
     await bus.publish_event(js, CARD_READ, event, msg_id="r1")
     assert (await js.stream_info(CARD_READ.stream)).state.messages == 1
@@ -338,7 +345,7 @@ async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
 async def test_mailer_consumes_the_mail_the_registry_queues(connect):
     registry, mailer = await connect("registry"), await connect("mailer")
     registry_js = registry.nc.jetstream(timeout=2)
-    await bus.ensure_streams(registry_js, [nats_config.MAIL])
+    await bus.ensure_streams(registry_js, [MAIL_STREAM])
     await registry_js.publish("mail.password_reset", b'{"outbox_id": 1}')
 
     inbox = await mailer.nc.jetstream(timeout=2).pull_subscribe(

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .models.common import ErrorReply
-from .subjects import EVENTS, REQUESTS, STREAMS
+from .subjects import EVENTS, MAIL_REQUESTS, REQUESTS, STREAMS
 
 VERSION = "0.1.0"
 DOCUMENT = Path(__file__).resolve().parents[2] / "asyncapi.json"
@@ -35,7 +35,12 @@ def _message(model: type[BaseModel]) -> dict:
 
 def build() -> dict:
     requests = {s.request for s in REQUESTS}
-    replies = {s.reply for s in REQUESTS} | {ErrorReply} | {e.payload for e in EVENTS}
+    replies = (
+        {s.reply for s in REQUESTS}
+        | {ErrorReply}
+        | {e.payload for e in EVENTS}
+        | {m.payload for m in MAIL_REQUESTS}
+    )
     inputs = [(m, "validation") for m in sorted(requests, key=lambda m: m.__name__)]
     outputs = [(m, "serialization") for m in sorted(replies - requests, key=lambda m: m.__name__)]
     _, schemas = models_json_schema(inputs + outputs, ref_template="#/components/schemas/{model}")
@@ -85,6 +90,22 @@ def build() -> dict:
             "x-owner": event.owner,
             "messages": [{"$ref": f"#/channels/{cid}/messages/event"}],
         }
+    for mail in MAIL_REQUESTS:
+        cid = _channel_id(mail.name)
+        channels[cid] = {
+            "address": mail.name,
+            "description": f"{mail.summary} JetStream stream {mail.stream}; the mailer sends "
+            "each request_id at most once, and moves one it gives up on to deadletter.<address>.",
+            "messages": {"mail": {"$ref": f"#/components/messages/{mail.payload.__name__}"}},
+        }
+        for action, who in (("send", mail.publisher), ("receive", mail.consumer)):
+            operations[f"{cid}_{action}"] = {
+                "action": action,
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "summary": mail.summary,
+                "x-owner": who,
+                "messages": [{"$ref": f"#/channels/{cid}/messages/mail"}],
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -22,7 +22,7 @@ from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
+from nats.js.api import RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 from nats.micro import add_service
 from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER, Request
@@ -208,7 +208,10 @@ async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | lis
     """Create or update streams; idempotent, so every replica may call it at start-up."""
     for stream in streams:
         config = StreamConfig(
-            name=stream.name, subjects=list(stream.subjects), description=stream.summary
+            name=stream.name,
+            subjects=list(stream.subjects),
+            description=stream.summary,
+            retention=RetentionPolicy.WORK_QUEUE if stream.work_queue else RetentionPolicy.LIMITS,
         )
         try:
             await js.add_stream(config)

@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_LOCKED = "account_locked"
     UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"
+    RESET_TOKEN_INVALID = "reset_token_invalid"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
 
@@ -53,6 +54,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.ACCOUNT_LOCKED: 423,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.RESET_TOKEN_INVALID: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
@@ -77,6 +79,7 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.ACCOUNT_LOCKED: "Too many wrong passwords; the account is temporarily locked.",
     ErrorCode.UNAUTHORIZED: "Sign in first; the session is missing, expired or revoked.",
     ErrorCode.NOT_FOUND: "Not found.",
+    ErrorCode.RESET_TOKEN_INVALID: "The reset link is invalid, used or expired; request a new one.",
     ErrorCode.METHOD_NOT_ALLOWED: "This method is not allowed here.",
     ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large.",
 }

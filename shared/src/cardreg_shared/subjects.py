@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from .models import events, identity, registry
+from .models import events, identity, mail, registry
 from .models.common import Empty
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -43,10 +43,23 @@ class EventSubject:
 
 
 @dataclass(frozen=True)
+class MailSubject:
+    """A mail request: written by the registry's outbox, consumed by the mailer."""
+
+    name: str
+    payload: type[BaseModel]
+    summary: str
+    stream: str = "MAIL"
+    publisher: str = "registry"
+    consumer: str = "mailer"
+
+
+@dataclass(frozen=True)
 class Stream:
     name: str
     subjects: tuple[str, ...]
     summary: str
+    work_queue: bool = False  # a message leaves the stream once acknowledged
 
 
 CARD_VERIFY = Subject(
@@ -67,6 +80,12 @@ RESIDENCE_VERIFY = Subject(
     identity.ResidenceVerifyRequest,
     identity.ProofVerifyReply,
     "Check a foreign resident's residence-permit data; failed guesses are counted per person.",
+)
+PERSON_GET = Subject(
+    "identity.person.get",
+    identity.PersonGetRequest,
+    identity.PersonReply,
+    "A registered person's kind and ID number, for the password rules.",
 )
 
 REGISTRATION_LOOKUP = Subject(
@@ -106,8 +125,59 @@ JWKS_GET = Subject(
     registry.JwksReply,
     "Public keys that verify access tokens (served at /.well-known/jwks.json).",
 )
+PASSWORD_RESET_REQUEST = Subject(
+    "registry.password_reset.request",
+    registry.PasswordResetRequest,
+    Empty,
+    "FAQ 7: after the card check, the same empty reply whatever happened; a reset link is "
+    "mailed when the account exists, is active, has or proves an address, and is not rate-limited.",
+)
+PASSWORD_RESET_COMPLETE = Subject(
+    "registry.password_reset.complete",
+    registry.PasswordResetComplete,
+    Empty,
+    "Set a new password with a reset token: single use, 30 minutes; revokes every session.",
+)
+PASSWORD_CHANGE = Subject(
+    "registry.password.change",
+    registry.PasswordChangeRequest,
+    Empty,
+    "FAQ 8: change the password with the current one; revokes the other sessions.",
+)
+ACCOUNT_UPDATE = Subject(
+    "registry.account.update",
+    registry.AccountUpdateRequest,
+    registry.AccountProfile,
+    "FAQ 9: change email, phone or mail language; a new email notifies the old address.",
+)
+MAILER_STATS = Subject(
+    "mailer.stats.get",
+    Empty,
+    mail.MailerStatsReply,
+    "The mailer's counters: sent, duplicates skipped, retries, dead-lettered.",
+)
 
 READER_EVENTS = Stream("READER_EVENTS", ("evt.reader.>",), "Card reads seen by the gateway.")
+
+MAIL_STREAM = Stream(
+    "MAIL",
+    ("mail.>",),
+    "Mail requests from the registry's outbox; work queue for the mailer.",
+    work_queue=True,
+)
+MAIL_DEAD_LETTERS = Stream(
+    "MAIL_DEAD", ("deadletter.mail.>",), "Mail requests the mailer gave up on, for operators."
+)
+
+MAIL_PASSWORD_RESET = MailSubject(
+    "mail.password_reset", mail.PasswordResetMail, "A password-reset link (FAQ 7)."
+)
+MAIL_PASSWORD_CHANGED = MailSubject(
+    "mail.password_changed", mail.PasswordChangedMail, "Notice: the password was changed or reset."
+)
+MAIL_EMAIL_CHANGED = MailSubject(
+    "mail.email_changed", mail.EmailChangedMail, "Notice to the old address: the email changed."
+)
 
 CARD_READ = EventSubject(
     "evt.reader.card.read",
@@ -120,15 +190,31 @@ REQUESTS: tuple[Subject, ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
+    PERSON_GET,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,
     SESSION_REVOKE,
     ACCOUNT_GET,
     JWKS_GET,
+    PASSWORD_RESET_REQUEST,
+    PASSWORD_RESET_COMPLETE,
+    PASSWORD_CHANGE,
+    ACCOUNT_UPDATE,
+    MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (CARD_READ,)
-STREAMS: tuple[Stream, ...] = (READER_EVENTS,)
+MAIL_REQUESTS: tuple[MailSubject, ...] = (
+    MAIL_PASSWORD_RESET,
+    MAIL_PASSWORD_CHANGED,
+    MAIL_EMAIL_CHANGED,
+)
+STREAMS: tuple[Stream, ...] = (READER_EVENTS, MAIL_STREAM, MAIL_DEAD_LETTERS)
+
+
+def dead_letter_subject(mail_subject: str) -> str:
+    """Where the mailer moves a request it gave up on: `deadletter.mail.<purpose>`."""
+    return f"deadletter.{mail_subject}"
 
 
 def owned_by(owner: str) -> tuple[Subject, ...]:

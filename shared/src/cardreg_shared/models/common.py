@@ -62,6 +62,8 @@ Sex = Literal["M", "F"]
 PersonKind = Literal["citizen", "foreigner"]
 AccountStatus = Literal["active", "deactivated"]
 Channel = Literal["online", "counter", "employer"]
+# The language an account's mail is written in; zh-TW unless the person chose English.
+Language = Literal["zh-TW", "en"]
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 

@@ -12,6 +12,7 @@ from .common import (
     CardRead,
     Channel,
     Household,
+    Language,
     Model,
     Password,
     PersonKind,
@@ -82,6 +83,7 @@ class AccountProfile(Model):
     card_no: str = Field(description="masked bound card number")
     email: str | None = Field(description="masked")
     phone: str | None = Field(description="masked")
+    language: Language = "zh-TW"
     created_at: datetime
     updated_at: datetime
 
@@ -97,3 +99,39 @@ class Jwk(Model):
 
 class JwksReply(Model):
     keys: list[Jwk]
+
+
+class PasswordResetRequest(Model):
+    """FAQ 7. With an email on file the card alone suffices; without one, the household
+    (or residence-permit) data and the address to send the link to come along."""
+
+    card: CardRead
+    household: Household | None = None
+    residence: Residence | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_proof(self) -> PasswordResetRequest:
+        if self.household is not None and self.residence is not None:
+            raise ValueError("give at most one of household or residence")
+        return self
+
+
+class PasswordResetComplete(Model):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class PasswordChangeRequest(Model):
+    access_token: AccessToken
+    current_password: Password
+    new_password: Password
+
+
+class AccountUpdateRequest(Model):
+    """FAQ 9. A field left out stays as it is; an empty string removes it."""
+
+    access_token: AccessToken
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Language | None = None
