@@ -19,6 +19,7 @@ from . import __version__, transport
 from .adapters.store import SqliteStore
 from .flows.card_verify import CardVerification
 from .flows.household_verify import HouseholdVerification
+from .flows.person_get import PersonLookup
 from .flows.proof_check import ProofCheck
 from .flows.residence_verify import ResidenceVerification
 from .settings import IdentitySettings
@@ -64,6 +65,7 @@ class IdentityApp:
             card=CardVerification(self.store),
             household=HouseholdVerification(check),
             residence=ResidenceVerification(check),
+            person=PersonLookup(self.store),
         )
         await self._host.start()
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
+
+# Opaque, random 128-bit ids: never derived from the ID number.
+PERSON_ID = re.compile(r"[0-9a-f]{32}")
 
 Kind = Literal["citizen", "foreigner"]
 Sex = Literal["M", "F"]

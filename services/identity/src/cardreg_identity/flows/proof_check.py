@@ -6,7 +6,6 @@ the error named on a mismatch; each has its own small flow module that plugs in 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,10 +13,8 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.identity import ProofVerifyReply
 
 from ..domain.guessing import is_locked, retry_after
-from ..domain.people import Kind
+from ..domain.people import PERSON_ID, Kind
 from .ports import IdentityStore, ProofRecord
-
-_PERSON_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +31,7 @@ class ProofCheck:
     async def run(
         self, person_id: str, method: ProofMethod, matches: Callable[[ProofRecord], bool]
     ) -> ProofVerifyReply:
-        if not _PERSON_ID.fullmatch(person_id):
+        if not PERSON_ID.fullmatch(person_id):
             raise ServiceFailure(ErrorCode.INVALID_REQUEST, "person_id: not a person id")
         record = await self._store.proof_record(person_id)
         if record is None:
