@@ -2,5 +2,5 @@
 # Set up, then run the whole system: `scripts/up.sh [cardreg up options]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --no-dev
 exec .venv/bin/cardreg up "$@"

@@ -8,8 +8,9 @@ import argparse
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cardreg bench", description=__doc__)
     sub = parser.add_subparsers(dest="bench", required=True)
-    from . import login
+    from . import login, mail
 
     login.parser(sub)
+    mail.parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)

@@ -13,6 +13,11 @@ from . import up
 DELEGATED = {
     "seed": ("cardreg_identity.cli:seed_main", "create synthetic people and cards, write a wallet"),
     "import": ("cardreg_identity.cli:import_main", "load people and cards from CSV files"),
+    "agent": (
+        "cardreg_gateway.agent.cli:agent_main",
+        "the reader agent: reads the NHI card for the portal",
+    ),
+    "mail": ("cardreg.mailcatcher:mail_main", "list or show the mail the local catcher caught"),
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
 }

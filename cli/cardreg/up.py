@@ -19,12 +19,13 @@ from pathlib import Path
 
 import httpx
 
-from . import natsserver
+from . import mailcatcher, natsserver
 
 # (micro service name or None, module), in start order.
 SERVICES = (
     ("identity", "cardreg_identity"),
     ("registry", "cardreg_registry"),
+    ("mailer", "cardreg_mailer"),
     (None, "cardreg_gateway"),
 )
 READY_TIMEOUT = 60.0
@@ -42,7 +43,37 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("data"))
     p.add_argument("--http-port", type=int, default=8080)
     p.add_argument("--http-host", default="127.0.0.1")
+    p.add_argument(
+        "--smtp",
+        metavar="HOST:PORT",
+        type=_host_port,
+        help="send mail to this SMTP server (settings: CARDREG_MAILER_SMTP_*); "
+        "default: a local catcher keeping .eml files in DATA_DIR/mail (`cardreg mail`)",
+    )
     p.set_defaults(run=run)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError("expected HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _start_catcher(system: System, folder: Path) -> tuple[str, int]:
+    port_file = folder / mailcatcher.PORT_FILE
+    port_file.unlink(missing_ok=True)
+    system.spawn(
+        "mail catcher",
+        [sys.executable, "-m", "cardreg.mailcatcher", "--dir", str(folder)],
+        dict(os.environ),
+    )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not (port_file.exists() and port_file.read_text().strip()):
+        if system.exited() or time.monotonic() > deadline:
+            raise RuntimeError("the mail catcher did not start")
+        time.sleep(0.02)
+    return "127.0.0.1", int(port_file.read_text())
 
 
 class System:
@@ -134,23 +165,35 @@ def run(args: argparse.Namespace) -> int:
             )
             system.adopt("nats-server", proc)
         base_url = f"http://{args.http_host}:{args.http_port}"
+        public_url = os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url)
+        smtp_host, smtp_port = args.smtp or _start_catcher(system, data_dir / "mail")
+        mail_env = {
+            "CARDREG_MAILER_SMTP_HOST": smtp_host,
+            "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
+        }
+        if args.smtp is None:
+            mail_env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
         env = {
             **os.environ,
+            **mail_env,  # --smtp names the server; security and credentials come from the env
             "CARDREG_NATS_URL": nats_url,
             "CARDREG_DATA_DIR": str(data_dir),
             "CARDREG_GATEWAY_HTTP_HOST": args.http_host,
             "CARDREG_GATEWAY_HTTP_PORT": str(args.http_port),
-            "CARDREG_GATEWAY_PUBLIC_BASE_URL": os.environ.get(
-                "CARDREG_GATEWAY_PUBLIC_BASE_URL", base_url
-            ),
+            "CARDREG_PUBLIC_BASE_URL": public_url,
         }
         for _, module in SERVICES:
             system.spawn(module, [sys.executable, "-m", module], env)
         asyncio.run(_wait_ready(system, nats_url, f"{base_url}/healthz"))
+        mail = (
+            f"{smtp_host}:{smtp_port}"
+            if args.smtp
+            else f"caught in {data_dir / 'mail'} (cardreg mail --data-dir {data_dir})"
+        )
         print(
             f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
-            f"(OpenAPI {base_url}/openapi.json)\n  NATS:   {nats_url}\n  data:   {data_dir}\n"
-            "Ctrl-C stops everything.",
+            f"(OpenAPI {base_url}/openapi.json)\n  NATS:   {nats_url}\n  mail:   {mail}\n"
+            f"  data:   {data_dir}\nCtrl-C stops everything.",
             flush=True,
         )
         while stop["signal"] is None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from cardreg_gateway.agent.wallet import WalletEntry
 
-from .system import Portal, RunningSystem
+from .system import Mailbox, Portal, RunningSystem
 
 
 class People:
@@ -46,3 +46,8 @@ def people(system: RunningSystem) -> People:
 def portal(system: RunningSystem) -> Iterator[Portal]:
     with httpx.Client(base_url=system.url, timeout=30) as http:
         yield Portal(http)
+
+
+@pytest.fixture(scope="module")
+def mailbox(system: RunningSystem) -> Mailbox:
+    return Mailbox(system.data_dir / "mail")

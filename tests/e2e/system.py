@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -35,7 +39,8 @@ class RunningSystem:
         self.proc: subprocess.Popen | None = None
         self.log = data_dir / "up.log"
 
-    def start(self, timeout: float = 60) -> RunningSystem:
+    def start(self, timeout: float = 60, extra: tuple[str, ...] = ()) -> RunningSystem:
+        """Start `cardreg up`; `extra` are more `cardreg up` options (e.g. --smtp)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Each start appends to the log; look for readiness only past what earlier runs wrote.
         offset = self.log.stat().st_size if self.log.exists() else 0
@@ -48,6 +53,7 @@ class RunningSystem:
                     str(self.data_dir),
                     "--http-port",
                     str(self.port),
+                    *extra,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -117,6 +123,18 @@ class Portal:
     def card(self, entry: WalletEntry, nonce: str | None = None) -> dict:
         return entry.read(nonce or self.challenge()).model_dump(mode="json")
 
+    def bearer(self, entry: WalletEntry, password: str) -> dict[str, str]:
+        reply = self.login(entry, password)
+        assert reply.status_code == 201, reply.text
+        return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+    def forgot(self, entry: WalletEntry, **extra) -> httpx.Response:
+        return self.http.post("/api/v1/password-resets", json={"card": self.card(entry), **extra})
+
+    def complete(self, token: str, new_password: str) -> httpx.Response:
+        body = {"token": token, "new_password": new_password}
+        return self.http.post("/api/v1/password-resets/complete", json=body)
+
     def register(self, entry: WalletEntry, password: str, **extra) -> httpx.Response:
         body = {"card": self.card(entry), "password": password, **entry.proof(), **extra}
         return self.http.post("/api/v1/registrations", json=body)
@@ -128,6 +146,43 @@ class Portal:
         return self.http.post(
             "/api/v1/sessions", json={"card": self.card(entry), "password": password}
         )
+
+
+class Mailbox:
+    """The .eml files the local mail catcher of `cardreg up` keeps in DATA_DIR/mail."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def all(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.all() if address in str(m["To"])]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30) -> list[EmailMessage]:
+        """The first `count` mails to `address`, once they have all arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.to(address)
+            if len(found) >= count:
+                return found[:count]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(found)} of {count} mails arrived in {timeout} s")
+            time.sleep(0.05)
+
+
+def body_text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def reset_token(message: EmailMessage) -> str:
+    match = re.search(r"/reset-password\?token=([A-Za-z0-9_-]+)", body_text(message))
+    assert match, "no reset link in the mail"
+    return match.group(1)
 
 
 def error_code(reply: httpx.Response) -> str:

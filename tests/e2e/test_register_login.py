@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date, timedelta
 
 from cardreg_gateway.agent.wallet import WalletEntry
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -188,7 +189,8 @@ def _newer_card(system, me: WalletEntry, tmp_path) -> WalletEntry:
     raw_pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     seed = key.private_bytes_raw()
     card_no = f"{(int(me.card.card_no) + 500_000_000) % 10**12:012d}"
-    issued_on = me.card.issued_on.replace(year=me.card.issued_on.year + 1)
+    # Later than the old card, but not in the future (import refuses that).
+    issued_on = me.card.issued_on + max(timedelta(days=1), (date.today() - me.card.issued_on) / 2)
     b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     cards = tmp_path / "cards.csv"
     cards.write_text(

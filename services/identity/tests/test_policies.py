@@ -33,7 +33,9 @@ def test_lock_state() -> None:
     assert retry_after(1000.5, 100.0) == 901
 
 
-@pytest.mark.parametrize("name", ["陳志明", "歐陽婷婷", "NGUYEN THI HOA", "林\ue000明", "王" * 10])
+@pytest.mark.parametrize(
+    "name", ["陳志明", "歐陽婷婷", "NGUYEN THI HOA", "林\ue000明", "王" * 10, "林碁明"]
+)
 def test_card_names(name: str) -> None:
     assert name_problem(name) is None
 
@@ -48,6 +50,7 @@ def test_card_names(name: str) -> None:
         ("陳😀", "Big5"),
         ("陳\x07明", "control"),
         ("김민준", "Big5"),
+        ("陳ヾ明", "Big5"),  # Python's big5 puts it in C6A1..C8FE, a user-defined area on cards
     ],
 )
 def test_names_that_cannot_be_on_a_card(name: str, why: str) -> None:

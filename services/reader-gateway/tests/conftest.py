@@ -34,10 +34,14 @@ from cardreg_shared.models.common import (
 from cardreg_shared.models.events import CardReadEvent
 from cardreg_shared.models.registry import (
     AccountProfile,
+    AccountUpdateRequest,
     Jwk,
     JwksReply,
     LookupReply,
     LookupRequest,
+    PasswordChangeRequest,
+    PasswordResetComplete,
+    PasswordResetRequest,
     RegisterReply,
     RegisterRequest,
     SessionCreateReply,
@@ -47,8 +51,12 @@ from cardreg_shared.models.registry import (
 from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
+    ACCOUNT_UPDATE,
     CARD_READ,
     JWKS_GET,
+    PASSWORD_CHANGE,
+    PASSWORD_RESET_COMPLETE,
+    PASSWORD_RESET_REQUEST,
     READER_EVENTS,
     REGISTRATION_LOOKUP,
     SESSION_CREATE,
@@ -62,6 +70,8 @@ from nats.aio.client import Client
 
 VALID_TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhY2MtMSJ9.c2lnbmF0dXJl"
 PASSWORD = "correct horse battery"
+# Shaped like the registry's tokens; the scripted registry accepts this one only.
+RESET_TOKEN = "rT9v2Qk7Xy4mLp8sWn3bZc6dHf1gJa5eUo0iVt-_Kq"
 _card_numbers = itertools.count(100000000001)
 
 
@@ -92,6 +102,19 @@ class ScriptedRegistry:
         self.failures: dict[str, ServiceFailure] = {}
         self.received: dict[str, list] = defaultdict(list)
         self.lookup_reply = LookupReply(registered=True, status="active")
+        now = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        self.profile = AccountProfile(
+            account_id="acc-1",
+            kind="citizen",
+            status="active",
+            channel="online",
+            id_no="A12*****89",
+            card_no="1000****0001",
+            email="w***@example.org",
+            phone=None,
+            created_at=now,
+            updated_at=now,
+        )
 
     def enrol(self, person: WalletEntry) -> WalletEntry:
         self.roster[person.card.card_no] = person.private_key().public_key()
@@ -113,8 +136,8 @@ class ScriptedRegistry:
         except InvalidSignature as exc:
             raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID) from exc
 
-    def _check_token(self, request: TokenRequest) -> None:
-        if request.access_token != VALID_TOKEN:
+    def _check_token(self, access_token: str) -> None:
+        if access_token != VALID_TOKEN:
             raise ServiceFailure(ErrorCode.UNAUTHORIZED)
 
     async def lookup(self, request: LookupRequest) -> LookupReply:
@@ -136,25 +159,45 @@ class ScriptedRegistry:
 
     async def revoke_session(self, request: TokenRequest) -> Empty:
         self._script(SESSION_REVOKE, request)
-        self._check_token(request)
+        self._check_token(request.access_token)
         return Empty()
 
     async def account(self, request: TokenRequest) -> AccountProfile:
         self._script(ACCOUNT_GET, request)
-        self._check_token(request)
-        now = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-        return AccountProfile(
-            account_id="acc-1",
-            kind="citizen",
-            status="active",
-            channel="online",
-            id_no="A12*****89",
-            card_no="1000****0001",
-            email="w***@example.org",
-            phone=None,
-            created_at=now,
-            updated_at=now,
-        )
+        self._check_token(request.access_token)
+        return self.profile
+
+    async def update_account(self, request: AccountUpdateRequest) -> AccountProfile:
+        self._script(ACCOUNT_UPDATE, request)
+        self._check_token(request.access_token)
+        if request.email and "@" not in request.email:
+            # As the registry does: the rule broken, never the value.
+            raise ServiceFailure(ErrorCode.INVALID_REQUEST, "email: not an email address")
+        changes: dict = {"language": request.language or self.profile.language}
+        for name in ("email", "phone"):
+            value = getattr(request, name)
+            if value is not None:
+                changes[name] = f"{value[:1]}***" if value else None
+        self.profile = self.profile.model_copy(update=changes)
+        return self.profile
+
+    async def change_password(self, request: PasswordChangeRequest) -> Empty:
+        self._script(PASSWORD_CHANGE, request)
+        self._check_token(request.access_token)
+        if request.current_password.get_secret_value() != PASSWORD:
+            raise ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
+        return Empty()
+
+    async def request_password_reset(self, request: PasswordResetRequest) -> Empty:
+        self._script(PASSWORD_RESET_REQUEST, request)
+        self._check_card(request.card)
+        return Empty()
+
+    async def complete_password_reset(self, request: PasswordResetComplete) -> Empty:
+        self._script(PASSWORD_RESET_COMPLETE, request)
+        if request.token != RESET_TOKEN:
+            raise ServiceFailure(ErrorCode.RESET_TOKEN_INVALID)
+        return Empty()
 
     async def jwks(self, request: Empty) -> JwksReply:
         self._script(JWKS_GET, request)
@@ -172,6 +215,10 @@ async def registry(nats_url: str) -> AsyncIterator[ScriptedRegistry]:
     host.add(SESSION_REVOKE, script.revoke_session)
     host.add(ACCOUNT_GET, script.account)
     host.add(JWKS_GET, script.jwks)
+    host.add(ACCOUNT_UPDATE, script.update_account)
+    host.add(PASSWORD_CHANGE, script.change_password)
+    host.add(PASSWORD_RESET_REQUEST, script.request_password_reset)
+    host.add(PASSWORD_RESET_COMPLETE, script.complete_password_reset)
     await host.start()
     yield script
     await host.stop()

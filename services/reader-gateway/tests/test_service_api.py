@@ -13,6 +13,10 @@ ROUTES = {
     ("post", "/api/v1/sessions"),
     ("delete", "/api/v1/sessions/current"),
     ("get", "/api/v1/account"),
+    ("patch", "/api/v1/account"),
+    ("put", "/api/v1/account/password"),
+    ("post", "/api/v1/password-resets"),
+    ("post", "/api/v1/password-resets/complete"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -39,11 +43,7 @@ async def test_closed_connection_makes_calls_unavailable_not_crash(replica) -> N
         assert reply.json()["error"]["code"] == "unavailable"
 
 
-async def test_placeholder_page_links_the_docs(replica) -> None:
-    reply = await replica.http.get("/")
-    assert reply.status_code == 200
-    assert reply.headers["content-type"].startswith("text/html")
-    assert 'href="/docs"' in reply.text
+async def test_docs_page_serves_swagger_ui(replica) -> None:
     docs = await replica.http.get("/docs")
     assert docs.status_code == 200
     assert "/openapi.json" in docs.text
@@ -72,8 +72,41 @@ async def test_openapi_lists_every_route_with_documented_errors(replica) -> None
     assert "nonce_invalid" in login["400"]["description"]
     assert "invalid_credentials" in login["401"]["description"]
     assert "HTTPValidationError" not in doc["components"]["schemas"]
-    account = doc["paths"]["/api/v1/account"]["get"]
-    assert account["security"] == [{"HTTPBearer": []}]
+    for method, path in (
+        ("get", "/api/v1/account"),
+        ("patch", "/api/v1/account"),
+        ("put", "/api/v1/account/password"),
+    ):
+        assert doc["paths"][path][method]["security"] == [{"HTTPBearer": []}]
+
+
+async def test_openapi_documents_recovery_and_settings(replica) -> None:
+    paths = (await replica.http.get("/openapi.json")).json()["paths"]
+
+    def described(path: str, method: str) -> dict[str, str]:
+        responses = paths[path][method]["responses"]
+        return {status: r["description"] for status, r in responses.items()}
+
+    reset = described("/api/v1/password-resets", "post")
+    assert {"202", "400", "401", "403", "413", "default"} == set(reset)
+    for code in ("invalid_request", "nonce_invalid"):
+        assert code in reset["400"]
+    assert "card_unknown" in reset["401"] and "card_replaced" in reset["403"]
+    accepted = paths["/api/v1/password-resets"]["post"]["responses"]["202"]
+    assert accepted["content"]["application/json"]["schema"]["$ref"].endswith("/ResetAccepted")
+
+    complete = described("/api/v1/password-resets/complete", "post")
+    assert {"204", "400", "413", "422", "default"} == set(complete)
+    assert "reset_token_invalid" in complete["400"] and "weak_password" in complete["422"]
+
+    change = described("/api/v1/account/password", "put")
+    assert {"204", "400", "401", "413", "422", "423", "default"} == set(change)
+    assert "invalid_credentials" in change["401"] and "unauthorized" in change["401"]
+    assert "account_locked" in change["423"]
+
+    patch = described("/api/v1/account", "patch")
+    assert {"200", "400", "401", "413", "default"} == set(patch)
+    assert "invalid_request" in patch["400"]
 
 
 def test_openapi_is_built_without_nats() -> None:

@@ -6,9 +6,13 @@ card signatures with real Ed25519 keys, so tests sign card reads exactly as card
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import secrets
+import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,14 +36,21 @@ from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
+    PersonGetRequest,
+    PersonReply,
     ProofVerifyReply,
     ResidenceVerifyRequest,
 )
+from cardreg_shared.models.mail import MailRequest
 from cardreg_shared.models.registry import (
     AccountProfile,
+    AccountUpdateRequest,
     JwksReply,
     LookupReply,
     LookupRequest,
+    PasswordChangeRequest,
+    PasswordResetComplete,
+    PasswordResetRequest,
     RegisterReply,
     RegisterRequest,
     SessionCreateReply,
@@ -49,9 +60,16 @@ from cardreg_shared.models.registry import (
 from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
+    ACCOUNT_UPDATE,
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     JWKS_GET,
+    MAIL_REQUESTS,
+    MAIL_STREAM,
+    PASSWORD_CHANGE,
+    PASSWORD_RESET_COMPLETE,
+    PASSWORD_RESET_REQUEST,
+    PERSON_GET,
     REGISTRATION_LOOKUP,
     RESIDENCE_VERIFY,
     SESSION_CREATE,
@@ -59,10 +77,15 @@ from cardreg_shared.subjects import (
 )
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
 
 # Cheap argon2 where speed matters; test_restart.py runs the real defaults.
 FAST_ARGON2 = {"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
 PASSWORD = "tea-mountain-harbour"
+# Reset links are built from this setting; a path prefix and a trailing slash on purpose.
+PUBLIC_BASE_URL = "https://nhi.example.tw/portal/"
+MAIL_MODELS: dict[str, type[MailRequest]] = {m.name: m.payload for m in MAIL_REQUESTS}
 
 
 def _digits(n: int) -> str:
@@ -115,6 +138,8 @@ class ScriptedIdentity:
         self.calls: Counter[str] = Counter()
         # People whose proofs identity refuses for too many failed guesses.
         self.locked: set[str] = set()
+        # Set to make identity.person.get answer `unavailable`.
+        self.person_lookup_down = False
 
     def enrol(self, kind: str = "citizen") -> Person:
         second = "1" if kind == "citizen" else "8"
@@ -201,6 +226,15 @@ class ScriptedIdentity:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
 
+    async def get_person(self, request: PersonGetRequest) -> PersonReply:
+        self.calls["person"] += 1
+        if self.person_lookup_down:
+            raise ServiceFailure(ErrorCode.UNAVAILABLE)
+        person = self.people.get(request.person_id)
+        if person is None:
+            raise ServiceFailure(ErrorCode.NOT_FOUND)
+        return PersonReply(person_id=person.person_id, kind=person.kind, id_no=person.id_no)
+
     def _unlocked(self, person_id: str) -> Person:
         if person_id in self.locked:
             raise ServiceFailure(ErrorCode.VERIFICATION_LOCKED, retry_after=600, reason="scripted")
@@ -259,6 +293,26 @@ class RegistryClient:
     async def jwks(self) -> JwksReply:
         return await bus.request(self.nc, JWKS_GET, Empty())
 
+    async def forgot(self, person: Person, *, card: Card | None = None, **extra: Any) -> Empty:
+        """Ask for a reset link with `card` (default: the newest); `extra` adds household /
+        residence / email."""
+        request = PasswordResetRequest(card=(card or person.card).read(), **extra)
+        return await bus.request(self.nc, PASSWORD_RESET_REQUEST, request)
+
+    async def complete(self, token: str, new_password: str) -> Empty:
+        request = PasswordResetComplete(token=token, new_password=new_password)
+        return await bus.request(self.nc, PASSWORD_RESET_COMPLETE, request)
+
+    async def change_password(self, access_token: str, current: str, new: str) -> Empty:
+        request = PasswordChangeRequest(
+            access_token=access_token, current_password=current, new_password=new
+        )
+        return await bus.request(self.nc, PASSWORD_CHANGE, request)
+
+    async def update(self, access_token: str, **changes: Any) -> AccountProfile:
+        request = AccountUpdateRequest(access_token=access_token, **changes)
+        return await bus.request(self.nc, ACCOUNT_UPDATE, request)
+
     @staticmethod
     async def failure(call: Awaitable[Any]) -> ServiceFailure:
         """The typed error a call ends in; the test fails if it succeeds instead."""
@@ -269,18 +323,90 @@ class RegistryClient:
         pytest.fail(f"expected a ServiceFailure, got {type(reply).__name__}")
 
 
-@pytest.fixture
-async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
-    scripted = ScriptedIdentity()
-    nc = await bus.connect(nats_url, name="identity", allow_reconnect=False)
+class MailStream:
+    """The MAIL stream as the mailer sees it: a pull consumer over `mail.>`."""
+
+    def __init__(self, nc: Any) -> None:
+        self.js = nc.jetstream()
+        self._sub = None
+
+    async def next(self, timeout: float = 10.0) -> Msg:
+        if self._sub is None:
+            self._sub = await self.js.pull_subscribe("mail.>", stream=MAIL_STREAM.name)
+        (msg,) = await self._sub.fetch(1, timeout=timeout)
+        await msg.ack()
+        return msg
+
+    async def next_mail(self, timeout: float = 10.0) -> tuple[str, MailRequest]:
+        """The next mail request: its subject and its model, checked against the contract."""
+        msg = await self.next(timeout)
+        mail = MAIL_MODELS[msg.subject].model_validate_json(msg.data)
+        assert msg.headers["Nats-Msg-Id"] == mail.request_id
+        return msg.subject, mail
+
+    async def is_drained(self) -> bool:
+        """True when no message is waiting (after an ack-wait free fetch)."""
+        try:
+            await self.next(timeout=0.2)
+        except NatsTimeout:
+            return True
+        return False
+
+    async def count(self) -> int:
+        return (await self.js.stream_info(MAIL_STREAM.name)).state.messages
+
+
+async def wait_until(condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
+    """Poll a (sync or async) condition until it holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            pytest.fail("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def db_rows(data_dir: Path, sql: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(data_dir / "registry.db") as db:
+        return db.execute(sql, params).fetchall()
+
+
+def token_of(reset_url: str) -> str:
+    base, _, token = reset_url.partition("?token=")
+    assert base == PUBLIC_BASE_URL.rstrip("/") + "/reset-password"
+    return token
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@asynccontextmanager
+async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterator[ScriptedIdentity]:
+    """Serve the scripted identity subjects on the server at `url`."""
+    nc = await bus.connect(url, name="identity", allow_reconnect=False)
     host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="scripted identity")
     host.add(CARD_VERIFY, scripted.verify_card)
     host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
     host.add(RESIDENCE_VERIFY, scripted.verify_residence)
+    host.add(PERSON_GET, scripted.get_person)
     await host.start()
-    yield scripted
-    await host.stop()
-    await nc.drain()
+    try:
+        yield scripted
+    finally:
+        await host.stop()
+        await nc.drain()
+
+
+@pytest.fixture
+async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
+    async with serving_identity(nats_url, ScriptedIdentity()) as scripted:
+        yield scripted
 
 
 @pytest.fixture
@@ -297,7 +423,9 @@ def data_dir(tmp_path: Path) -> Path:
 async def registry(
     nats_url: str, data_dir: Path, identity: ScriptedIdentity, clock: FakeClock
 ) -> AsyncIterator[Registry]:
-    async with running_registry(nats_url, data_dir, clock=clock, **FAST_ARGON2) as running:
+    async with running_registry(
+        nats_url, data_dir, clock=clock, public_base_url=PUBLIC_BASE_URL, **FAST_ARGON2
+    ) as running:
         yield running
 
 
@@ -313,3 +441,9 @@ async def client(nats_url: str) -> AsyncIterator[RegistryClient]:
 def api(client: RegistryClient, registry: Registry) -> RegistryClient:
     """A caller with the registry (fast argon2, fake clock) and scripted identity running."""
     return client
+
+
+@pytest.fixture
+def mail_stream(client: RegistryClient, registry: Registry) -> MailStream:
+    """The MAIL stream (the registry created it at start-up)."""
+    return MailStream(client.nc)

@@ -25,6 +25,10 @@ def test_every_registry_subject_is_covered():
         "registry.session.revoke",
         "registry.account.get",
         "registry.jwks.get",
+        "registry.password_reset.request",
+        "registry.password_reset.complete",
+        "registry.password.change",
+        "registry.account.update",
     }
 
 
@@ -104,3 +108,57 @@ async def test_the_service_keeps_serving_after_bad_input(api, identity):
     me = identity.enrol("citizen")
     assert (await api.register(me)).status == "active"
     assert (await api.login(me)).access_token
+
+
+async def test_reset_request_with_two_proofs_or_bad_fields_is_invalid(api, identity):
+    me = identity.enrol("citizen")
+    card = me.read().model_dump(mode="json")
+    household = me.household.model_dump()
+    residence = {"issued_on": "2023-01-01", "expires_on": "2026-01-01", "serial_no": "YD12345678"}
+    for body in (
+        {},
+        {"card": card, "household": household, "residence": residence},
+        {"card": card, "email": "a" * 250 + "@example.com"},
+        {"card": card, "household": {"household_no": "F1234567"}},
+        {"card": card, "host": "evil.example.net"},  # nothing from the request builds the link
+    ):
+        reply = await ask(api, "registry.password_reset.request", json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request", body
+    assert identity.calls["card"] == 0
+
+
+async def test_reset_completion_needs_a_sane_token_and_a_password(api):
+    for body in (
+        {"new_password": "river-lantern-orchid"},
+        {"token": "", "new_password": "river-lantern-orchid"},
+        {"token": "t" * 300, "new_password": "river-lantern-orchid"},
+        {"token": "abc"},
+        {"token": "abc", "new_password": "x" * 5000},
+    ):
+        reply = await ask(api, "registry.password_reset.complete", json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request", body
+
+
+async def test_password_change_and_update_bodies_are_checked(api):
+    for subject, body in (
+        ("registry.password.change", {"access_token": "t", "current_password": "x"}),
+        ("registry.password.change", {"current_password": "x", "new_password": "y"}),
+        ("registry.account.update", {"access_token": "t", "language": "fr"}),
+        ("registry.account.update", {"access_token": "t", "phone": "0" * 40}),
+        ("registry.account.update", {"access_token": "t", "nickname": "mei"}),
+        ("registry.account.update", {"email": "a@example.com"}),
+    ):
+        reply = await ask(api, subject, json.dumps(body).encode())
+        assert reply["status"] == "400" and reply["error"]["code"] == "invalid_request", body
+
+
+async def test_valid_bodies_with_a_bad_token_are_unauthorized_not_invalid(api):
+    for subject, body in (
+        (
+            "registry.password.change",
+            {"access_token": "t", "current_password": "x", "new_password": "y"},
+        ),
+        ("registry.account.update", {"access_token": "t", "language": "en"}),
+    ):
+        reply = await ask(api, subject, json.dumps(body).encode())
+        assert reply["error"]["code"] == "unauthorized", subject

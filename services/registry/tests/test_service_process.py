@@ -13,6 +13,8 @@ import jwt
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from .conftest import MailStream
+
 
 async def wait_until_ready(client, proc) -> None:
     loop = asyncio.get_running_loop()
@@ -39,6 +41,7 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(
         "CARDREG_REGISTRY_ARGON2_MEMORY_KIB": "64",
         "CARDREG_REGISTRY_ARGON2_TIME_COST": "1",
         "CARDREG_LOG_LEVEL": "DEBUG",
+        "CARDREG_PUBLIC_BASE_URL": "https://portal.example.tw",
     }
     log_path = tmp_path / "registry.log"
     with log_path.open("wb") as log_file:
@@ -56,6 +59,11 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(
             await client.failure(client.login(me, "not-the-password"))
         ).code == "invalid_credentials"
         assert (await client.jwks()).keys
+        # Recovery through the outbox: the link reaches the MAIL stream from the process.
+        await client.forgot(me)
+        _, link = await MailStream(client.nc).next_mail()
+        assert link.to == "mei.lin@example.com"
+        assert link.reset_url.startswith("https://portal.example.tw/reset-password?token=")
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 30)
@@ -77,6 +85,7 @@ async def test_process_serves_until_sigterm_and_logs_nothing_personal(
         password_hash,
         session.access_token,
         jti,
+        link.reset_url.partition("token=")[2],
         me.person_id,
     ):
         assert secret not in log

@@ -12,7 +12,12 @@ from pydantic import ValidationError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in ("CARDREG_NATS_URL", "CARDREG_DATA_DIR"):
+    for name in (
+        "CARDREG_NATS_URL",
+        "CARDREG_DATA_DIR",
+        "CARDREG_PUBLIC_BASE_URL",
+        "CARDREG_REGISTRY_PUBLIC_BASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -63,3 +68,47 @@ def test_nonsense_values_fail_at_start_up(monkeypatch, name, value):
 def test_a_misspelt_argument_is_an_error():
     with pytest.raises(ValidationError):
         RegistrySettings(token_tll_seconds=10)
+
+
+def test_recovery_defaults_are_the_designed_ones():
+    settings = RegistrySettings()
+    policy = settings.reset_policy()
+    assert policy.public_base_url == "http://127.0.0.1:8080"
+    assert policy.token_ttl == timedelta(minutes=30) and policy.expires_in_minutes == 30
+    assert (policy.mails_per_window, policy.window) == (3, timedelta(hours=1))
+    assert settings.outbox_poll_seconds == 1.0
+    assert settings.outbox_retention_seconds == 86400
+
+
+def test_public_base_url_from_the_registry_variable_then_the_common_one(monkeypatch):
+    monkeypatch.setenv("CARDREG_PUBLIC_BASE_URL", "https://nhi.example.tw/")
+    assert RegistrySettings().public_base_url == "https://nhi.example.tw"
+    monkeypatch.setenv("CARDREG_REGISTRY_PUBLIC_BASE_URL", "https://registry.example.tw/portal")
+    assert RegistrySettings().public_base_url == "https://registry.example.tw/portal"
+    assert (
+        RegistrySettings(public_base_url="http://given:8080").public_base_url == "http://given:8080"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["nhi.example.tw", "ftp://nhi.example.tw", "https://", "https://x.tw/?a=1", "/relative"]
+)
+def test_public_base_url_must_be_an_absolute_http_url(monkeypatch, url):
+    monkeypatch.setenv("CARDREG_PUBLIC_BASE_URL", url)
+    with pytest.raises(ValidationError):
+        RegistrySettings()
+
+
+def test_reset_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CARDREG_REGISTRY_RESET_TOKEN_TTL_SECONDS", "600")
+    monkeypatch.setenv("CARDREG_REGISTRY_RESET_MAIL_LIMIT", "5")
+    monkeypatch.setenv("CARDREG_REGISTRY_RESET_MAIL_WINDOW_SECONDS", "7200")
+    policy = RegistrySettings().reset_policy()
+    assert (policy.token_ttl, policy.mails_per_window, policy.window) == (
+        timedelta(minutes=10),
+        5,
+        timedelta(hours=2),
+    )
+    monkeypatch.setenv("CARDREG_REGISTRY_RESET_MAIL_WINDOW_SECONDS", "172800")  # > a day
+    with pytest.raises(ValidationError):
+        RegistrySettings()

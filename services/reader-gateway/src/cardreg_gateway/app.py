@@ -14,14 +14,25 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from nats.aio.client import Client
 
-from .api import account, challenges, errors, health, portal, registrations, sessions, well_known
+from .api import (
+    account,
+    challenges,
+    docs,
+    errors,
+    health,
+    password_resets,
+    portal,
+    registrations,
+    sessions,
+    well_known,
+)
 from .api.edge import Edge
 from .runtime import Gateway
 from .settings import GatewaySettings
 
 DESCRIPTION = """\
 NHI card online registration: register and log in with the card in your reader plus a
-password.
+password; change your details and password, or recover a forgotten password by email.
 
 Every call that carries a `card` needs a fresh challenge from `POST /api/v1/challenges`,
 signed by the card; a challenge is good for one call only. Errors always have the shape
@@ -61,8 +72,18 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
     )
     app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes)
     errors.install(app)
-    for module in (challenges, registrations, sessions, account, well_known, health, portal):
+    routers = (
+        challenges,
+        registrations,
+        sessions,
+        account,
+        password_resets,
+        well_known,
+        health,
+    )
+    for module in routers:
         app.include_router(module.router)
     if settings.docs_enabled:
-        app.include_router(portal.docs_router)
+        app.include_router(docs.router)
+    portal.install(app, settings)
     return app

@@ -16,6 +16,7 @@ from .adapters.events import CardReadEvents
 from .adapters.nonces import NonceStore
 from .adapters.registry import Registry
 from .flows.card_reads import CardReadCheck
+from .flows.password_resets import ResetRequests
 from .settings import GatewaySettings
 
 log = logging.getLogger("cardreg.gateway")
@@ -37,6 +38,7 @@ class Gateway:
         self.nonces = nonces
         self.registry = Registry(nc, timeout=settings.request_timeout_seconds)
         self.card_reads = CardReadCheck(nonces, events)
+        self.reset_requests = ResetRequests(self.card_reads, self.registry)
         self._owns_connection = owns_connection
         self._discovery = discovery
 

@@ -3,7 +3,7 @@ CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,3 +29,22 @@ class GatewaySettings(BaseSettings):
     profile_only: bool = False
     # Swagger UI at /docs; the OpenAPI document itself is always served.
     docs_enabled: bool = True
+
+    # Where the portal's pages find the reader agent on the user's PC. The portal's CSP allows
+    # connections to this origin only (besides its own), so it is an origin: no path.
+    agent_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:7777")
+
+    @field_validator("agent_url")
+    @classmethod
+    def _agent_origin_only(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        if url.path not in (None, "", "/") or url.query or url.fragment or url.username:
+            raise ValueError("the agent URL is an origin: scheme, host and port only")
+        return url
+
+    @property
+    def agent_origin(self) -> str:
+        """`http://127.0.0.1:7777`: what the browser sends as Origin, and what CSP names."""
+        url = self.agent_url
+        default_port = {"http": 80, "https": 443}[url.scheme]
+        port = "" if url.port in (None, default_port) else f":{url.port}"
+        return f"{url.scheme}://{url.host}{port}"

@@ -13,17 +13,23 @@ from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
 from nats.aio.client import Client
 
+from .adapters.background import BackgroundWork
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
+from .adapters.outbox_relay import OutboxRelay
 from .adapters.sqlite_store import SqliteStore
 from .adapters.tokens import TokenSigner, load_or_create_signing_key
 from .flows.account_profile import GetAccount
+from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.password_reset_complete import CompletePasswordReset
+from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.update_account import UpdateAccount
 from .settings import RegistrySettings
 from .transport import registry_host
 
@@ -37,9 +43,18 @@ def utc_now() -> datetime:
 class Registry:
     """The registry service on one NATS connection: open with `start`, close with `stop`."""
 
-    def __init__(self, settings: RegistrySettings, store: SqliteStore, host: ServiceHost) -> None:
+    def __init__(
+        self,
+        settings: RegistrySettings,
+        store: SqliteStore,
+        relay: OutboxRelay,
+        background: BackgroundWork,
+        host: ServiceHost,
+    ) -> None:
         self.settings = settings
+        self.relay = relay
         self._store = store
+        self._background = background
         self._host = host
 
     @classmethod
@@ -48,21 +63,44 @@ class Registry:
     ) -> Registry:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await SqliteStore.open(settings.db_path)
+        background = BackgroundWork(settings.reset_background_limit)
+        relay = OutboxRelay(
+            store,
+            nc.jetstream(),
+            clock,
+            poll_seconds=settings.outbox_poll_seconds,
+            backoff_max_seconds=settings.outbox_backoff_max_seconds,
+            retention=timedelta(seconds=settings.outbox_retention_seconds),
+        )
         try:
-            host = await _serve(settings, nc, store, clock)
+            # The relay first: rows a crash left behind go out before new requests come in.
+            await relay.start()
+            host = await _serve(settings, nc, store, background, clock)
         except BaseException:
+            await relay.stop()
             await store.close()
             raise
-        return cls(settings, store, host)
+        return cls(settings, store, relay, background, host)
+
+    async def settled(self) -> None:
+        """Until the work started by requests answered so far (reset mails) is done."""
+        await self._background.wait()
 
     async def stop(self) -> None:
-        """Stop taking requests, let in-flight ones reply, then close the database."""
+        """Stop taking requests, let in-flight ones reply and background work finish, hand
+        the queued mail to JetStream if it can, then close the database."""
         await self._host.stop()
+        await self._background.wait()
+        await self.relay.stop()
         await self._store.close()
 
 
 async def _serve(
-    settings: RegistrySettings, nc: Client, store: SqliteStore, clock: Clock
+    settings: RegistrySettings,
+    nc: Client,
+    store: SqliteStore,
+    background: BackgroundWork,
+    clock: Clock,
 ) -> ServiceHost:
     tokens = TokenSigner(
         load_or_create_signing_key(settings.signing_key_path),
@@ -79,24 +117,36 @@ async def _serve(
         concurrency=settings.hash_concurrency,
     )
     await hasher.prepare()
-    pruned = await store.prune_sessions(clock())
-    if pruned:
-        log.info("pruned %d expired sessions", pruned)
+    await _prune(store, clock())
     identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
+    lockout = settings.lockout()
     host = registry_host(
         nc,
         lookup=LookupRegistration(identity, store),
         register=Register(identity, store, hasher, clock),
-        create_session=CreateSession(
-            identity, store, store, hasher, tokens, settings.lockout(), clock
-        ),
+        create_session=CreateSession(identity, store, store, hasher, tokens, lockout, clock),
         revoke_session=RevokeSession(store, tokens, clock),
         get_account=GetAccount(store, tokens, clock),
         publish_keys=PublishKeys(tokens),
+        request_reset=RequestPasswordReset(
+            identity, store, store, background, settings.reset_policy(), clock
+        ),
+        complete_reset=CompletePasswordReset(identity, store, hasher, clock),
+        change_password=ChangePassword(identity, store, store, hasher, tokens, lockout, clock),
+        update_account=UpdateAccount(store, store, tokens, clock),
         max_in_flight=settings.max_in_flight,
     )
     await host.start()
     return host
+
+
+async def _prune(store: SqliteStore, now: datetime) -> None:
+    """Rows that can never be used again: expired sessions, reset tokens expired a day ago
+    (kept that long because the reset rate limit counts the recent ones)."""
+    sessions = await store.prune_sessions(now)
+    tokens = await store.prune_reset_tokens(now - timedelta(days=1))
+    if sessions or tokens:
+        log.info("pruned %d expired sessions, %d expired reset tokens", sessions, tokens)
 
 
 @asynccontextmanager

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.lockout import LockoutPolicy
+from .domain.reset_tokens import ResetPolicy
 
 
 class RegistrySettings(BaseSettings):
@@ -38,6 +40,37 @@ class RegistrySettings(BaseSettings):
     identity_timeout_seconds: float = Field(3.0, gt=0)
     max_in_flight: int = Field(256, ge=1)
 
+    # Where the portal is reachable: reset links are built from this, never from a request.
+    # CARDREG_REGISTRY_PUBLIC_BASE_URL, else the system-wide CARDREG_PUBLIC_BASE_URL.
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        max_length=1024,
+        validation_alias=AliasChoices(
+            "CARDREG_REGISTRY_PUBLIC_BASE_URL", "CARDREG_PUBLIC_BASE_URL", "public_base_url"
+        ),
+    )
+    reset_token_ttl_seconds: int = Field(1800, ge=1, le=86400)
+    # Reset mails per account per window; over it the request is quietly dropped (no lock).
+    reset_mail_limit: int = Field(3, ge=1)
+    reset_mail_window_seconds: int = Field(3600, ge=60, le=86400)
+    # Reset requests finishing in the background at once; beyond it new ones wait for a slot.
+    reset_background_limit: int = Field(64, ge=1)
+
+    outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(30.0, gt=0)
+    # Published rows (without their payload) are kept this long, then pruned.
+    outbox_retention_seconds: int = Field(86400, ge=60)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://cardreg.example.tw")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "registry.db"
@@ -52,4 +85,12 @@ class RegistrySettings(BaseSettings):
             base=timedelta(seconds=self.lockout_base_seconds),
             cap=timedelta(seconds=self.lockout_cap_seconds),
             hard_limit=self.lockout_hard_limit,
+        )
+
+    def reset_policy(self) -> ResetPolicy:
+        return ResetPolicy(
+            token_ttl=timedelta(seconds=self.reset_token_ttl_seconds),
+            mails_per_window=self.reset_mail_limit,
+            window=timedelta(seconds=self.reset_mail_window_seconds),
+            public_base_url=self.public_base_url,
         )

@@ -6,7 +6,11 @@ from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
+    ACCOUNT_UPDATE,
     JWKS_GET,
+    PASSWORD_CHANGE,
+    PASSWORD_RESET_COMPLETE,
+    PASSWORD_RESET_REQUEST,
     REGISTRATION_LOOKUP,
     SESSION_CREATE,
     SESSION_REVOKE,
@@ -15,11 +19,15 @@ from nats.aio.client import Client
 
 from . import __version__
 from .flows.account_profile import GetAccount
+from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.password_reset_complete import CompletePasswordReset
+from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.update_account import UpdateAccount
 
 
 def registry_host(
@@ -31,13 +39,18 @@ def registry_host(
     revoke_session: RevokeSession,
     get_account: GetAccount,
     publish_keys: PublishKeys,
+    request_reset: RequestPasswordReset,
+    complete_reset: CompletePasswordReset,
+    change_password: ChangePassword,
+    update_account: UpdateAccount,
     max_in_flight: int,
 ) -> ServiceHost:
     host = ServiceHost(
         nc,
         name="registry",
         version=__version__,
-        description="cardreg accounts: registration, login, sessions, signing keys",
+        description="cardreg accounts: registration, login, sessions, password recovery, "
+        "settings, signing keys",
         max_in_flight=max_in_flight,
     )
     host.add(REGISTRATION_LOOKUP, lookup)
@@ -46,4 +59,8 @@ def registry_host(
     host.add(SESSION_REVOKE, revoke_session)
     host.add(ACCOUNT_GET, get_account)
     host.add(JWKS_GET, publish_keys)
+    host.add(PASSWORD_RESET_REQUEST, request_reset)
+    host.add(PASSWORD_RESET_COMPLETE, complete_reset)
+    host.add(PASSWORD_CHANGE, change_password)
+    host.add(ACCOUNT_UPDATE, update_account)
     return host

@@ -43,6 +43,7 @@ class RegisterRequest(Model):
     email: Email | None = None
     phone: Phone | None = None
     channel: Channel = "online"
+    language: Language = "zh-TW"  # the account's mail language
 
     @model_validator(mode="after")
     def _one_proof(self) -> RegisterRequest:

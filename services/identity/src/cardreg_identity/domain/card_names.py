@@ -10,15 +10,23 @@ import unicodedata
 
 CARD_NAME_BYTES = 20
 BIG5_USER_DEFINED = range(0xE000, 0xF849)
+# On a card, C6A1..C8FE is a user-defined area too, although Python's big5 codec puts kana,
+# Cyrillic and circled numbers there: such symbols would read back as private-use characters.
+_CARD_USER_DEFINED_BYTES = range(0xC6A1, 0xC8FF)
 
 
 def _big5_size(ch: str) -> int | None:
     if ord(ch) in BIG5_USER_DEFINED:
         return 2
-    try:
-        return len(ch.encode("big5"))
-    except UnicodeEncodeError:
-        return None
+    for codec in ("big5", "cp950"):  # cp950 adds a few standard characters, e.g. 碁
+        try:
+            encoded = ch.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        if len(encoded) == 2 and int.from_bytes(encoded, "big") in _CARD_USER_DEFINED_BYTES:
+            return None
+        return len(encoded)
+    return None
 
 
 def name_problem(name: str) -> str | None:

@@ -13,9 +13,13 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Empty
 from cardreg_shared.models.registry import (
     AccountProfile,
+    AccountUpdateRequest,
     JwksReply,
     LookupReply,
     LookupRequest,
+    PasswordChangeRequest,
+    PasswordResetComplete,
+    PasswordResetRequest,
     RegisterReply,
     RegisterRequest,
     SessionCreateReply,
@@ -25,7 +29,11 @@ from cardreg_shared.models.registry import (
 from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
+    ACCOUNT_UPDATE,
     JWKS_GET,
+    PASSWORD_CHANGE,
+    PASSWORD_RESET_COMPLETE,
+    PASSWORD_RESET_REQUEST,
     REGISTRATION_LOOKUP,
     SESSION_CREATE,
     SESSION_REVOKE,
@@ -58,6 +66,18 @@ class Registry:
 
     async def account(self, access_token: str) -> AccountProfile:
         return await self._ask(ACCOUNT_GET, TokenRequest(access_token=access_token))
+
+    async def update_account(self, request: AccountUpdateRequest) -> AccountProfile:
+        return await self._ask(ACCOUNT_UPDATE, request)
+
+    async def change_password(self, request: PasswordChangeRequest) -> None:
+        await self._ask(PASSWORD_CHANGE, request)
+
+    async def request_password_reset(self, request: PasswordResetRequest) -> None:
+        await self._ask(PASSWORD_RESET_REQUEST, request)
+
+    async def complete_password_reset(self, request: PasswordResetComplete) -> None:
+        await self._ask(PASSWORD_RESET_COMPLETE, request)
 
     async def jwks(self) -> JwksReply:
         return await self._ask(JWKS_GET, Empty())

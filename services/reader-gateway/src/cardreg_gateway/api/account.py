@@ -1,15 +1,62 @@
-"""The signed-in account (FAQ 9, 13): profile with identifiers masked."""
+"""The signed-in account (FAQ 8, 9, 13): profile with identifiers masked, contact details and
+mail language, password change."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cardreg_shared.errors import ErrorCode
-from cardreg_shared.models.registry import AccountProfile
-from fastapi import APIRouter
+from cardreg_shared.models.common import Language, Model, Password
+from cardreg_shared.models.registry import (
+    AccountProfile,
+    AccountUpdateRequest,
+    Email,
+    PasswordChangeRequest,
+    Phone,
+)
+from fastapi import APIRouter, Response
+from pydantic import Field, field_validator
 
 from .deps import GatewayDep, TokenDep
-from .errors import error_responses
+from .errors import BODY_ERRORS, error_responses
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
+
+
+class AccountChanges(Model):
+    """A JSON merge patch: a field left out stays as it is; null or "" removes it."""
+
+    email: Email | None = Field(None, description='New address; null or "" removes it.')
+    phone: Phone | None = Field(None, description='New number; null or "" removes it.')
+    language: Language | None = Field(
+        None, description="Language of the account's mail; cannot be removed."
+    )
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language_stays(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("the mail language cannot be removed")
+        return value
+
+    def to_request(self, access_token: str) -> AccountUpdateRequest:
+        return AccountUpdateRequest(
+            access_token=access_token,
+            email=self._contact("email"),
+            phone=self._contact("phone"),
+            language=self.language,
+        )
+
+    def _contact(self, name: str) -> str | None:
+        value = getattr(self, name)
+        if value is None and name in self.model_fields_set:
+            return ""  # removed; the registry spells removal ""
+        return value
+
+
+class PasswordChange(Model):
+    current_password: Password
+    new_password: Password
 
 
 @router.get(
@@ -20,3 +67,43 @@ router = APIRouter(prefix="/api/v1/account", tags=["account"])
 )
 async def profile(token: TokenDep, gateway: GatewayDep) -> AccountProfile:
     return await gateway.registry.account(token)
+
+
+@router.patch(
+    "",
+    response_model=AccountProfile,
+    summary="Change email, phone or mail language (FAQ 9)",
+    description="Replies with the updated profile, identifiers masked. A changed email "
+    "address is announced to the old one.",
+    responses=error_responses(*BODY_ERRORS, ErrorCode.UNAUTHORIZED),
+)
+async def change_details(
+    body: AccountChanges, token: TokenDep, gateway: GatewayDep
+) -> AccountProfile:
+    return await gateway.registry.update_account(body.to_request(token))
+
+
+@router.put(
+    "/password",
+    status_code=204,
+    response_class=Response,
+    summary="Change the password with the current one (FAQ 8)",
+    description="Wrong current passwords count toward the account's lockout, as at login. "
+    "Every other session is signed out and a notice is mailed.",
+    responses=error_responses(
+        *BODY_ERRORS,
+        ErrorCode.UNAUTHORIZED,
+        ErrorCode.INVALID_CREDENTIALS,
+        ErrorCode.ACCOUNT_LOCKED,
+        ErrorCode.WEAK_PASSWORD,
+    ),
+)
+async def change_password(body: PasswordChange, token: TokenDep, gateway: GatewayDep) -> Response:
+    await gateway.registry.change_password(
+        PasswordChangeRequest(
+            access_token=token,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
+    )
+    return Response(status_code=204)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from cardreg_shared.errors import ErrorCode
-from cardreg_shared.models.common import CardRead, Household, Model, Password, Residence
+from cardreg_shared.models.common import (
+    CardRead,
+    Household,
+    Language,
+    Model,
+    Password,
+    Residence,
+)
 from cardreg_shared.models.registry import (
     Email,
     LookupReply,
@@ -13,7 +20,7 @@ from cardreg_shared.models.registry import (
     RegisterRequest,
 )
 from fastapi import APIRouter
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
@@ -30,6 +37,7 @@ class RegistrationBody(Model):
     password: Password
     email: Email | None = None
     phone: Phone | None = None
+    language: Language = Field("zh-TW", description="Language of the account's mail.")
 
     @model_validator(mode="after")
     def _one_proof(self) -> RegistrationBody:
@@ -47,6 +55,7 @@ class RegistrationBody(Model):
             email=self.email,
             phone=self.phone,
             channel="online",
+            language=self.language,
         )
 
 

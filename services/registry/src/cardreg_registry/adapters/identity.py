@@ -1,4 +1,5 @@
-"""The identity service as the registry sees it: card checks and household / residence proofs.
+"""The identity service as the registry sees it: card checks, household / residence proofs,
+and a person's ID number when a new password must be checked against it.
 
 Identity's typed errors (card_replaced, household_mismatch, verification_locked, ...) reach
 the registry's caller unchanged: `bus.request` raises them as `ServiceFailure` and nothing
@@ -17,9 +18,17 @@ from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
+    PersonGetRequest,
+    PersonReply,
     ResidenceVerifyRequest,
 )
-from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, RESIDENCE_VERIFY, Subject
+from cardreg_shared.subjects import (
+    CARD_VERIFY,
+    HOUSEHOLD_VERIFY,
+    PERSON_GET,
+    RESIDENCE_VERIFY,
+    Subject,
+)
 from nats.aio.client import Client
 from pydantic import BaseModel
 
@@ -67,3 +76,9 @@ class IdentityClient:
         )
         if not reply.verified:
             raise ServiceFailure(method.mismatch)
+
+    async def person(self, person_id: str) -> PersonReply:
+        """The person's ID number: the registry keeps only a masked copy."""
+        return await bus.request(
+            self._nc, PERSON_GET, PersonGetRequest(person_id=person_id), timeout=self._timeout
+        )

@@ -39,6 +39,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sessions_by_account ON sessions (account_id);
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
     """,
+    # 2: mail language per account; password-reset tokens (only their SHA-256 is kept); the
+    # outbox that carries mail requests to JetStream in the same transaction as the change.
+    """
+    ALTER TABLE accounts ADD COLUMN language TEXT NOT NULL DEFAULT 'zh-TW'
+        CHECK (language IN ('zh-TW', 'en'));
+    CREATE TABLE reset_tokens (
+        token_hash    TEXT PRIMARY KEY,
+        account_id    TEXT NOT NULL REFERENCES accounts (account_id),
+        pending_email TEXT,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        used_at       TEXT,
+        voided_at     TEXT
+    );
+    CREATE INDEX reset_tokens_by_account ON reset_tokens (account_id, created_at);
+    CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        subject      TEXT NOT NULL,
+        msg_id       TEXT NOT NULL UNIQUE,
+        payload      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        published_at TEXT
+    );
+    CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+    CREATE INDEX outbox_by_published ON outbox (published_at) WHERE published_at IS NOT NULL;
+    """,
 )
 
 

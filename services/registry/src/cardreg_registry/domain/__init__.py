@@ -1,1 +1,2 @@
-"""Pure rules of the registry: accounts, passwords, contact details, masking, lockout. No I/O."""
+"""Pure rules of the registry: accounts, passwords, contact details, masking, lockout, reset
+tokens, outbox messages. No I/O."""

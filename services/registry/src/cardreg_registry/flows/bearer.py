@@ -7,7 +7,7 @@ from datetime import datetime
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 
 from ..domain.accounts import Account
-from ..domain.sessions import TokenClaims
+from ..domain.sessions import Session, TokenClaims
 from .ports import SessionStore, Tokens
 
 
@@ -21,6 +21,12 @@ def verified_claims(tokens: Tokens, token: str, now: datetime) -> TokenClaims:
 async def signed_in_account(
     tokens: Tokens, sessions: SessionStore, token: str, now: datetime
 ) -> Account:
+    return (await signed_in_session(tokens, sessions, token, now))[1]
+
+
+async def signed_in_session(
+    tokens: Tokens, sessions: SessionStore, token: str, now: datetime
+) -> tuple[Session, Account]:
     claims = verified_claims(tokens, token, now)
     found = await sessions.session_with_account(claims.jti)
     if found is None:
@@ -28,4 +34,4 @@ async def signed_in_account(
     session, account = found
     if not session.live_at(now) or session.account_id != claims.account_id:
         raise ServiceFailure(ErrorCode.UNAUTHORIZED)
-    return account
+    return session, account

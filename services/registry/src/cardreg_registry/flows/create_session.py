@@ -1,29 +1,27 @@
 """FAQ 10-11: log in with the card and the password (two factors).
 
 The answer for "no account", "wrong password" is the same `invalid_credentials`, after the
-same argon2 work. Wrong passwords count towards an escalating lock (domain/lockout.py). A
-login with a newer card of the same person binds that card (identity only vouches for a
+same argon2 work. Wrong passwords count towards an escalating lock (flows/password_check.py).
+A login with a newer card of the same person binds that card (identity only vouches for a
 holder's newest card, so a different number means a newer one).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
 
-from ..domain.accounts import Account
 from ..domain.lockout import LockoutPolicy
 from ..domain.passwords import normalise_password
+from .password_check import RESET_REQUIRED, PasswordCheck
 from .ports import AccountStore, Clock, Identity, PasswordHashing, SessionStore, Tokens
 
 log = logging.getLogger("cardreg.registry.login")
 
-RESET_REQUIRED = "password_reset_required"
+__all__ = ["RESET_REQUIRED", "CreateSession"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +41,7 @@ class CreateSession:
         if account is None:
             await self.hasher.verify_dummy(password)
             raise ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
-        self._refuse_if_locked(account, self.clock())
-
-        if not await self.hasher.verify(account.password_hash, password):
-            raise await self._wrong_password(account)
+        await PasswordCheck(self.accounts, self.hasher, self.lockout, self.clock)(account, password)
         if account.status != "active":
             raise ServiceFailure(ErrorCode.ACCOUNT_DEACTIVATED)
 
@@ -73,34 +68,3 @@ class CreateSession:
             expires_in=int((issued.expires_at - issued.issued_at).total_seconds()),
             card_updated=card_updated,
         )
-
-    def _refuse_if_locked(self, account: Account, now: datetime) -> None:
-        if self.lockout.needs_reset(account.failed_logins):
-            raise _locked(None)
-        if account.locked_at(now):
-            raise _locked(account.locked_until - now)
-
-    async def _wrong_password(self, account: Account) -> ServiceFailure:
-        failures = await self.accounts.record_failed_login(
-            account.account_id, self.lockout.hard_limit
-        )
-        now = self.clock()
-        until = self.lockout.locked_until(failures, now)
-        if until is None:
-            return ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
-        await self.accounts.lock(account.account_id, until, failures)
-        log.info("account locked account_id=%s failures=%d", account.account_id, failures)
-        return _locked(None if self.lockout.needs_reset(failures) else until - now)
-
-
-def _locked(remaining: timedelta | None) -> ServiceFailure:
-    """A timed lock says when to retry; the final lock says only a password reset helps."""
-    if remaining is None:
-        return ServiceFailure(
-            ErrorCode.ACCOUNT_LOCKED,
-            "Too many wrong passwords; reset the password to unlock the account.",
-            reason=RESET_REQUIRED,
-        )
-    return ServiceFailure(
-        ErrorCode.ACCOUNT_LOCKED, retry_after=max(1, math.ceil(remaining.total_seconds()))
-    )

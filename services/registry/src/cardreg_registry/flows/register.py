@@ -15,9 +15,11 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.registry import RegisterReply, RegisterRequest
 
 from ..domain.accounts import Account, DuplicateAccount
-from ..domain.contacts import InvalidContact, normalise_email, normalise_phone
+from ..domain.contacts import normalise_email, normalise_phone
 from ..domain.masking import mask_id_no
-from ..domain.passwords import MESSAGES, normalise_password, weakness
+from ..domain.passwords import normalise_password
+from .contact_input import optional_contact
+from .new_password import refuse_weak
 from .ports import AccountStore, Clock, Identity, PasswordHashing
 
 log = logging.getLogger("cardreg.registry.register")
@@ -37,9 +39,7 @@ class Register:
             raise _already_registered(existing)
 
         password = normalise_password(request.password.get_secret_value())
-        reason = weakness(password, holder.id_no)
-        if reason is not None:
-            raise ServiceFailure(ErrorCode.WEAK_PASSWORD, MESSAGES[reason], reason=reason.value)
+        refuse_weak(password, holder.id_no)
         email, phone = _contacts(request)
 
         await self.identity.verify_proof(holder.person_id, request.household or request.residence)
@@ -61,6 +61,7 @@ class Register:
             locked_until=None,
             created_at=now,
             updated_at=now,
+            language=request.language,
         )
         try:
             await self.accounts.add_account(account)
@@ -88,10 +89,6 @@ def _already_registered(account: Account) -> ServiceFailure:
 
 
 def _contacts(request: RegisterRequest) -> tuple[str | None, str | None]:
-    # A form left blank sends "": that means "none given", not a malformed value.
-    try:
-        email = normalise_email(request.email) if request.email and request.email.strip() else None
-        phone = normalise_phone(request.phone) if request.phone and request.phone.strip() else None
-    except InvalidContact as exc:
-        raise ServiceFailure(ErrorCode.INVALID_REQUEST, str(exc)) from None
-    return email, phone
+    return optional_contact(request.email, normalise_email), optional_contact(
+        request.phone, normalise_phone
+    )

@@ -1,0 +1,1 @@
+"""The mailer's outside world: the sqlite send ledger, the templates, SMTP."""

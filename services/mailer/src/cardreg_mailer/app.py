@@ -1,0 +1,119 @@
+"""Wiring: settings -> adapters -> flows -> transport, and the service's start/stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cardreg_shared import bus
+from cardreg_shared.bus import ServiceHost
+from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_STREAM
+from nats.aio.client import Client
+
+from .adapters.ledger import SqliteLedger
+from .adapters.smtp import SmtpConfig, SmtpPool
+from .adapters.templates import TemplateRenderer
+from .flows.deliver import DeliverMail
+from .flows.stats import ReportStats
+from .settings import MailerSettings
+from .transport import MailConsumer, mailer_host
+
+log = logging.getLogger("cardreg.mailer")
+
+
+def smtp_config(settings: MailerSettings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        timeout=settings.smtp_timeout_seconds,
+        validate_certs=settings.smtp_validate_certs,
+        local_hostname=settings.smtp_local_hostname,
+    )
+
+
+class Mailer:
+    """The mailer on one NATS connection: open with `start`, close with `stop`."""
+
+    def __init__(
+        self,
+        settings: MailerSettings,
+        ledger: SqliteLedger,
+        pool: SmtpPool,
+        host: ServiceHost,
+        consumer: MailConsumer,
+    ) -> None:
+        self.settings = settings
+        self._ledger = ledger
+        self._pool = pool
+        self._host = host
+        self._consumer = consumer
+
+    @classmethod
+    async def start(cls, settings: MailerSettings, nc: Client) -> Mailer:
+        renderer = TemplateRenderer(support_contact=settings.support_contact)
+        renderer.load_all()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ledger = await SqliteLedger.open(settings.db_path)
+        pool = SmtpPool(smtp_config(settings), settings.connections)
+        try:
+            pruned = await ledger.prune(timedelta(days=settings.ledger_retention_days))
+            if pruned:
+                log.info("ledger: forgot %d sends past retention", pruned)
+            host = mailer_host(nc, stats=ReportStats(ledger))
+            await host.start()
+            js = nc.jetstream()
+            await bus.ensure_streams(js, [MAIL_STREAM, MAIL_DEAD_LETTERS])
+            deliver = DeliverMail(
+                ledger,
+                renderer,
+                pool,
+                mail_from=settings.mail_from,
+                sender_address=settings.sender_address,
+                policy=settings.retry_policy(),
+            )
+            consumer = MailConsumer(
+                js,
+                deliver,
+                limit=2 * settings.connections,
+                ack_wait=settings.ack_wait_seconds,
+                fetch_wait=settings.fetch_wait_seconds,
+                release_delay=settings.backoff_base_seconds,
+            )
+            try:
+                await consumer.start()
+            except BaseException:
+                await host.stop()
+                raise
+        except BaseException:
+            await ledger.close()
+            raise
+        return cls(settings, ledger, pool, host, consumer)
+
+    async def stop(self) -> None:
+        """Stop pulling, settle every mail in hand, close SMTP, stop serving, close the ledger."""
+        await self._consumer.stop()
+        await self._pool.close()
+        await self._host.stop()
+        await self._ledger.close()
+
+
+@asynccontextmanager
+async def running_mailer(nats_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Mailer]:
+    """The whole service in-process on its own connection (tests, embedding)."""
+    settings = MailerSettings(nats_url=nats_url, data_dir=data_dir, **overrides)
+    nc = await bus.connect(settings.nats_url, name="mailer", allow_reconnect=False)
+    try:
+        mailer = await Mailer.start(settings, nc)
+        try:
+            yield mailer
+        finally:
+            await mailer.stop()
+    finally:
+        await nc.drain()

@@ -1,0 +1,1 @@
+"""Pure rules of the mailer: reading requests, retry schedule, message headers. No I/O."""

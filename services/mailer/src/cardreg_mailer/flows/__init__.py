@@ -1,0 +1,1 @@
+"""Use cases: deliver one mail request, report the counters."""

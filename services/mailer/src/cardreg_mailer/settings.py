@@ -1,0 +1,72 @@
+"""Configuration from the environment: common CARDREG_NATS_URL / CARDREG_DATA_DIR, the rest
+under the CARDREG_MAILER_ prefix (e.g. CARDREG_MAILER_SMTP_HOST=mail.example)."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.retry import RetryPolicy
+
+
+class MailerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARDREG_MAILER_", populate_by_name=True)
+
+    # The URL may carry credentials: never log it.
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+    data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
+
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    # none: plain SMTP (a local catcher); starttls: upgrade on the submission port; tls: 465.
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
+    smtp_validate_certs: bool = True
+    # The EHLO name; None asks the OS for this host's FQDN.
+    smtp_local_hostname: str | None = None
+    mail_from: str = "cardreg <no-reply@cardreg.localhost>"
+    # Shown in the notices' "if it was not you" line, e.g. a service desk number; empty: none.
+    support_contact: str = ""
+
+    # Reused SMTP connections, i.e. mails in flight at once.
+    connections: int = Field(4, ge=1, le=64)
+    max_attempts: int = Field(10, ge=1)
+    backoff_base_seconds: float = Field(1.0, gt=0)
+    backoff_cap_seconds: float = Field(300.0, gt=0)
+    # JetStream redelivers a message not acked within this; in-progress acks extend it.
+    ack_wait_seconds: float = Field(60.0, ge=1)
+    # How long one pull waits for new requests; also how long shutdown may wait for it.
+    fetch_wait_seconds: float = Field(1.0, gt=0, le=30)
+    # Sent request ids are kept this long, so a republished request is still recognised.
+    ledger_retention_days: int = Field(30, ge=1)
+
+    @field_validator("mail_from")
+    @classmethod
+    def _a_mailbox(cls, value: str) -> str:
+        _, addr_spec = parseaddr(value)
+        if "@" not in addr_spec or not Address(addr_spec=addr_spec).domain:
+            raise ValueError("mail_from needs an address such as 'cardreg <no-reply@example.org>'")
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "mailer.db"
+
+    @property
+    def sender_address(self) -> str:
+        """The bare address of `mail_from`: the SMTP envelope sender."""
+        return parseaddr(self.mail_from)[1]
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            base_seconds=self.backoff_base_seconds,
+            cap_seconds=self.backoff_cap_seconds,
+            max_attempts=self.max_attempts,
+        )

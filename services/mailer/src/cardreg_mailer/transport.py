@@ -1,0 +1,251 @@
+"""The bus side of the mailer, and the only module that knows it:
+
+- `mailer.stats.get` on a ServiceHost named `mailer` (discovery and the healthcheck find it);
+- the MAIL stream through the durable pull consumer `mailer`: a bounded number of deliveries
+  in hand, each settled by the flow with ack, nak-with-delay or a dead letter.
+
+JetStream counts deliveries (`num_delivered`) across restarts, so attempts survive a crash.
+While a delivery is in hand it is kept alive with in-progress acks: a slow send or a wait for
+a free SMTP connection is never taken for a lost consumer and handed out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import nats.errors
+import nats.js.errors
+from cardreg_shared.bus import ServiceHost, ensure_streams
+from cardreg_shared.models.mail import DeadLetter
+from cardreg_shared.subjects import MAIL_STREAM, MAILER_STATS, dead_letter_subject
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from . import __version__
+from .flows.deliver import DeliverMail
+from .flows.stats import ReportStats
+
+log = logging.getLogger("cardreg.mailer")
+
+DURABLE = "mailer"
+# With requests waiting, a pull returns at once; this bounds the wait when there are none.
+_BURST_WAIT = 0.05
+_NATS_ERRORS = (nats.errors.Error, nats.js.errors.Error, TimeoutError)
+
+
+def mailer_host(nc: Client, *, stats: ReportStats) -> ServiceHost:
+    host = ServiceHost(
+        nc,
+        name="mailer",
+        version=__version__,
+        description="cardreg mailer: mail requests from the MAIL stream over SMTP",
+        max_in_flight=16,
+    )
+    host.add(MAILER_STATS, stats)
+    return host
+
+
+class StreamDelivery:
+    """One JetStream delivery as the flow sees it (`flows.ports.Delivery`)."""
+
+    def __init__(self, msg: Msg, js: JetStreamContext) -> None:
+        self._msg = msg
+        self._js = js
+        self.held_since = time.monotonic()
+
+    @property
+    def subject(self) -> str:
+        return self._msg.subject
+
+    @property
+    def data(self) -> bytes:
+        return self._msg.data
+
+    @property
+    def attempts(self) -> int:
+        return self._msg.metadata.num_delivered
+
+    @property
+    def settled(self) -> bool:
+        return self._msg.is_acked
+
+    async def done(self) -> None:
+        await self._msg.ack()
+
+    async def retry_in(self, seconds: float) -> None:
+        await self._msg.nak(delay=seconds)
+
+    async def give_up(self, reason: str, *, request_id: str | None) -> None:
+        letter = DeadLetter(
+            subject=self.subject,
+            attempts=self.attempts,
+            reason=reason,
+            payload=self.data.decode("utf-8", errors="replace"),
+        )
+        # The stream deduplicates on the id: a redelivered copy adds no second letter.
+        msg_id = request_id or f"{MAIL_STREAM.name}-{self._msg.metadata.sequence.stream}"
+        await self._js.publish(
+            dead_letter_subject(self.subject),
+            letter.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": msg_id},
+        )
+        await self._msg.ack()
+
+    async def keep_alive(self) -> None:
+        await self._msg.in_progress()
+        self.held_since = time.monotonic()
+
+    async def release(self, delay: float) -> None:
+        """Hand an unsettled delivery back (after an unexpected failure)."""
+        await self._msg.nak(delay=delay)
+
+
+class MailConsumer:
+    """Pulls mail requests while there is room, one task per delivery, at most `limit` at once."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        deliver: DeliverMail,
+        *,
+        limit: int,
+        ack_wait: float,
+        fetch_wait: float,
+        release_delay: float,
+    ) -> None:
+        self._js = js
+        self._deliver = deliver
+        self._limit = limit
+        self._ack_wait = ack_wait
+        self._fetch_wait = fetch_wait
+        self._release_delay = release_delay
+        self._held: dict[StreamDelivery, asyncio.Task] = {}
+        self._room = asyncio.Event()
+        self._room.set()
+        self._stopping = asyncio.Event()
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._loops: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await self._ensure_consumer()
+        self._sub = await self._js.pull_subscribe_bind(durable=DURABLE, stream=MAIL_STREAM.name)
+        self._loops = [
+            asyncio.create_task(self._pull(), name="mailer-pull"),
+            asyncio.create_task(self._keep_alive(), name="mailer-keep-alive"),
+        ]
+
+    async def _ensure_consumer(self) -> None:
+        """Create or update the stream and the durable consumer (a changed ack_wait applies)."""
+        await ensure_streams(self._js, [MAIL_STREAM])
+        config = ConsumerConfig(
+            name=DURABLE,
+            durable_name=DURABLE,
+            filter_subject=MAIL_STREAM.subjects[0],
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait,
+            # Attempts are the mailer's business: it dead-letters after its own maximum.
+            max_deliver=-1,
+        )
+        await self._js.add_consumer(MAIL_STREAM.name, config)
+
+    async def stop(self) -> None:
+        """Stop pulling, let every delivery in hand be settled, then leave the consumer."""
+        self._stopping.set()
+        pull, keeper = self._loops or (None, None)
+        if pull is not None:
+            await pull
+        if self._held:
+            await asyncio.gather(*self._held.values(), return_exceptions=True)
+        if keeper is not None:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except _NATS_ERRORS:
+                pass  # the connection is already gone; the durable consumer stays
+            self._sub = None
+
+    async def _pull(self) -> None:
+        backlog = False
+        while not self._stopping.is_set():
+            await self._room.wait()
+            free = self._limit - len(self._held)
+            want = free if backlog else 1
+            try:
+                msgs = await self._sub.fetch(
+                    want, timeout=_BURST_WAIT if backlog else self._fetch_wait
+                )
+            except TimeoutError:  # nats' own and asyncio's: nothing to pull right now
+                backlog = False
+                continue
+            except _NATS_ERRORS as exc:
+                if self._stopping.is_set():
+                    return
+                log.warning("pulling mail requests failed: %s", type(exc).__name__)
+                await self._recover()
+                continue
+            except Exception:  # a bug must not end consumption while the service looks healthy
+                log.exception("pulling mail requests failed")
+                await self._recover()
+                continue
+            for msg in msgs:
+                self._hold(msg)
+            backlog = len(msgs) == want
+
+    def _hold(self, msg: Msg) -> None:
+        delivery = StreamDelivery(msg, self._js)
+        self._held[delivery] = asyncio.create_task(self._settle(delivery))
+        # Refill when half the room is free: every SMTP connection stays busy, pulls batch.
+        if len(self._held) > self._limit // 2:
+            self._room.clear()
+
+    async def _settle(self, delivery: StreamDelivery) -> None:
+        try:
+            await self._deliver(delivery)
+        except Exception:
+            # Ledger or bus trouble, or a bug: the request goes back, it is not lost.
+            log.exception("mail delivery failed; handed back attempts=%d", delivery.attempts)
+            if not delivery.settled:
+                try:
+                    await delivery.release(self._release_delay)
+                except _NATS_ERRORS:
+                    pass  # redelivered after ack_wait anyway
+        finally:
+            del self._held[delivery]
+            if len(self._held) <= self._limit // 2:
+                self._room.set()
+
+    async def _keep_alive(self) -> None:
+        every = self._ack_wait / 3
+        while True:
+            await asyncio.sleep(every / 2)
+            now = time.monotonic()
+            for delivery in list(self._held):
+                if not delivery.settled and now - delivery.held_since >= every:
+                    try:
+                        await delivery.keep_alive()
+                    except _NATS_ERRORS as exc:
+                        log.warning("in-progress ack failed: %s", type(exc).__name__)
+
+    async def _recover(self) -> None:
+        """After a failed pull: wait a little, then make sure stream and consumer exist (an
+        operator may have deleted them; the bus may be reconnecting, then this fails too)."""
+        await self._pause(1.0)
+        if self._stopping.is_set():
+            return
+        try:
+            await self._ensure_consumer()
+        except _NATS_ERRORS as exc:
+            log.warning("restoring the mail consumer failed: %s", type(exc).__name__)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass

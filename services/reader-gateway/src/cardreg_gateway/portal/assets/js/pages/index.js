@@ -1,0 +1,22 @@
+// Path -> page. Each page is `render(main, {navigate, notice})`.
+
+import { account } from "./account.js";
+import { forgotPassword } from "./forgot.js";
+import { home } from "./home.js";
+import { login } from "./login.js";
+import { lookup } from "./lookup.js";
+import { notFound } from "./notfound.js";
+import { register } from "./register.js";
+import { resetPassword } from "./reset.js";
+
+export const pages = {
+  "/": home,
+  "/register": register,
+  "/lookup": lookup,
+  "/login": login,
+  "/account": account,
+  "/forgot-password": forgotPassword,
+  "/reset-password": resetPassword,
+};
+
+export { notFound };

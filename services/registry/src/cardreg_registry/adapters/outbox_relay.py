@@ -1,0 +1,181 @@
+"""The outbox relay: publishes queued messages to JetStream, in the order they were written.
+
+A message is marked published only after JetStream acknowledged it, so a crash in between
+publishes it again at the next start; the stream's duplicate window drops that copy, because
+the message id (`Nats-Msg-Id`) is the mail request's own id. Replicas sharing the database
+may both publish a row; the same dedupe makes that harmless.
+
+The relay wakes when a transaction queues a message, and also polls, so rows left behind by a
+crash or an outage go out without any new traffic. A failed publish is retried with backoff;
+a row is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import nats.errors
+from cardreg_shared import bus
+from cardreg_shared.subjects import MAIL_STREAM
+from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError
+
+from ..domain.outbox import PendingMessage
+from ..flows.ports import Clock
+
+log = logging.getLogger("cardreg.registry.outbox")
+
+BATCH = 100
+PRUNE_EVERY_SECONDS = 3600.0
+BACKOFF_MIN_SECONDS = 0.1
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class OutboxStore(Protocol):
+    outbox_written: asyncio.Event
+
+    async def pending_messages(self, limit: int) -> list[PendingMessage]: ...
+
+    async def mark_published(self, row_id: int, now: datetime) -> None: ...
+
+    async def prune_outbox(self, published_before: datetime) -> int: ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: OutboxStore,
+        js: JetStreamContext,
+        clock: Clock,
+        *,
+        poll_seconds: float = 1.0,
+        backoff_max_seconds: float = 30.0,
+        retention: timedelta = timedelta(days=1),
+    ) -> None:
+        self._store = store
+        self._js = js
+        self._clock = clock
+        self._poll = poll_seconds
+        self._backoff_max = max(backoff_max_seconds, BACKOFF_MIN_SECONDS)
+        self._retention = retention
+        self._stopping = asyncio.Event()
+        self._stream_ready = False
+        self._next_prune = 0.0
+        self._task: asyncio.Task | None = None
+        # For operators and tests: what went out, how often publishing failed.
+        self.published = 0
+        self.failures = 0
+
+    async def start(self) -> None:
+        """Create the MAIL stream if needed and start relaying. JetStream being unreachable
+        does not stop the service: the relay keeps trying, and the rows wait in the outbox."""
+        try:
+            await self._ensure_stream()
+        except nats.errors.Error as exc:
+            log.warning("JetStream not reachable at start-up (%s); will retry", type(exc).__name__)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._task.add_done_callback(_report_end)
+
+    async def stop(self) -> None:
+        """One last pass for what was just queued, then stop; what is left goes at next start."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        self._store.outbox_written.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("outbox relay did not stop in time; cancelled")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        delay = BACKOFF_MIN_SECONDS
+        wake = self._store.outbox_written
+        while True:
+            wake.clear()
+            if await self._attempt(delay):
+                delay = BACKOFF_MIN_SECONDS
+                if self._stopping.is_set():
+                    return
+                try:
+                    await asyncio.wait_for(wake.wait(), self._poll)
+                except TimeoutError:
+                    pass
+            else:
+                if self._stopping.is_set() or await self._stopped_within(delay):
+                    return
+                delay = min(delay * 2, self._backoff_max)
+
+    async def _attempt(self, retry_in: float) -> bool:
+        """One pass over the unpublished rows; False when it has to be retried."""
+        try:
+            await self._ensure_stream()
+            await self._publish_pending()
+            await self._prune_if_due()
+        except (nats.errors.Error, sqlite3.Error) as exc:
+            # Expected outages: JetStream or the database briefly unavailable.
+            log.warning("outbox relay: %s; retrying in %.1f s", type(exc).__name__, retry_in)
+        except Exception:  # a relay that died would strand every later mail
+            log.exception("outbox relay failed; retrying in %.1f s", retry_in)
+        else:
+            return True
+        self.failures += 1
+        return False
+
+    async def _ensure_stream(self) -> None:
+        if not self._stream_ready:
+            await bus.ensure_streams(self._js, [MAIL_STREAM])
+            self._stream_ready = True
+
+    async def _publish_pending(self) -> None:
+        while True:
+            batch = await self._store.pending_messages(BATCH)
+            for pending in batch:
+                await self._publish(pending)
+            if len(batch) < BATCH:
+                return
+
+    async def _publish(self, pending: PendingMessage) -> None:
+        message = pending.message
+        try:
+            ack = await self._js.publish(
+                message.subject,
+                message.payload.encode("utf-8"),
+                stream=MAIL_STREAM.name,
+                headers={"Nats-Msg-Id": message.msg_id},
+            )
+        except NoStreamResponseError:
+            # No stream takes the subject (deleted?): create it again before the retry.
+            self._stream_ready = False
+            raise
+        await self._store.mark_published(pending.row_id, self._clock())
+        self.published += 1
+        if ack.duplicate:
+            log.info("outbox row %d was already on the stream (duplicate dropped)", pending.row_id)
+
+    async def _prune_if_due(self) -> None:
+        loop_now = asyncio.get_running_loop().time()
+        if loop_now < self._next_prune:
+            return
+        self._next_prune = loop_now + PRUNE_EVERY_SECONDS
+        pruned = await self._store.prune_outbox(self._clock() - self._retention)
+        if pruned:
+            log.info("pruned %d published outbox rows", pruned)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+def _report_end(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("outbox relay ended: %s", type(task.exception()).__name__)

@@ -1,0 +1,128 @@
+"""FAQ 7: "I forgot my registration password" — mail a reset link.
+
+The card is checked first, and its errors reach the caller (the portal shows them). After
+that the reply is the same `Empty` whatever happens, and it goes out at once: the rest runs
+in the background, so neither the reply nor its timing tells whether an account exists, has
+an email, or whether the household data matched.
+
+- No account, or a deactivated one: nothing.
+- More than `mails_per_window` links for the account within `window`: nothing (the account
+  is not locked; the person can still log in, and ask again later).
+- An email on file: the link goes there; household / email in the request are ignored.
+- No email on file: the request must carry the household (citizens) or residence-permit
+  (foreign residents) data and an email; identity checks the data under the same guessing
+  limit as registration, and the link goes to the given address.
+
+Choice: a proven address is kept on the token as `pending_email` and becomes the account's
+email only when the reset completes. Following the link is what proves the mailbox is the
+person's; until then nothing about the account changes.
+
+A link holds a 256-bit token (stored only as its SHA-256), valid `token_ttl`, single use; a
+new link voids the account's older ones. Token, voiding and the mail request are written in
+one transaction (the outbox), so a link is never stored without its mail or mailed without
+being stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from cardreg_shared.errors import ServiceFailure
+from cardreg_shared.models.common import Empty
+from cardreg_shared.models.mail import PasswordResetMail
+from cardreg_shared.models.registry import PasswordResetRequest
+from cardreg_shared.subjects import MAIL_PASSWORD_RESET
+
+from ..domain.accounts import Account
+from ..domain.contacts import InvalidContact, normalise_email
+from ..domain.outbox import OutboxMessage, new_request_id
+from ..domain.reset_tokens import (
+    ResetPolicy,
+    ResetToken,
+    hash_reset_secret,
+    new_reset_secret,
+    reset_url,
+)
+from .ports import AccountStore, Background, Clock, Identity, ResetStore
+
+log = logging.getLogger("cardreg.registry.password_reset")
+
+
+@dataclass(frozen=True)
+class RequestPasswordReset:
+    identity: Identity
+    accounts: AccountStore
+    resets: ResetStore
+    background: Background
+    policy: ResetPolicy
+    clock: Clock
+
+    async def __call__(self, request: PasswordResetRequest) -> Empty:
+        holder = await self.identity.verify_card(request.card)
+        await self.background.spawn(lambda: self._follow_up(holder.person_id, request))
+        return Empty()
+
+    async def _follow_up(self, person_id: str, request: PasswordResetRequest) -> None:
+        account = await self.accounts.account_by_person(person_id)
+        if account is None:
+            log.info("password reset: no account")
+            return
+        try:
+            outcome = await self._send_link(account, request)
+        except ServiceFailure as failure:  # identity refused the proof, or is unavailable
+            outcome = f"proof refused ({failure.code.value})"
+        log.info("password reset account_id=%s: %s", account.account_id, outcome)
+
+    async def _send_link(self, account: Account, request: PasswordResetRequest) -> str:
+        if account.status != "active":
+            return "account deactivated"
+        if await self._rate_limited(account):
+            return "rate-limited"
+        if account.email is not None:
+            return await self._issue(account, account.email, pending_email=None)
+
+        proof = request.household or request.residence
+        if proof is None or not request.email:
+            return "no email on file and none given"
+        try:
+            address = normalise_email(request.email)
+        except InvalidContact:
+            return "the given email is invalid"
+        # Raises on a mismatch or a guessing lock; identity counts the failed guess.
+        await self.identity.verify_proof(account.person_id, proof)
+        return await self._issue(account, address, pending_email=address)
+
+    async def _rate_limited(self, account: Account) -> bool:
+        since = self.clock() - self.policy.window
+        sent = await self.resets.recent_reset_count(account.account_id, since)
+        return sent >= self.policy.mails_per_window
+
+    async def _issue(self, account: Account, address: str, *, pending_email: str | None) -> str:
+        now = self.clock()
+        secret = new_reset_secret()
+        token = ResetToken(
+            token_hash=hash_reset_secret(secret),
+            account_id=account.account_id,
+            pending_email=pending_email,
+            created_at=now,
+            expires_at=now + self.policy.token_ttl,
+        )
+        mail = PasswordResetMail(
+            request_id=new_request_id(),
+            to=address,
+            language=account.language,
+            requested_at=now,
+            reset_url=reset_url(self.policy.public_base_url, secret),
+            expires_in_minutes=self.policy.expires_in_minutes,
+        )
+        # The count is taken again inside the transaction: concurrent requests can't overrun it.
+        issued = await self.resets.issue_reset_token(
+            token,
+            OutboxMessage.mail(MAIL_PASSWORD_RESET, mail),
+            limit=self.policy.mails_per_window,
+            since=now - self.policy.window,
+        )
+        if not issued:
+            return "rate-limited"
+        return "link queued" + (" to a proven address" if pending_email else "")
