@@ -24,10 +24,10 @@ import json
 import sys
 from pathlib import Path
 
-from cardreg_shared.subjects import EVENTS, STREAMS, Stream, owned_by
+from cardreg_shared.subjects import EVENTS, REQUESTS, STREAMS, Stream, owned_by
 
 SERVICES = ("identity", "registry", "mailer", "gateway")
-OPS = "ops"  # operators: `nats --inbox-prefix _INBOX.ops micro ls`, stream and consumer info
+OPS = "ops"  # operators: `nats --inbox-prefix _INBOX.ops micro ls`, stats, stream info
 
 # Who sends requests to whom: a deployment fact, not a contract.
 CALLS: dict[str, tuple[str, ...]] = {"gateway": ("registry",), "registry": ("identity",)}
@@ -37,8 +37,11 @@ EVENT_PUBLISHER = {"reader": "gateway"}
 BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("nonces",)}
 # Mail requests: the registry relays them from its outbox, the mailer consumes them and moves
 # what it gives up on to the dead-letter stream.
-PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ("MAIL_DEAD",)}
-CONSUMES: dict[str, tuple[str, ...]] = {"mailer": ("MAIL",)}
+PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ()}
+# stream -> the durable consumer a service reads it through (the mailer's `transport.DURABLE`).
+CONSUMES: dict[str, dict[str, str]] = {"mailer": {"MAIL": "mailer"}}
+# Read-only requests operators may send besides discovery: every service's counters.
+OPS_CALLS = tuple(s.name for s in REQUESTS if s.name.endswith(".stats.get"))
 
 TARGET = Path(__file__).parent / "nats" / "nats-server.conf"
 STORE_DIR = "/data/jetstream"
@@ -53,16 +56,18 @@ def _stream_admin(stream: str) -> list[str]:
     return [f"$JS.API.STREAM.{op}.{stream}" for op in ("CREATE", "UPDATE", "INFO")]
 
 
-def _stream_reader(stream: str) -> list[str]:
+def _durable_reader(stream: str, durable: str) -> list[str]:
+    # One named consumer only: another one on a work-queue stream would take its messages.
+    consumer = f"{stream}.{durable}"
     return [
-        f"$JS.API.CONSUMER.CREATE.{stream}",
-        f"$JS.API.CONSUMER.CREATE.{stream}.>",
-        f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.>",
-        f"$JS.API.CONSUMER.INFO.{stream}.>",
-        f"$JS.API.CONSUMER.DELETE.{stream}.>",
-        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.>",
+        # Created or updated at every start: by name, with its filter subject, or the older API.
+        f"$JS.API.CONSUMER.CREATE.{consumer}",
+        f"$JS.API.CONSUMER.CREATE.{consumer}.>",
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{consumer}",
+        f"$JS.API.CONSUMER.INFO.{consumer}",
+        f"$JS.API.CONSUMER.MSG.NEXT.{consumer}",
         # Acks, naks and in-progress go to the message's reply subject, often more than once.
-        f"$JS.ACK.{stream}.>",
+        f"$JS.ACK.{consumer}.>",
     ]
 
 
@@ -98,8 +103,8 @@ def service_permissions(service: str) -> dict[str, list[str]]:
         publish += streams[name].subjects
     for name in dict.fromkeys([*(e.stream for e in events), *PRODUCES.get(service, ())]):
         publish += _stream_admin(name)
-    for name in CONSUMES.get(service, ()):
-        publish += [*_stream_admin(name), *_stream_reader(name)]
+    for name, durable in CONSUMES.get(service, {}).items():
+        publish += [*_stream_admin(name), *_durable_reader(name, durable)]
     for bucket in BUCKETS.get(service, ()):
         publish += _bucket(bucket)
     if any(s.startswith("$JS.") for s in publish):
@@ -108,7 +113,8 @@ def service_permissions(service: str) -> dict[str, list[str]]:
 
 
 def ops_permissions() -> dict[str, list[str]]:
-    """Discovery and read-only JetStream listing; replies on its own inbox prefix."""
+    """Discovery, the services' counters and read-only JetStream listing; replies on its own
+    inbox prefix."""
     read_only = [
         "INFO",
         "STREAM.NAMES",
@@ -119,7 +125,7 @@ def ops_permissions() -> dict[str, list[str]]:
         "CONSUMER.INFO.*.*",
     ]
     return {
-        "publish": ["$SRV.>", *(f"$JS.API.{api}" for api in read_only)],
+        "publish": ["$SRV.>", *OPS_CALLS, *(f"$JS.API.{api}" for api in read_only)],
         "subscribe": [f"_INBOX.{OPS}.>"],
     }
 

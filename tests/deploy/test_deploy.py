@@ -1,5 +1,5 @@
 """The compose deployment: NATS permissions on a real nats-server, the real services under
-their own users, compose and Dockerfile lint.
+their own users (the mailer with a real SMTP server), compose and Dockerfile lint.
 
 The server runs the generated config (passwords from the environment, as in compose) on a
 random port. Permission violations reach a client only through its `error_cb`, so each
@@ -9,32 +9,42 @@ negative check waits for that callback; a denied request would just time out.
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import nats
 import pytest
-from cardreg_gateway.agent.wallet import load_wallet
+from aiosmtpd.controller import Controller
+from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
+from cardreg_mailer.app import running_mailer
+from cardreg_mailer.transport import DURABLE
 from cardreg_shared import bus
-from cardreg_shared.models.common import CardRead, b64url_encode
+from cardreg_shared.models.common import CardRead, Empty, b64url_encode
 from cardreg_shared.models.events import CardReadEvent
 from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
+from cardreg_shared.models.mail import MailerStatsReply, PasswordResetMail
 from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
 from cardreg_shared.subjects import (
     CARD_READ,
     CARD_VERIFY,
+    MAIL_DEAD_LETTERS,
+    MAIL_PASSWORD_RESET,
     MAIL_STREAM,
+    MAILER_STATS,
+    REGISTRATION_LOOKUP,
     REQUESTS,
     SESSION_CREATE,
     STREAMS,
@@ -43,6 +53,8 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import KeyWrongLastSequenceError
+
+from ..e2e.system import Portal, body_text, free_port, reset_token
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -85,6 +97,15 @@ def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subproce
     proc.kill()
     proc.wait()
     raise RuntimeError(f"nats-server did not start: {log.read_text()[-500:]}")
+
+
+def _url_for(url: str, user: str) -> str:
+    return url.replace("nats://", f"nats://{user}:{PASSWORDS[user]}@")
+
+
+def _violations(tmp: Path) -> list[str]:
+    log = (tmp / "nats-server.log").read_text(errors="replace")
+    return [line for line in log.splitlines() if "Violation" in line]
 
 
 @pytest.fixture
@@ -318,6 +339,20 @@ async def test_ops_discovers_services_but_calls_none(service, connect):
 
     await ops.nc.publish(CARD_VERIFY.name, b"{}")
     assert f'publish to "{CARD_VERIFY.name}"' in await ops.violation()
+    await ops.nc.publish(REGISTRATION_LOOKUP.name, b"{}")
+    assert f'publish to "{REGISTRATION_LOOKUP.name}"' in await ops.violation()
+
+
+async def test_ops_reads_the_mailers_counters(service, connect):
+    assert nats_config.OPS_CALLS == (MAILER_STATS.name,)
+
+    async def stats(_: Empty) -> MailerStatsReply:
+        return MailerStatsReply(sent=3, duplicates_skipped=0, retries=1, dead_lettered=0)
+
+    await service("mailer", (MAILER_STATS, stats))
+    ops = await connect("ops")
+    reply = await bus.request(ops.nc, MAILER_STATS, Empty(), timeout=2)
+    assert (reply.sent, reply.retries) == (3, 1)
 
 
 async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
@@ -353,19 +388,74 @@ async def test_mailer_consumes_the_mail_the_registry_queues(connect):
     )
     [msg] = await inbox.fetch(1, timeout=2)
     assert msg.data == b'{"outbox_id": 1}'
+    # A slow send is kept alive, then acked: several answers to one reply subject, more than
+    # `allow_responses` lets through on its own.
+    await msg.in_progress()
+    await msg.in_progress()
     await msg.ack_sync(timeout=2)
 
     await mailer.nc.publish("mail.password_reset", b"{}")
     assert 'publish to "mail.password_reset"' in await mailer.violation()
+    # A second consumer on the work queue would take the mailer's requests.
+    assert nats_config.CONSUMES["mailer"] == {MAIL_STREAM.name: DURABLE}
+    with pytest.raises(NatsTimeout):
+        await mailer.nc.jetstream(timeout=0.5).pull_subscribe(
+            "mail.>", durable="other", stream="MAIL"
+        )
+    assert '"$js.api.consumer.info.mail.other"' in await mailer.violation()
+
+
+async def _stats_until(ops: Conn, done: Callable[[MailerStatsReply], bool]) -> MailerStatsReply:
+    deadline = time.monotonic() + 30
+    while not done(stats := await bus.request(ops.nc, MAILER_STATS, Empty(), timeout=2)):
+        assert time.monotonic() < deadline, f"mailer counters stuck at {stats}"
+        await asyncio.sleep(0.05)
+    return stats
+
+
+async def test_real_mailer_retries_and_dead_letters_under_its_own_user(
+    secured_url, connect, tmp_path: Path
+):
+    """The mailer itself, as its user: both streams, its consumer, naks, dead letters published
+    with JetStream acks, acks, and its counters, read by ops."""
+    registry, ops = await connect("registry"), await connect("ops")
+    registry_js = registry.nc.jetstream(timeout=2)
+    await bus.ensure_streams(registry_js, [MAIL_STREAM])
+    await registry_js.publish(MAIL_PASSWORD_RESET.name, b"not a mail request")
+    request = PasswordResetMail(
+        request_id="deploy-test-0001",
+        to="holder@example.org",
+        requested_at=datetime.now(UTC),
+        reset_url="http://127.0.0.1:8080/reset-password?token=t",
+        expires_in_minutes=30,
+    )
+    await registry_js.publish(MAIL_PASSWORD_RESET.name, request.model_dump_json().encode())
+
+    async with running_mailer(
+        _url_for(secured_url, "mailer"),
+        tmp_path / "mailer",
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),  # nobody listens: deferred, then given up on
+        max_attempts=2,
+        backoff_base_seconds=0.05,
+        backoff_cap_seconds=0.1,
+        fetch_wait_seconds=0.1,
+    ):
+        stats = await _stats_until(ops, lambda s: s.dead_lettered == 2)
+    assert (stats.sent, stats.retries) == (0, 1)
+
+    js = ops.nc.jetstream(timeout=2)
+    assert (await js.stream_info(MAIL_DEAD_LETTERS.name)).state.messages == 2
+    assert (await js.stream_info(MAIL_STREAM.name)).state.messages == 0  # acked: gone
+    assert (await js.consumer_info(MAIL_STREAM.name, DURABLE)).num_ack_pending == 0
+    assert _violations(tmp_path) == []
 
 
 async def test_healthcheck_pings_the_service_as_its_own_user(secured_url, service):
-    def url_for(user: str) -> str:
-        return secured_url.replace("nats://", f"nats://{user}:{PASSWORDS[user]}@")
-
     await service("identity", (CARD_VERIFY, _verify))
-    assert await healthcheck.service_answers(url_for("identity"), "identity", timeout=2)
-    assert not await healthcheck.service_answers(url_for("registry"), "registry", timeout=0.5)
+    identity, registry = _url_for(secured_url, "identity"), _url_for(secured_url, "registry")
+    assert await healthcheck.service_answers(identity, "identity", timeout=2)
+    assert not await healthcheck.service_answers(registry, "registry", timeout=0.5)
     assert not await healthcheck.service_answers(
         secured_url.replace("nats://", "nats://identity:wrong@"), "identity", timeout=0.5
     )
@@ -373,33 +463,76 @@ async def test_healthcheck_pings_the_service_as_its_own_user(secured_url, servic
 
 # --- the real services, as compose runs them -----------------------------------------------
 
-COMPOSED = ("identity", "registry", "gateway")  # the mailer has no entry point yet
+COMPOSED = ("identity", "registry", "mailer", "gateway")
+PASSWORD = "tea-mountain-harbour"
+NEW_PASSWORD = "river-lantern-orchard"
+ADDRESS = "holder@example.org"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts: the mailer's SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} of {count} mails in {timeout} s")
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Inbox]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 @dataclass
 class Composed:
     urls: dict[str, str]  # each service's NATS URL, with its own user
-    health: str  # the gateway's /healthz
+    base_url: str  # the portal, as the registry's reset links point to it
     procs: list[subprocess.Popen]
     logs: Path
 
+    @property
+    def health(self) -> str:
+        return f"{self.base_url}/healthz"
+
 
 @pytest.fixture
-def composed(tmp_path: Path, secured_url: str) -> Iterator[Composed]:
+def composed(tmp_path: Path, secured_url: str, smtp: Inbox) -> Iterator[Composed]:
     """Each service in its own process and data dir, as its own NATS user: compose's layout."""
-    port = _free_port()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CARDREG_", "NATS_"))}
-    urls = {s: secured_url.replace("nats://", f"nats://{s}:{PASSWORDS[s]}@") for s in COMPOSED}
-    gateway = {
-        "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
-        "CARDREG_GATEWAY_HTTP_PORT": str(port),
-        "CARDREG_GATEWAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    urls = {s: _url_for(secured_url, s) for s in COMPOSED}
+    own_env = {
+        "registry": {"CARDREG_PUBLIC_BASE_URL": base_url},
+        "mailer": {
+            "CARDREG_MAILER_SMTP_HOST": "127.0.0.1",
+            "CARDREG_MAILER_SMTP_PORT": str(smtp.port),
+            "CARDREG_MAILER_SMTP_SECURITY": "none",
+        },
+        "gateway": {
+            "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
+            "CARDREG_GATEWAY_HTTP_PORT": str(port),
+            "CARDREG_GATEWAY_PUBLIC_BASE_URL": base_url,
+        },
     }
     procs = []
     try:
@@ -408,17 +541,18 @@ def composed(tmp_path: Path, secured_url: str) -> Iterator[Composed]:
                 **base_env,
                 "CARDREG_NATS_URL": urls[name],
                 "CARDREG_DATA_DIR": str(tmp_path / name),
+                **own_env.get(name, {}),
             }
             with (tmp_path / f"{name}.log").open("wb") as out:
                 procs.append(
                     subprocess.Popen(
                         [sys.executable, "-m", f"cardreg_{name}"],
-                        env={**env, **(gateway if name == "gateway" else {})},
+                        env=env,
                         stdout=out,
                         stderr=out,
                     )
                 )
-        yield Composed(urls, f"http://127.0.0.1:{port}/healthz", procs, tmp_path)
+        yield Composed(urls, base_url, procs, tmp_path)
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -442,30 +576,48 @@ async def _wait_healthy(system: Composed) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_real_services_register_and_log_in_under_their_own_users(composed: Composed):
+def _register_reset_and_log_in(base_url: str, person: WalletEntry, inbox: Inbox) -> None:
+    """Through the gateway's HTTP API, as the portal does; the reset link comes by mail."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        portal = Portal(http)
+        registered = portal.register(person, PASSWORD, email=ADDRESS)
+        assert registered.status_code == 201, registered.text
+        assert portal.login(person, PASSWORD).status_code == 201
+
+        forgot = portal.forgot(person)
+        assert forgot.status_code == 202, forgot.text
+        [reset] = inbox.wait_for(1)
+        assert reset["To"].addresses[0].addr_spec == ADDRESS
+        assert f"{base_url}/reset-password?token=" in body_text(reset)
+        completed = portal.complete(reset_token(reset), NEW_PASSWORD)
+        assert completed.status_code == 204, completed.text
+
+        login = portal.login(person, NEW_PASSWORD)
+        assert login.status_code == 201, login.text
+        assert login.json()["access_token"]
+        assert portal.login(person, PASSWORD).status_code != 201
+    inbox.wait_for(2)  # and the notice that the password was reset
+
+
+async def test_real_services_register_reset_by_mail_and_log_in_under_their_own_users(
+    composed: Composed, smtp: Inbox, connect
+):
     await _wait_healthy(composed)
     wallet = composed.logs / "wallet.jsonl"
     seed = [str(BIN / "cardreg"), "seed", "--data-dir", str(composed.logs / "identity"),
             "--citizens", "1", "--foreigners", "0", "--wallet", str(wallet)]  # fmt: skip
     await asyncio.to_thread(subprocess.run, seed, capture_output=True, check=True, timeout=120)
     [person] = load_wallet(wallet)
-    base_url = composed.health.removesuffix("/healthz")
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
 
-        async def card() -> dict:
-            nonce = (await http.post("/api/v1/challenges")).json()["nonce"]
-            return person.read(nonce).model_dump(mode="json")
+    await asyncio.to_thread(_register_reset_and_log_in, composed.base_url, person, smtp)
+    assert len(smtp.messages) == 2
 
-        password = "tea-mountain-harbour"
-        body = {"card": await card(), "password": password, **person.proof()}
-        registered = await http.post("/api/v1/registrations", json=body)
-        assert registered.status_code == 201, registered.text
-        login = await http.post(
-            "/api/v1/sessions", json={"card": await card(), "password": password}
-        )
-        assert login.status_code == 201, login.text
-        assert login.json()["access_token"]
-    assert "Violation" not in (composed.logs / "nats-server.log").read_text()
+    ops = await connect("ops")
+    stats = await _stats_until(ops, lambda s: s.sent == 2)
+    assert (stats.retries, stats.dead_lettered) == (0, 0)
+    assert _violations(composed.logs) == []
+    for name in COMPOSED:  # the address travelled through every service but none logged it
+        assert ADDRESS not in (composed.logs / f"{name}.log").read_text(errors="replace")
 
 
 # --- compose and Dockerfile (tools from the dev dependency group) ---------------------------
@@ -481,7 +633,9 @@ def _compose_binary() -> Path:
     return Path(spec.origin).parent / "docker-compose"
 
 
-def _compose(*args: str, env_file: Path | str) -> subprocess.CompletedProcess:
+def _compose(
+    *args: str, env_file: Path | str, profiles: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(_compose_binary()),
@@ -489,8 +643,7 @@ def _compose(*args: str, env_file: Path | str) -> subprocess.CompletedProcess:
             str(env_file),
             "-f",
             str(DEPLOY / "compose.yaml"),
-            "--profile",
-            "mailer",
+            *(arg for profile in profiles for arg in ("--profile", profile)),
             *args,
         ],
         env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
@@ -501,24 +654,74 @@ def _compose(*args: str, env_file: Path | str) -> subprocess.CompletedProcess:
     )
 
 
+def _rendered(env_file: Path | str, profiles: tuple[str, ...] = ()) -> dict:
+    rendered = _compose("config", "--format", "json", env_file=env_file, profiles=profiles)
+    assert rendered.returncode == 0, rendered.stderr
+    return json.loads(rendered.stdout)["services"]
+
+
 def test_compose_file_is_valid_and_each_service_connects_as_itself():
     example = DEPLOY / ".env.example"
-    checked = _compose("config", "-q", env_file=example)
-    assert checked.returncode == 0, checked.stderr
+    for profiles in ((), ("local-mail",)):
+        checked = _compose("config", "-q", env_file=example, profiles=profiles)
+        assert checked.returncode == 0, checked.stderr
     missing = _compose("config", "-q", env_file=os.devnull)
-    assert missing.returncode != 0 and "_PASSWORD is missing a value" in missing.stderr
+    assert missing.returncode != 0 and "is missing a value" in missing.stderr
 
-    rendered = _compose("config", "--format", "json", env_file=example)
-    services = json.loads(rendered.stdout)["services"]
-    assert set(services) == {"nats", *nats_config.SERVICES}
+    services = _rendered(example)
+    assert set(services) == {"nats", *nats_config.SERVICES}  # the mailer too, by default
     for name in nats_config.SERVICES:
         svc = services[name]
         assert svc["environment"]["CARDREG_NATS_URL"] == f"nats://{name}:change-me-{name}@nats:4222"
         assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
         assert svc["depends_on"]["nats"]["condition"] == "service_healthy"
     assert services["gateway"]["ports"][0]["published"] == "8080"
+    assert (
+        services["registry"]["environment"]["CARDREG_PUBLIC_BASE_URL"]
+        == (services["gateway"]["environment"]["CARDREG_GATEWAY_PUBLIC_BASE_URL"])
+    )
     mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
     assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
+
+
+def test_compose_mailer_takes_its_smtp_settings_from_the_env_file(tmp_path: Path):
+    example = (DEPLOY / ".env.example").read_text()
+    # As shipped: the local catcher, only with its profile, on the loopback only.
+    mailer = _rendered(DEPLOY / ".env.example")["mailer"]["environment"]
+    assert mailer["CARDREG_MAILER_SMTP_HOST"] == "mailpit"
+    assert (mailer["CARDREG_MAILER_SMTP_PORT"], mailer["CARDREG_MAILER_SMTP_SECURITY"]) == (
+        "1025",
+        "none",
+    )
+    # Unset: not passed at all (an empty username would still make the mailer log in).
+    for unset in ("USERNAME", "PASSWORD"):
+        assert mailer[f"CARDREG_MAILER_SMTP_{unset}"] is None
+    mailpit = _rendered(DEPLOY / ".env.example", ("local-mail",))["mailpit"]
+    ports = {p["target"]: (p["host_ip"], p["published"]) for p in mailpit["ports"]}
+    assert ports == {1025: ("127.0.0.1", "1025"), 8025: ("127.0.0.1", "8025")}
+
+    # A real server: STARTTLS on 587 unless told otherwise, with a login.
+    real = tmp_path / "real.env"
+    kept = [line for line in example.splitlines() if not line.startswith("CARDREG_MAILER_SMTP")]
+    settings = {
+        "CARDREG_MAILER_SMTP_HOST": "smtp.example.org",
+        "CARDREG_MAILER_SMTP_USERNAME": "cardreg",
+        "CARDREG_MAILER_SMTP_PASSWORD": "smtp-secret",
+        "CARDREG_MAILER_MAIL_FROM": "NHI card service <no-reply@example.org>",
+    }
+    real.write_text("\n".join([*kept, *(f"{k}={v}" for k, v in settings.items())]) + "\n")
+    mailer = _rendered(real)["mailer"]["environment"]
+    assert {k: mailer[k] for k in settings} == settings
+    assert (mailer["CARDREG_MAILER_SMTP_PORT"], mailer["CARDREG_MAILER_SMTP_SECURITY"]) == (
+        "587",
+        "starttls",
+    )
+
+    no_host = tmp_path / "no-host.env"
+    no_host.write_text("\n".join(kept) + "\n")
+    refused = _compose("config", "-q", env_file=no_host)
+    assert refused.returncode != 0
+    assert "CARDREG_MAILER_SMTP_HOST is missing a value" in refused.stderr
 
 
 def test_dockerfile_passes_hadolint():
