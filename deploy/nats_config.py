@@ -37,7 +37,7 @@ EVENT_PUBLISHER = {"reader": "gateway"}
 BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("nonces",)}
 # Mail requests: the registry relays them from its outbox, the mailer consumes them and moves
 # what it gives up on to the dead-letter stream.
-PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ()}
+PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ("MAIL_DEAD",)}
 # stream -> the durable consumer a service reads it through (the mailer's `transport.DURABLE`).
 CONSUMES: dict[str, dict[str, str]] = {"mailer": {"MAIL": "mailer"}}
 # Read-only requests operators may send besides discovery: every service's counters.
@@ -125,7 +125,7 @@ def ops_permissions() -> dict[str, list[str]]:
         "CONSUMER.INFO.*.*",
     ]
     return {
-        "publish": ["$SRV.>", *OPS_CALLS, *(f"$JS.API.{api}" for api in read_only)],
+        "publish": ["$SRV.>", *(f"$JS.API.{api}" for api in read_only)],
         "subscribe": [f"_INBOX.{OPS}.>"],
     }
 
