@@ -125,7 +125,7 @@ def ops_permissions() -> dict[str, list[str]]:
         "CONSUMER.INFO.*.*",
     ]
     return {
-        "publish": ["$SRV.>", *(f"$JS.API.{api}" for api in read_only)],
+        "publish": ["$SRV.>", *OPS_CALLS, *(f"$JS.API.{api}" for api in read_only)],
         "subscribe": [f"_INBOX.{OPS}.>"],
     }
 

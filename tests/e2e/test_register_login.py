@@ -225,6 +225,13 @@ def test_newer_card_updates_bound_card_and_replaced_card_is_refused(
     assert portal.lookup(new).json() == {"registered": True, "status": "active"}
 
 
+def test_profile_only_read_is_refused_outside_the_pilot_mode(portal, people):
+    me = people.citizen()
+    card = {**portal.card(me), "signature": None}  # what the agent reads from a real NHI card
+    reply = portal.http.post("/api/v1/registrations/lookup", json={"card": card})
+    assert reply.status_code == 401 and error_code(reply) == "card_signature_invalid"
+
+
 def test_logs_carry_no_personal_data(system, people):
     """Runs last in this module: everything above has been logged by now."""
     log = system.log.read_text(encoding="utf-8", errors="replace")

@@ -227,6 +227,30 @@ async def test_unknown_and_malformed_person_ids(client, seeded) -> None:
     assert caught.code is ErrorCode.INVALID_REQUEST
 
 
+async def test_profile_only_read_needs_the_pilot_mode(client, seeded) -> None:
+    entry = seeded.first("citizen")
+    unsigned = entry.read(nonce()).model_copy(update={"signature": None})
+    caught = await failure(verify_card(client, unsigned))
+    assert caught.code is ErrorCode.CARD_SIGNATURE_INVALID
+
+
+async def test_pilot_mode_accepts_profile_only_reads_but_still_checks_fields(
+    nats_url, seeded, clock
+) -> None:
+    entry = seeded.first("citizen")
+    unsigned = entry.read(nonce()).model_copy(update={"signature": None})
+    async with running_identity(nats_url, seeded.data_dir, clock=clock, profile_only=True):
+        nc = await bus.connect(nats_url, name="pilot-client", allow_reconnect=False)
+        try:
+            reply = await verify_card(nc, unsigned)
+            assert reply.id_no == entry.card.id_no
+            altered = unsigned.model_copy(update={"sex": "F" if entry.card.sex == "M" else "M"})
+            caught = await failure(verify_card(nc, altered))
+            assert caught.code is ErrorCode.CARD_DATA_MISMATCH
+        finally:
+            await nc.close()
+
+
 # identity.person.get
 
 

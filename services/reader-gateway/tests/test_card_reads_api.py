@@ -209,3 +209,22 @@ async def test_unavailable_registry_is_recorded_as_such(replica) -> None:
     await replica.http.post("/api/v1/sessions", json={"card": card, "password": PASSWORD})
     [event] = await card_read_events(replica.nc, 1)
     assert (event.flow, event.outcome) == ("login", "unavailable")
+
+
+async def test_profile_only_read_is_refused_unless_pilot_mode(launch, registry, person) -> None:
+    normal = await launch()
+    card = {**await normal.card_read(person), "signature": None}
+    reply = await normal.http.post("/api/v1/registrations/lookup", json={"card": card})
+    assert reply.status_code == 401
+    assert reply.json()["error"]["code"] == "card_signature_invalid"
+    assert not registry.received[REGISTRATION_LOOKUP.name]
+    # The challenge is used up all the same.
+    again = await normal.http.post("/api/v1/registrations/lookup", json={"card": card})
+    assert again.json()["error"]["code"] == "nonce_invalid"
+
+    pilot = await launch(profile_only=True)
+    card = {**await pilot.card_read(person), "signature": None}
+    reply = await pilot.http.post("/api/v1/registrations/lookup", json={"card": card})
+    assert reply.status_code == 200, reply.text
+    (forwarded,) = registry.received[REGISTRATION_LOOKUP.name]
+    assert forwarded.card.signature is None

@@ -65,7 +65,7 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.UNAVAILABLE: "A service needed for this request is unavailable; try again shortly.",
     ErrorCode.NONCE_INVALID: "The card challenge is unknown, expired or already used; read the card again.",
     ErrorCode.CARD_UNKNOWN: "This card is not in the card roster.",
-    ErrorCode.CARD_SIGNATURE_INVALID: "The card's proof of possession is invalid.",
+    ErrorCode.CARD_SIGNATURE_INVALID: "The card's proof of possession is invalid or missing.",
     ErrorCode.CARD_DATA_MISMATCH: "The card data does not match the card roster.",
     ErrorCode.CARD_REPLACED: "This card has been replaced by a newer card; use the newest card.",
     ErrorCode.PROOF_KIND_MISMATCH: "Citizens prove household data; foreign residents prove residence-permit data.",

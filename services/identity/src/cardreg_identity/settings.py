@@ -31,6 +31,14 @@ class IdentitySettings(BaseSettings):
     guess_limit: int = Field(5, ge=1)
     lock_seconds: int = Field(15 * 60, ge=1)
     max_lock_seconds: int = Field(24 * 60 * 60, ge=1)
+    # Pilot mode for real NHI cards, which cannot sign our challenge (DESIGN "Cards"): accept a
+    # read without proof of possession. Off by default; logged at start and on every such read.
+    profile_only: bool = Field(
+        False,
+        validation_alias=AliasChoices(
+            "CARDREG_IDENTITY_PROFILE_ONLY", "CARDREG_PROFILE_ONLY", "profile_only"
+        ),
+    )
 
     @property
     def database(self) -> Path:

@@ -3,7 +3,7 @@ CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AliasChoices, AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,7 +26,12 @@ class GatewaySettings(BaseSettings):
 
     # Pilot mode for real NHI cards without our proof of possession (DESIGN "Cards"): off by
     # default, and logged loudly when on.
-    profile_only: bool = False
+    profile_only: bool = Field(
+        False,
+        validation_alias=AliasChoices(
+            "CARDREG_GATEWAY_PROFILE_ONLY", "CARDREG_PROFILE_ONLY", "profile_only"
+        ),
+    )
     # Swagger UI at /docs; the OpenAPI document itself is always served.
     docs_enabled: bool = True
 

@@ -87,10 +87,14 @@ class CardFields(Model):
 
 
 class CardRead(CardFields):
-    """A card read as the reader agent produces it: profile + signature over a fresh nonce."""
+    """A card read as the reader agent produces it: profile + signature over a fresh nonce.
+
+    `signature` is null for a profile-only read (a real NHI card without our key): refused
+    unless the explicit, logged profile-only pilot mode is on (DESIGN "Cards").
+    """
 
     nonce: Nonce
-    signature: Signature
+    signature: Signature | None
 
 
 class Household(Model):

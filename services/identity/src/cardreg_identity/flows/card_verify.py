@@ -5,9 +5,15 @@ the roster's key; every profile field equals the roster (a valid signature cover
 nonce and the card number, so altered fields are caught here); the card has not been replaced.
 The reply comes from the roster, never from the client's fields. Whether the nonce is fresh
 is the gateway's business.
+
+A read without a signature (profile-only: a real NHI card, which cannot sign our challenge) is
+refused as `card_signature_invalid` unless the profile-only pilot mode is on; then the other
+checks still run and every such read is logged.
 """
 
 from __future__ import annotations
+
+import logging
 
 from cardreg_shared.card import auth_message
 from cardreg_shared.errors import ErrorCode, ServiceFailure
@@ -16,6 +22,8 @@ from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
 
 from ..adapters.card_keys import signature_valid
 from .ports import IdentityStore, RosterEntry
+
+log = logging.getLogger("cardreg.identity.card")
 
 
 def _fields_match(card: CardRead, entry: RosterEntry) -> bool:
@@ -29,17 +37,23 @@ def _fields_match(card: CardRead, entry: RosterEntry) -> bool:
 
 
 class CardVerification:
-    def __init__(self, store: IdentityStore) -> None:
+    def __init__(self, store: IdentityStore, *, profile_only: bool = False) -> None:
         self._store = store
+        self._profile_only = profile_only
 
     async def __call__(self, request: CardVerifyRequest) -> CardVerifyReply:
         card = request.card
         entry = await self._store.roster_entry(card.card_no)
         if entry is None:
             raise ServiceFailure(ErrorCode.CARD_UNKNOWN)
-        message = auth_message(b64url_decode(card.nonce), card.card_no)
-        if not signature_valid(entry.public_key, b64url_decode(card.signature), message):
-            raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID)
+        if card.signature is None:
+            if not self._profile_only:
+                raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID)
+            log.warning("profile-only card read accepted (pilot mode): no proof of possession")
+        else:
+            message = auth_message(b64url_decode(card.nonce), card.card_no)
+            if not signature_valid(entry.public_key, b64url_decode(card.signature), message):
+                raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID)
         if not _fields_match(card, entry):
             raise ServiceFailure(ErrorCode.CARD_DATA_MISMATCH)
         if entry.status != "active":
