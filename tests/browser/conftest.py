@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cardreg_gateway.agent.wallet import WalletEntry
 from playwright.sync_api import Browser, sync_playwright
 
-from ..e2e.system import Mailbox, RunningSystem, free_port
+from ..e2e.system import Mailbox, People, RunningSystem, free_port
 from .harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -29,21 +28,6 @@ from .harness import (
 
 DESKTOP = {"width": 1280, "height": 900}
 VPCD_PREFIX = "Virtual PCD"
-
-
-class People:
-    """Wallet people, each handed to one test only."""
-
-    def __init__(self, entries: list[WalletEntry]) -> None:
-        self._left = {
-            kind: [e for e in entries if e.kind == kind] for kind in ("citizen", "foreigner")
-        }
-
-    def citizen(self) -> WalletEntry:
-        return self._left["citizen"].pop()
-
-    def foreigner(self) -> WalletEntry:
-        return self._left["foreigner"].pop()
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from cardreg_gateway.agent.wallet import WalletEntry
 
-from .system import Mailbox, Portal, RunningSystem
-
-
-class People:
-    """Hands out wallet people so that no two tests touch the same person."""
-
-    def __init__(self, entries: list[WalletEntry]) -> None:
-        self.all = list(entries)
-        self._citizens = [e for e in entries if e.kind == "citizen"]
-        self._foreigners = [e for e in entries if e.kind == "foreigner"]
-
-    def citizen(self) -> WalletEntry:
-        return self._citizens.pop()
-
-    def foreigner(self) -> WalletEntry:
-        return self._foreigners.pop()
+from .system import Mailbox, People, Portal, RunningSystem
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,21 @@ class RunningSystem:
         return list(load_wallet(wallet))
 
 
+class People:
+    """Hands out wallet people so that no two tests touch the same person."""
+
+    def __init__(self, entries: list[WalletEntry]) -> None:
+        self.all = list(entries)
+        self._citizens = [e for e in entries if e.kind == "citizen"]
+        self._foreigners = [e for e in entries if e.kind == "foreigner"]
+
+    def citizen(self) -> WalletEntry:
+        return self._citizens.pop()
+
+    def foreigner(self) -> WalletEntry:
+        return self._foreigners.pop()
+
+
 class Portal:
     """A citizen's calls to the HTTP API, with a wallet card in the reader."""
 

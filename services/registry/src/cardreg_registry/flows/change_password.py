@@ -13,15 +13,12 @@ from dataclasses import dataclass
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Empty
-from cardreg_shared.models.mail import PasswordChangedMail
 from cardreg_shared.models.registry import PasswordChangeRequest
-from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED
 
 from ..domain.lockout import LockoutPolicy
-from ..domain.outbox import OutboxMessage, new_request_id
 from ..domain.passwords import normalise_password
 from .bearer import signed_in_session
-from .new_password import acceptable_new_password
+from .new_password import acceptable_new_password, password_changed_notice
 from .password_check import PasswordCheck
 from .ports import AccountStore, Clock, Identity, PasswordHashing, SessionStore, Tokens
 
@@ -53,18 +50,7 @@ class ChangePassword:
         password_hash = await self.hasher.hash(password)
 
         now = self.clock()
-        notice = None
-        if account.email is not None:
-            notice = OutboxMessage.mail(
-                MAIL_PASSWORD_CHANGED,
-                PasswordChangedMail(
-                    request_id=new_request_id(),
-                    to=account.email,
-                    language=account.language,
-                    requested_at=now,
-                    how="change",
-                ),
-            )
+        notice = password_changed_notice(account.email, account.language, "change", now)
         revoked = await self.accounts.change_password(
             account.account_id, password_hash, session.jti, now, notice
         )

@@ -1,10 +1,18 @@
-"""The rules a new password must meet (domain/passwords.py), as the flows apply them."""
+"""A new password as the flows take it: the rules it must meet (domain/passwords.py), and the
+notice that it changed."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import Language
+from cardreg_shared.models.mail import PasswordChangedMail
+from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED
 from pydantic import SecretStr
 
+from ..domain.outbox import OutboxMessage, new_request_id
 from ..domain.passwords import MESSAGES, normalise_password, weakness
 from .ports import Identity
 
@@ -25,3 +33,17 @@ async def acceptable_new_password(identity: Identity, person_id: str, given: Sec
     person = await identity.person(person_id)
     refuse_weak(password, person.id_no)
     return password
+
+
+def password_changed_notice(
+    to: str | None, language: Language, how: Literal["reset", "change"], now: datetime
+) -> OutboxMessage | None:
+    """The mail telling the owner the password changed; none without an address."""
+    if to is None:
+        return None
+    return OutboxMessage.mail(
+        MAIL_PASSWORD_CHANGED,
+        PasswordChangedMail(
+            request_id=new_request_id(), to=to, language=language, requested_at=now, how=how
+        ),
+    )

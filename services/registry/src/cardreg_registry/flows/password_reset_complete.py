@@ -14,13 +14,10 @@ from dataclasses import dataclass
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Empty
-from cardreg_shared.models.mail import PasswordChangedMail
 from cardreg_shared.models.registry import PasswordResetComplete
-from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED
 
-from ..domain.outbox import OutboxMessage, new_request_id
 from ..domain.reset_tokens import hash_reset_secret
-from .new_password import acceptable_new_password
+from .new_password import acceptable_new_password, password_changed_notice
 from .ports import Clock, Identity, PasswordHashing, ResetStore
 
 log = logging.getLogger("cardreg.registry.password_reset")
@@ -51,18 +48,7 @@ class CompletePasswordReset:
 
         now = self.clock()
         address = token.pending_email or account.email
-        notice = None
-        if address is not None:
-            notice = OutboxMessage.mail(
-                MAIL_PASSWORD_CHANGED,
-                PasswordChangedMail(
-                    request_id=new_request_id(),
-                    to=address,
-                    language=account.language,
-                    requested_at=now,
-                    how="reset",
-                ),
-            )
+        notice = password_changed_notice(address, account.language, "reset", now)
         if not await self.resets.complete_reset(token_hash, password_hash, now, notice):
             raise ServiceFailure(ErrorCode.RESET_TOKEN_INVALID)
         log.info("password reset completed account_id=%s; sessions revoked", account.account_id)
