@@ -317,7 +317,7 @@ async def test_identity_may_not_call_registry_nor_serve_outside_its_queue_group(
     assert 'subscription to "_inbox.gateway.>"' in await identity.violation()
 
 
-async def test_ops_discovers_services_but_calls_none(service, connect):
+async def test_ops_discovers_services_but_calls_no_business_subject(service, connect):
     await service("identity", (CARD_VERIFY, _verify))
     await service("registry", (SESSION_CREATE, _login))
     ops = await connect("ops")
