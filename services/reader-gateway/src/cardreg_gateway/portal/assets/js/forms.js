@@ -85,6 +85,19 @@ export function checkbox({ name, label }) {
   return wrapper;
 }
 
+/** A new password and its confirmation (`<name>_confirm`): the rules as the first one's hint. */
+export function newPasswordFields({
+  name = "new_password",
+  label = "pw.new",
+  confirmLabel = "pw.confirm",
+} = {}) {
+  const secret = { type: "password", autocomplete: "new-password" };
+  return [
+    textField({ name, label, hint: "password.hint", ...secret }),
+    textField({ name: `${name}_confirm`, label: confirmLabel, ...secret }),
+  ];
+}
+
 export function fieldset(legend, ...children) {
   return h("fieldset", { class: "group" }, h("legend", { text: legend }), ...children);
 }

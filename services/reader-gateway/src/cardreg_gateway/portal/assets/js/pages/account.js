@@ -12,6 +12,7 @@ import {
   handleSubmit,
   inputsForFields,
   languageChoice,
+  newPasswordFields,
   passwordLength,
   phoneNumber,
   required,
@@ -209,19 +210,7 @@ function passwordForm(withSession) {
     type: "password",
     autocomplete: "current-password",
   });
-  const next = textField({
-    name: "new_password",
-    label: "pw.new",
-    hint: "password.hint",
-    type: "password",
-    autocomplete: "new-password",
-  });
-  const confirm = textField({
-    name: "new_password_confirm",
-    label: "pw.confirm",
-    type: "password",
-    autocomplete: "new-password",
-  });
+  const [next, confirm] = newPasswordFields();
   const form = h(
     "form",
     { class: "stack" },

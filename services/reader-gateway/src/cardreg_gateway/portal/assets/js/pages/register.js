@@ -12,6 +12,7 @@ import {
   handleSubmit,
   inputsForFields,
   languageChoice,
+  newPasswordFields,
   passwordLength,
   phoneNumber,
   required,
@@ -25,18 +26,10 @@ import { proofSection } from "./proof.js";
 
 export function register(main) {
   const proof = proofSection();
-  const password = textField({
+  const [password, confirm] = newPasswordFields({
     name: "password",
     label: "password.new",
-    hint: "password.hint",
-    type: "password",
-    autocomplete: "new-password",
-  });
-  const confirm = textField({
-    name: "password_confirm",
-    label: "password.confirm",
-    type: "password",
-    autocomplete: "new-password",
+    confirmLabel: "password.confirm",
   });
   const email = textField({
     name: "email",

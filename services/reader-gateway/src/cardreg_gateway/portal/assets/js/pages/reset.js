@@ -7,11 +7,11 @@ import { h } from "../dom.js";
 import {
   collect,
   handleSubmit,
+  newPasswordFields,
   passwordLength,
   required,
   sameAs,
   submitButton,
-  textField,
 } from "../forms.js";
 import { signOut } from "../session.js";
 import { linkTo, pageHeading, replaceWithPanel } from "./common.js";
@@ -38,19 +38,7 @@ export function resetPassword(main) {
     );
     return;
   }
-  const password = textField({
-    name: "new_password",
-    label: "pw.new",
-    hint: "password.hint",
-    type: "password",
-    autocomplete: "new-password",
-  });
-  const confirm = textField({
-    name: "new_password_confirm",
-    label: "pw.confirm",
-    type: "password",
-    autocomplete: "new-password",
-  });
+  const [password, confirm] = newPasswordFields();
   const form = h(
     "form",
     { class: "stack" },
