@@ -36,8 +36,11 @@ async def slow(req: Ping) -> Pong:
     return Pong(n=req.n)
 
 
+SECRET = "A123456789"  # personal data the failing code was handling
+
+
 async def boom(req: Empty) -> Empty:
-    raise RuntimeError("secret A123456789 must not leak")
+    raise RuntimeError(f"secret {SECRET} must not leak")
 
 
 async def deny(req: Empty) -> Empty:
@@ -78,6 +81,16 @@ async def test_exception_becomes_internal_with_correlation_id_and_no_repr(served
     msg = await nc.request(BOOM.name, b"{}", timeout=2)
     assert b"A123456789" not in msg.data and b"RuntimeError" not in msg.data
     assert all("A123456789" not in v for v in msg.headers.values())
+
+
+async def test_internal_failure_is_logged_without_the_exception_message(served, caplog):
+    nc, _ = served
+    with pytest.raises(ServiceFailure) as caught:
+        await bus.request(nc, BOOM, Empty())
+    logged = caplog.text
+    assert caught.value.correlation_id in logged
+    assert "RuntimeError" in logged and "boom" in logged  # type and stack (the function)
+    assert "A123456789" not in logged
 
 
 async def test_typed_failure_round_trips(served):

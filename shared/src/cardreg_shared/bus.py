@@ -29,6 +29,7 @@ from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER, Request
 from pydantic import BaseModel, ValidationError
 
 from .errors import ErrorCode, ServiceFailure
+from .logs import stack_of
 from .models.common import ErrorDetail, ErrorReply
 from .subjects import EventSubject, Rep, Req, Stream, Subject
 
@@ -195,10 +196,13 @@ class ServiceHost:
             failure = ServiceFailure(ErrorCode.INVALID_REQUEST, describe_validation(exc))
         except ServiceFailure as exc:
             failure = exc
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - the last resort: every request gets a reply
             failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
-            log.exception(
-                "handler failed on %s correlation_id=%s", subject.name, failure.correlation_id
+            log.error(
+                "handler failed on %s correlation_id=%s: %s",
+                subject.name,
+                failure.correlation_id,
+                stack_of(exc),
             )
         headers = {ERROR_HEADER: failure.code.value, ERROR_CODE_HEADER: str(failure.http_status)}
         return error_body(failure), headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 
 # Libraries that log message contents at DEBUG: aiosqlite every statement with its parameters
 # (hashes, card numbers, emails), nats the payloads. They stay at INFO or above whatever the
@@ -19,3 +20,9 @@ def configure(service: str) -> None:
     )
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+
+
+def stack_of(exc: BaseException) -> str:
+    """The exception's type and stack for a log line, without its message: a message may quote
+    the personal data the failing code was handling."""
+    return f"{type(exc).__name__}\n" + "".join(traceback.format_tb(exc.__traceback__))

@@ -8,13 +8,13 @@ input values) and routing (404, 405). Anything else is the edge middleware's 500
 from __future__ import annotations
 
 import logging
-import traceback
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from cardreg_shared.errors import HTTP_STATUS, ErrorCode, ServiceFailure
+from cardreg_shared.logs import stack_of
 from cardreg_shared.models.common import ErrorDetail, Model
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -70,13 +70,11 @@ def internal_failure(exc: BaseException, where: str) -> ServiceFailure:
     """A 500 with a correlation id. The log names the exception type and the stack, not the
     exception's message: that may quote personal data."""
     failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
-    stack = "".join(traceback.format_tb(exc.__traceback__))
     log.error(
-        "unexpected %s in %s correlation_id=%s\n%s",
-        type(exc).__name__,
+        "unexpected failure in %s correlation_id=%s: %s",
         where,
         failure.correlation_id,
-        stack,
+        stack_of(exc),
     )
     return failure
 
