@@ -180,8 +180,9 @@ class ServiceHost:
                 await req.respond(body, headers=headers)
             else:
                 log.warning("request on %s without reply subject dropped", subject.name)
-        except Exception:  # the connection itself failed; nothing left to reply on
-            log.exception("could not reply on %s", subject.name)
+        # The connection itself failed; nothing left to reply on.
+        except Exception as exc:  # noqa: BLE001 - logged with its stack
+            log.error("could not reply on %s: %s", subject.name, stack_of(exc))
         finally:
             self._slots.release()
 

@@ -18,6 +18,7 @@ import time
 import nats.errors
 import nats.js.errors
 from cardreg_shared.bus import ServiceHost, ensure_streams
+from cardreg_shared.logs import stack_of
 from cardreg_shared.models.mail import DeadLetter
 from cardreg_shared.subjects import MAIL_STREAM, MAILER_STATS, dead_letter_subject
 from nats.aio.client import Client
@@ -190,8 +191,9 @@ class MailConsumer:
                 log.warning("pulling mail requests failed: %s", type(exc).__name__)
                 await self._recover()
                 continue
-            except Exception:  # a bug must not end consumption while the service looks healthy
-                log.exception("pulling mail requests failed")
+            # A bug must not end consumption while the service looks healthy.
+            except Exception as exc:  # noqa: BLE001 - logged with its stack
+                log.error("pulling mail requests failed: %s", stack_of(exc))
                 await self._recover()
                 continue
             for msg in msgs:
@@ -208,9 +210,14 @@ class MailConsumer:
     async def _settle(self, delivery: StreamDelivery) -> None:
         try:
             await self._deliver(delivery)
-        except Exception:
-            # Ledger or bus trouble, or a bug: the request goes back, it is not lost.
-            log.exception("mail delivery failed; handed back attempts=%d", delivery.attempts)
+        except Exception as exc:  # noqa: BLE001 - logged with its stack
+            # Ledger or bus trouble, or a bug: the request goes back, it is not lost. The
+            # exception's message may quote an address: log its type and stack only.
+            log.error(
+                "mail delivery failed; handed back attempts=%d: %s",
+                delivery.attempts,
+                stack_of(exc),
+            )
             if not delivery.settled:
                 try:
                     await delivery.release(self._release_delay)

@@ -17,6 +17,8 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from cardreg_shared.logs import stack_of
+
 from ..domain.envelope import compose, from_header
 from ..domain.requests import (
     InvalidRequest,
@@ -135,10 +137,10 @@ class DeliverMail:
     async def _record(self, request: MailRequest, message_id: str) -> None:
         try:
             await self._ledger.record_sent(request.request_id, request.kind, message_id)
-        except LedgerUnavailable:
+        except LedgerUnavailable as exc:
             # The server has the mail: acking anyway is right (a resend would double it); only
             # a later republish of this request could now be sent again.
-            log.exception("ledger record failed request_id=%s", request.request_id)
+            log.error("ledger record failed request_id=%s: %s", request.request_id, stack_of(exc))
 
     async def _defer(self, delivery: Delivery, request_id: str, reason: str) -> str:
         if self._policy.exhausted(delivery.attempts):

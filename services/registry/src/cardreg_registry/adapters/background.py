@@ -10,6 +10,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from cardreg_shared.logs import stack_of
+
 log = logging.getLogger("cardreg.registry.background")
 
 
@@ -32,7 +34,8 @@ class BackgroundWork:
     async def _run(self, work: Callable[[], Awaitable[None]]) -> None:
         try:
             await work()
-        except Exception:  # nobody awaits this task: log here, or the failure vanishes
-            log.exception("background work failed")
+        # Nobody awaits this task: log here, or the failure vanishes.
+        except Exception as exc:  # noqa: BLE001 - logged with its stack
+            log.error("background work failed: %s", stack_of(exc))
         finally:
             self._slots.release()

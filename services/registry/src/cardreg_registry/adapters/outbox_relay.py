@@ -20,6 +20,7 @@ from typing import Protocol
 
 import nats.errors
 from cardreg_shared import bus
+from cardreg_shared.logs import stack_of
 from cardreg_shared.subjects import MAIL_STREAM
 from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError
@@ -121,8 +122,9 @@ class OutboxRelay:
         except (nats.errors.Error, sqlite3.Error) as exc:
             # Expected outages: JetStream or the database briefly unavailable.
             log.warning("outbox relay: %s; retrying in %.1f s", type(exc).__name__, retry_in)
-        except Exception:  # a relay that died would strand every later mail
-            log.exception("outbox relay failed; retrying in %.1f s", retry_in)
+        # A relay that died would strand every later mail.
+        except Exception as exc:  # noqa: BLE001 - logged with its stack
+            log.error("outbox relay failed; retrying in %.1f s: %s", retry_in, stack_of(exc))
         else:
             return True
         self.failures += 1
