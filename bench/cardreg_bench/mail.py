@@ -40,8 +40,6 @@ from cardreg_shared.subjects import (
     MAIL_STREAM,
     MAILER_STATS,
 )
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
 
 MAIL_FROM = "cardreg <no-reply@cardreg.localhost>"
 SENDER = "no-reply@cardreg.localhost"
@@ -182,17 +180,7 @@ async def mailer_rate(
 
 
 async def _ready(nc, proc) -> None:
-    deadline = time.perf_counter() + 30
-    while True:
-        if proc.returncode is not None:
-            raise RuntimeError("the mailer exited during start-up")
-        try:
-            await nc.request("$SRV.PING.mailer", b"", timeout=0.2)
-            return
-        except (NoRespondersError, NatsTimeout):
-            if time.perf_counter() > deadline:
-                raise RuntimeError("the mailer did not start") from None
-            await asyncio.sleep(0.05)
+    await bus.wait_for_service(nc, "mailer", alive=lambda: proc.returncode is None)
 
 
 async def _publish_all(js, bodies: list[tuple[str, bytes]], in_flight: int = 256) -> None:

@@ -113,8 +113,6 @@ class System:
 
 async def _wait_ready(system: System, nats_url: str, health_url: str) -> None:
     from cardreg_shared import bus
-    from nats.errors import NoRespondersError
-    from nats.errors import TimeoutError as NatsTimeout
 
     deadline = time.monotonic() + READY_TIMEOUT
     pending = {name for name, _ in SERVICES if name}
@@ -129,11 +127,8 @@ async def _wait_ready(system: System, nats_url: str, health_url: str) -> None:
                         f"not ready after {READY_TIMEOUT:.0f} s: {sorted(pending) or 'gateway'}"
                     )
                 for name in list(pending):
-                    try:
-                        await nc.request(f"$SRV.PING.{name}", b"", timeout=0.5)
-                    except (NoRespondersError, NatsTimeout):
-                        continue  # not up yet
-                    pending.discard(name)
+                    if await bus.service_answers(nc, name, timeout=0.5):
+                        pending.discard(name)
                 if not pending:
                     try:
                         if (await http.get(health_url, timeout=1)).status_code == 200:

@@ -141,3 +141,11 @@ async def test_stop_lets_in_flight_requests_reply(nats_url):
     await nc.close()
     assert [r.n for r in await asyncio.gather(*pending)] == list(range(5))
     await client.close()
+
+
+async def test_wait_for_service_returns_once_it_answers_and_gives_up_when_it_died(served):
+    nc, _ = served
+    await bus.wait_for_service(nc, "test", timeout=5)
+    assert not await bus.service_answers(nc, "absent")
+    with pytest.raises(RuntimeError, match="exited"):
+        await bus.wait_for_service(nc, "absent", alive=lambda: False)

@@ -12,8 +12,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
+from cardreg_shared import bus
 
 CONNECTIONS = 4
 
@@ -41,16 +40,7 @@ async def start(env: dict[str, str], log_path: Path) -> asyncio.subprocess.Proce
 
 
 async def wait_until_ready(lab, proc) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
-        assert proc.returncode is None, "mailer exited during start-up"
-        try:
-            await lab.nc.request("$SRV.PING.mailer", b"", timeout=0.2)
-            return
-        except (NoRespondersError, NatsTimeout):
-            assert loop.time() < deadline, "mailer not ready"
-            await asyncio.sleep(0.05)
+    await bus.wait_for_service(lab.nc, "mailer", alive=lambda: proc.returncode is None)
 
 
 def copies_by_link(sink) -> dict[str, list[str]]:

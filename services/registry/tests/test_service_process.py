@@ -10,23 +10,13 @@ import sqlite3
 import sys
 
 import jwt
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
+from cardreg_shared import bus
 
 from .conftest import MailStream
 
 
 async def wait_until_ready(client, proc) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
-        assert proc.returncode is None, "registry exited during start-up"
-        try:
-            await client.nc.request("$SRV.PING.registry", b"", timeout=0.2)
-            return
-        except (NoRespondersError, NatsTimeout):
-            assert loop.time() < deadline, "registry not ready"
-            await asyncio.sleep(0.05)
+    await bus.wait_for_service(client.nc, "registry", alive=lambda: proc.returncode is None)
 
 
 async def test_process_serves_until_sigterm_and_logs_nothing_personal(

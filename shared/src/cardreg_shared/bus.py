@@ -235,6 +235,30 @@ async def publish_event(
     )
 
 
+async def service_answers(nc: Client, name: str, *, timeout: float = 0.2) -> bool:
+    """Does the `nats.micro` service `name` answer discovery (`$SRV.PING.<name>`)?"""
+    try:
+        await nc.request(f"$SRV.PING.{name}", b"", timeout=timeout)
+    except (NoRespondersError, NatsTimeout):
+        return False
+    return True
+
+
+async def wait_for_service(
+    nc: Client, name: str, *, alive: Callable[[], bool] = lambda: True, timeout: float = 30.0
+) -> None:
+    """Return once service `name` answers; RuntimeError if `alive()` turns false first (its
+    process exited) or `timeout` seconds pass."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await service_answers(nc, name):
+        if not alive():
+            raise RuntimeError(f"{name} exited during start-up")
+        if loop.time() > deadline:
+            raise RuntimeError(f"{name} not ready after {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+
+
 async def wait_for_shutdown() -> None:
     """Return on SIGTERM or SIGINT."""
     stop = asyncio.Event()
