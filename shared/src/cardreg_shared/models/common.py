@@ -62,8 +62,10 @@ Sex = Literal["M", "F"]
 PersonKind = Literal["citizen", "foreigner"]
 AccountStatus = Literal["active", "deactivated"]
 Channel = Literal["online", "counter", "employer"]
-# The language an account's mail is written in; zh-TW unless the person chose English.
-Language = Literal["zh-TW", "en"]
+# The languages the service speaks: the portal's and the account's (its mail is written in it).
+# zh-TW unless the person chose another; vi, id and th for the foreign residents it mostly
+# serves. Every text a person reads exists in each (`cardreg catalogues --check`).
+Language = Literal["zh-TW", "en", "vi", "id", "th"]
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 

@@ -65,23 +65,66 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
     CREATE INDEX outbox_by_published ON outbox (published_at) WHERE published_at IS NOT NULL;
     """,
+    # 3: the mail language may also be Vietnamese, Indonesian or Thai. SQLite cannot change a
+    # CHECK in place: the table is rebuilt (sqlite.org/lang_altertable.html, "other kinds of
+    # table schema changes"), with foreign keys off meanwhile (see `migrate`).
+    """
+    CREATE TABLE accounts_v3 (
+        account_id    TEXT PRIMARY KEY,
+        person_id     TEXT NOT NULL UNIQUE,
+        kind          TEXT NOT NULL CHECK (kind IN ('citizen', 'foreigner')),
+        id_no_masked  TEXT NOT NULL,
+        bound_card_no TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        email         TEXT,
+        phone         TEXT,
+        status        TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
+        channel       TEXT NOT NULL CHECK (channel IN ('online', 'counter', 'employer')),
+        failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+        locked_until  TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        language      TEXT NOT NULL DEFAULT 'zh-TW'
+            CHECK (language IN ('zh-TW', 'en', 'vi', 'id', 'th'))
+    );
+    INSERT INTO accounts_v3 SELECT
+        account_id, person_id, kind, id_no_masked, bound_card_no, password_hash, email, phone,
+        status, channel, failed_logins, locked_until, created_at, updated_at, language
+    FROM accounts;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_v3 RENAME TO accounts;
+    """,
 )
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
-    """Bring the file to the newest version, one transaction per step; returns the version."""
+    """Bring the file to the newest version, one transaction per step; returns the version.
+
+    Foreign keys are off while the steps run: a rebuilt table is dropped and replaced by its
+    copy, which would otherwise cascade to (or be refused by) the rows that refer to it. The
+    pragma only takes effect outside a transaction; every reference is checked afterwards.
+    """
     ((version,),) = await conn.execute_fetchall("PRAGMA user_version")
     if version > len(MIGRATIONS):
         raise RuntimeError(
             f"registry.db is at schema {version}, newer than this code ({len(MIGRATIONS)})"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        try:
-            await conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
-        except sqlite3.Error:
-            if conn.in_transaction:
-                await conn.rollback()
-            raise
+    if version == len(MIGRATIONS):
+        return version
+    ((foreign_keys,),) = await conn.execute_fetchall("PRAGMA foreign_keys")
+    await conn.execute_fetchall("PRAGMA foreign_keys = OFF")
+    try:
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            try:
+                await conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    await conn.rollback()
+                raise
+        if await conn.execute_fetchall("PRAGMA foreign_key_check"):
+            raise RuntimeError("registry.db has rows referring to missing accounts")
+    finally:
+        await conn.execute_fetchall(f"PRAGMA foreign_keys = {int(foreign_keys)}")
     return len(MIGRATIONS)
