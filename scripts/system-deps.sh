@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests need beyond Python: the PC/SC stack (pcscd, vsmartcard's vpcd,
-# pcsclite headers for pyscard) and Chromium for the browser tests. Idempotent; needs root.
+# pcsclite headers for pyscard), Chromium and fonts for the browser tests. Idempotent; needs root.
 set -euo pipefail
 
-# fonts-noto-cjk: the zh-TW pages render in screenshots instead of empty boxes.
-PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig gcc pkg-config chromium fonts-noto-cjk)
+# Fonts, so that every language renders in the screenshots instead of empty boxes or broken
+# marks: fonts-noto-cjk (zh-TW), fonts-noto-core (Latin with Vietnamese's stacked diacritics,
+# Noto Sans Thai), fonts-thai-tlwg (Thai, Debian's default Thai faces).
+PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig gcc pkg-config chromium
+  fonts-noto-cjk fonts-noto-core fonts-thai-tlwg)
 # axe-core for the accessibility checks comes from npm: Debian's node unless one is installed.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
