@@ -1,6 +1,6 @@
-"""Every portal page in both languages: no WCAG 2.2 A/AA violation found by axe-core, a
-screenshot of each, the language switch, a small phone's width, and a registration done with
-the keyboard alone."""
+"""Every portal page in every language: no WCAG 2.2 A/AA violation found by axe-core, a
+screenshot of each, the language switcher, a small phone's width, and a registration done with
+the keyboard alone. The foreign residents' flows in vi, id and th: test_languages.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from cardreg_shared.errors import ErrorCode
 from ..e2e.system import Portal as Api
 from .harness import PortalPage
 
-LANGUAGES = ["zh-TW", "en"]
+LANGUAGES = ["zh-TW", "en", "vi", "id", "th"]
 PASSWORD = "a long walk by the river"
 
 
@@ -24,7 +24,7 @@ def check(portal: PortalPage, name: str, found: dict[str, list]) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_page_passes_axe_in_both_languages(portal, agent, people, system, language):
+def test_every_page_passes_axe_in_every_language(portal, agent, people, system, language):
     me = people.citizen()
     with httpx.Client(base_url=system.url, timeout=30) as http:
         assert Api(http).register(me, PASSWORD, email="axe@example.com").status_code == 201
@@ -84,23 +84,27 @@ def test_language_switch_is_remembered_and_sets_lang(portal):
     assert portal.heading() == "登入"
     assert portal.page.title() == "登入 | 健保卡網路服務註冊"
 
-    portal.page.get_by_role("button", name="English").click()
-    assert portal.language == "en"
+    portal.page.get_by_role("link", name="English").click()
+    portal.page.wait_for_function("document.documentElement.lang === 'en'")
     assert portal.heading() == "Log in"
     assert portal.page.title() == "Log in | NHI Card Online Registration"
-    # The switch offers the other language, named in that language.
-    switch = portal.page.locator("#language-switch")
-    assert switch.inner_text() == "中文"
-    assert switch.get_attribute("lang") == "zh-TW"
+    # Every language is offered, named in itself (lang), the current one marked.
+    links = portal.page.locator("#languages a")
+    assert links.all_inner_texts() == ["中文", "English", "Tiếng Việt", "Bahasa Indonesia", "ไทย"]
+    assert [links.nth(i).get_attribute("lang") for i in range(5)] == LANGUAGES
+    current = portal.page.locator("#languages a[aria-current=true]")
+    assert current.inner_text() == "English"
+    assert portal.page.url.endswith("/login")  # switched in place, no reload
 
     portal.page.reload()
     portal.page.locator("main h1").wait_for()
     assert portal.language == "en"
     assert portal.heading() == "Log in"
 
-    switch.click()
-    assert portal.language == "zh-TW"
+    portal.page.get_by_role("link", name="中文").click()
+    portal.page.wait_for_function("document.documentElement.lang === 'zh-TW'")
     assert portal.heading() == "登入"
+    assert current.inner_text() == "中文"
 
 
 def test_switching_language_keeps_what_was_typed(portal):
@@ -183,19 +187,23 @@ def test_a_whole_registration_by_keyboard_alone(portal, agent, people):
     portal.screenshot("register-done")
 
 
-def test_every_error_code_has_a_message_in_both_languages(portal):
+def test_every_error_code_has_a_message_in_every_language(portal):
     portal.open("/")
     report = portal.page.evaluate(
-        """async () => {
-            const {messages} = await import("/portal/assets/js/texts.js");
+        """async (languages) => {
             const {API_CODES, READER_CODES} = await import("/portal/assets/js/errors.js");
-            const keys = (lang) => Object.keys(messages[lang]).sort();
-            return {zh: keys("zh-TW"), en: keys("en"), api: API_CODES,
-                    reader: Object.keys(READER_CODES).sort()};
-        }"""
+            const keys = {};
+            for (const lang of languages) {
+                const texts = await (await fetch(`/portal/texts/${lang}.json`)).json();
+                keys[lang] = Object.keys(texts).sort();
+            }
+            return {keys, api: API_CODES, reader: Object.keys(READER_CODES).sort()};
+        }""",
+        LANGUAGES,
     )
-    assert report["zh"] == report["en"]
+    for language in LANGUAGES:
+        assert report["keys"][language] == report["keys"]["zh-TW"], language
     assert sorted(report["api"]) == sorted(code.value for code in ErrorCode)
     for code in report["api"]:
-        assert f"api.{code}" in report["zh"]
+        assert f"api.{code}" in report["keys"]["zh-TW"]
     assert report["reader"] == ["4061", "7001", "7002", "7004", "8013"]

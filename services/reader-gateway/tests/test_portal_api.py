@@ -1,12 +1,14 @@
 """The portal as the gateway serves it: one HTML page for every portal path with its own CSP,
-the config document naming the reader agent, and the static files (ES modules, CSS)."""
+the config document naming the reader agent, and the static files (ES modules, CSS). The
+page's languages and texts: test_portal_languages.py."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from cardreg_gateway.api.portal import ASSETS_PREFIX, PAGES, PORTAL_DIR
+from cardreg_gateway.adapters.catalogue import load_catalogue
+from cardreg_gateway.api.portal import ASSETS_PREFIX, PAGES, PORTAL_DIR, render_index
 from cardreg_gateway.settings import GatewaySettings
 from pydantic import ValidationError
 
@@ -18,7 +20,8 @@ PAGE_CSP = (
 
 
 async def test_every_portal_path_serves_the_same_page_with_the_portal_csp(replica) -> None:
-    index = (PORTAL_DIR / "index.html").read_text(encoding="utf-8")
+    template = (PORTAL_DIR / "index.html").read_text(encoding="utf-8")
+    index = render_index(template, load_catalogue(), "zh-TW")  # no Accept-Language: zh-TW
     for path in (*PAGES, "/reset-password?token=abc"):
         reply = await replica.http.get(path)
         assert reply.status_code == 200, path

@@ -1,6 +1,6 @@
 // What went wrong, as the portal shows it: a message key (and arguments) in the user's
 // language, plus remedies for reader errors. The server's English `message` is never shown:
-// every code has its own text in both languages.
+// every code has its own text in every language (the portal catalogue's api.* and reader.*).
 
 /** A failure from the API (`kind` "api", `code` one of the stable API codes) or from the card
  * reading (`kind` "reader", `code` one of FAQ 15's: 7004, 7001, 7002, 8013, 4061). */

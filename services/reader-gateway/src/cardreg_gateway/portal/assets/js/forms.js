@@ -5,6 +5,7 @@
 
 import { describe, PortalError } from "./errors.js";
 import { h, setText, uniqueId } from "./dom.js";
+import { languages } from "./i18n.js";
 
 /** A labelled input with an optional hint. Returns the wrapper; the input is `.input`. */
 export function textField({ name, label, hint, type = "text", optional = false, ...attrs }) {
@@ -64,16 +65,13 @@ export function choiceGroup({ name, legend, options, value, hint }) {
   return group;
 }
 
-/** The account's mail language: zh-TW or English, each named in its own language. */
+/** The account's mail language: every language of the portal, each named in itself. */
 export function languageChoice(value, legend = "mail_language.legend") {
   return choiceGroup({
     name: "language",
     legend,
     value,
-    options: [
-      ["zh-TW", null, { lang: "zh-TW", text: "中文" }],
-      ["en", null, { lang: "en", text: "English" }],
-    ],
+    options: languages().map(({ code, name }) => [code, null, { lang: code, text: name }]),
   });
 }
 

@@ -1,48 +1,113 @@
-// Languages: zh-TW by default, English on request. The choice is kept in localStorage (it is
-// not personal data) and mirrored on <html lang>. Translated elements carry their message key
-// in data-i18n (and arguments in data-i18n-args), so switching the language rewrites the text
-// in place: what the user typed, and the page's state, stay as they are.
+// Languages. The texts are not in this code: the gateway compiles them from its gettext
+// catalogues (docs/languages.md) and serves each language as /portal/texts/<lang>.json. The
+// languages themselves, each with its own name, are the switcher the gateway writes into the
+// page (#languages a[data-language]).
+//
+// Which language: a `?lang=` in the address (the reset mail's link, a switcher link opened
+// before this script ran), else the choice remembered in localStorage, else the page's own
+// <html lang>, which the gateway picked from the browser's Accept-Language. localStorage
+// holds the language code and nothing else: it is a preference, not personal data, and the
+// session token never goes there (session.js). Storage disabled means Accept-Language again
+// on the next visit.
+//
+// Translated elements carry their message key in data-i18n (and arguments in
+// data-i18n-args), so switching the language rewrites the text in place: what the user
+// typed, and the page's state, stay as they are.
 
-import { messages } from "./texts.js";
-
-export const LANGUAGES = ["zh-TW", "en"];
 const STORAGE_KEY = "cardreg.language";
 
-let language = "zh-TW";
+const loaded = new Map(); // language -> Promise of its texts
+let language = null;
+let messages = {};
 let titleKey = null;
+let switches = 0;
 const listeners = new Set();
+
+/** [{code, name}] of every language, in the switcher's order, each named in itself. */
+export function languages() {
+  return [...document.querySelectorAll("#languages [data-language]")].map((link) => ({
+    code: link.dataset.language,
+    name: link.textContent,
+  }));
+}
+
+export function languageName(code) {
+  return languages().find((entry) => entry.code === code)?.name ?? code;
+}
+
+function known(code) {
+  return languages().some((entry) => entry.code === code);
+}
 
 export function currentLanguage() {
   return language;
 }
 
-/** Pick the stored language (if any) at start-up. */
-export function initLanguage() {
-  let stored = null;
-  try {
-    stored = window.localStorage.getItem(STORAGE_KEY);
-  } catch {
-    stored = null; // storage may be disabled; the default language still works
+/** Pick and load the language at start-up; rejects if its texts cannot be fetched. */
+export async function initLanguage() {
+  const url = new URL(window.location.href);
+  const fromLink = url.searchParams.get("lang");
+  if (fromLink !== null) {
+    url.searchParams.delete("lang");
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
-  applyLanguage(LANGUAGES.includes(stored) ? stored : "zh-TW");
+  let next = document.documentElement.lang;
+  if (known(fromLink)) {
+    next = fromLink;
+    remember(fromLink);
+  } else if (known(stored())) {
+    next = stored();
+  }
+  await applyLanguage(known(next) ? next : languages()[0].code);
 }
 
-export function setLanguage(next) {
-  if (!LANGUAGES.includes(next)) return;
-  try {
-    window.localStorage.setItem(STORAGE_KEY, next);
-  } catch {
-    // not remembered, but switched all the same
-  }
-  applyLanguage(next);
+/** Switch to `next` and remember it; rejects if its texts cannot be fetched. */
+export async function setLanguage(next) {
+  if (!known(next)) return;
+  remember(next);
+  await applyLanguage(next);
 }
 
 export function onLanguageChange(listener) {
   listeners.add(listener);
 }
 
-function applyLanguage(next) {
+function stored() {
+  try {
+    return window.localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null; // storage may be disabled: Accept-Language decides
+  }
+}
+
+function remember(code) {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, code);
+  } catch {
+    // not remembered, but switched all the same
+  }
+}
+
+function textsOf(code) {
+  if (!loaded.has(code)) {
+    const request = fetch(`/portal/texts/${encodeURIComponent(code)}.json`, {
+      headers: { Accept: "application/json" },
+    }).then((response) => {
+      if (!response.ok) throw new Error(`texts ${code}: ${response.status}`);
+      return response.json();
+    });
+    request.catch(() => loaded.delete(code)); // try again next time
+    loaded.set(code, request);
+  }
+  return loaded.get(code);
+}
+
+async function applyLanguage(next) {
+  const mine = ++switches;
+  const table = await textsOf(next);
+  if (mine !== switches) return; // a later switch overtook this one
   language = next;
+  messages = table;
   document.documentElement.lang = next;
   translateTree(document);
   for (const listener of listeners) listener(next);
@@ -51,8 +116,7 @@ function applyLanguage(next) {
 /** The message for `key` in the current language, with {name} placeholders filled in.
  * An argument written "@other.key" is itself translated. */
 export function t(key, args = {}) {
-  const table = messages[language];
-  let text = table[key] ?? messages["zh-TW"][key] ?? key;
+  let text = messages[key] ?? key;
   for (const [name, raw] of Object.entries(args)) {
     const value = typeof raw === "string" && raw.startsWith("@") ? t(raw.slice(1)) : raw;
     text = text.replaceAll(`{${name}}`, String(value));
@@ -74,13 +138,17 @@ const dateFormats = new Map();
 
 function formatDate(iso) {
   if (!dateFormats.has(language)) {
-    dateFormats.set(language, new Intl.DateTimeFormat(language, { dateStyle: "long" }));
+    // Gregorian everywhere (Thai would default to the Buddhist era): the dates people type
+    // and read off their residence permit are Gregorian.
+    const format = new Intl.DateTimeFormat(language, { dateStyle: "long", calendar: "gregory" });
+    dateFormats.set(language, format);
   }
   const value = new Date(iso);
   return Number.isNaN(value.getTime()) ? iso : dateFormats.get(language).format(value);
 }
 
 export function translateElement(el) {
+  if (language === null) return; // before the texts arrive: initLanguage translates the page
   const { i18n, i18nArgs, i18nAttr, i18nDate } = el.dataset;
   if (i18n) el.textContent = t(i18n, i18nArgs ? JSON.parse(i18nArgs) : {});
   if (i18nDate) el.textContent = formatDate(i18nDate);

@@ -6,7 +6,7 @@
 //
 // The agent's URL comes from /portal/config.json (gateway setting CARDREG_GATEWAY_AGENT_URL);
 // the page's CSP allows connections to that origin only. The agent's own message and remedy
-// texts are not shown: the portal has its own, in both languages, from FAQ 15.
+// texts are not shown: the portal has its own, in every language, from FAQ 15.
 
 import { call } from "./api.js";
 import { PortalError, unreachable } from "./errors.js";

@@ -1,29 +1,36 @@
-// The frame around every page: the language switch and the main menu, which follows the
+// The frame around every page: the language switcher and the main menu, which follows the
 // session (log in, or my registration + log out) and marks the current page.
 
-import { h, setText } from "./dom.js";
-import { currentLanguage, setLanguage } from "./i18n.js";
+import { h } from "./dom.js";
+import { currentLanguage, onLanguageChange, setLanguage } from "./i18n.js";
 import { call } from "./api.js";
 import { currentPath, navigate, onRouteChange } from "./router.js";
 import { accessToken, onSessionChange, signedIn, signOut } from "./session.js";
 
 export function startShell() {
-  const switcher = document.getElementById("language-switch");
-  switcher.hidden = false;
-  switcher.addEventListener("click", () => {
-    setLanguage(currentLanguage() === "zh-TW" ? "en" : "zh-TW");
-    labelSwitch(switcher);
-  });
-  labelSwitch(switcher);
+  // The gateway wrote the switcher: a link per language, named in it (`lang`), `?lang=` in
+  // its href. Here a click switches in place instead of reloading, which keeps what was typed
+  // and the in-memory session; should the texts not load, the link itself reloads the page
+  // in that language.
+  for (const link of document.querySelectorAll("#languages a[data-language]")) {
+    link.addEventListener("click", (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      setLanguage(link.dataset.language).catch(() => window.location.assign(link.href));
+    });
+  }
+  markLanguage(currentLanguage());
+  onLanguageChange(markLanguage);
   renderMenu();
   onSessionChange(renderMenu);
   onRouteChange(markCurrent);
 }
 
-function labelSwitch(switcher) {
-  // The button names the other language, in that language.
-  switcher.lang = currentLanguage() === "zh-TW" ? "en" : "zh-TW";
-  setText(switcher, "language.switch");
+function markLanguage(current) {
+  for (const link of document.querySelectorAll("#languages a[data-language]")) {
+    if (link.dataset.language === current) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 function renderMenu() {

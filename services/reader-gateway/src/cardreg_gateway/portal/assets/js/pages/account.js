@@ -4,7 +4,7 @@
 import { call } from "../api.js";
 import { h } from "../dom.js";
 import { describe, PortalError } from "../errors.js";
-import { translateElement } from "../i18n.js";
+import { languageName, translateElement } from "../i18n.js";
 import {
   checkbox,
   collect,
@@ -116,7 +116,7 @@ function showProfile(slot, p) {
     row("profile.phone", plain(p.phone)),
     row(
       "profile.language",
-      h("span", { lang: p.language }, p.language === "en" ? "English" : "中文"),
+      h("span", { lang: p.language }, languageName(p.language)),
     ),
     row("profile.channel", h("span", { text: `channel.${p.channel}` })),
     row("profile.created", created),

@@ -48,8 +48,12 @@ function readerCodes() {
   const groups = [["7004"], ["8013", "7001", "7002"], ["4061"]];
   for (const codes of groups) {
     const { meaning, remedies } = READER_CODES[codes[0]];
+    // The codes listed together, with the language's own separator between them.
+    const listed = codes.flatMap((code, i) =>
+      i ? [h("span", { text: "list.separator" }), code] : [code],
+    );
     list.append(
-      h("dt", {}, codes.join("、")),
+      h("dt", {}, listed),
       h(
         "dd",
         {},
