@@ -10,6 +10,7 @@ that from shipping. A language without a catalogue stops start-up.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import get_args
 
@@ -35,6 +36,7 @@ class Catalogue:
         return self.texts[language][key]
 
 
+@cache  # once per process: every app (and every test replica) serves the same files
 def load_catalogue(locales: Path = LOCALES, domain: str = DOMAIN) -> Catalogue:
     with (locales / f"{domain}.pot").open("rb") as f:
         source = {m.context: m.id for m in read_po(f) if m.id}
