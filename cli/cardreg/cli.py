@@ -20,6 +20,7 @@ DELEGATED = {
     "mail": ("cardreg.mailcatcher:mail_main", "list or show the mail the local catcher caught"),
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
+    "nats-certs": ("cardreg.natstls:certs_main", "a CA and a server certificate for nats-server"),
 }
 
 

@@ -28,6 +28,7 @@ import httpx
 import nats
 import pytest
 from aiosmtpd.controller import Controller
+from cardreg import natsconfig
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_mailer.app import running_mailer
 from cardreg_mailer.transport import DURABLE
@@ -71,12 +72,12 @@ def _load(name: str) -> ModuleType:
 
 nats_config = _load("nats_config")
 healthcheck = _load("healthcheck")
-USERS = (*nats_config.SERVICES, nats_config.OPS)
+USERS = (*natsconfig.SERVICES, natsconfig.OPS)
 PASSWORDS = {user: f"{user}-test-secret" for user in USERS}
 
 
 def _password_env() -> dict[str, str]:
-    return {nats_config.password_var(user): PASSWORDS[user] for user in USERS}
+    return {natsconfig.password_var(user): PASSWORDS[user] for user in USERS}
 
 
 def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -111,7 +112,7 @@ def _violations(tmp: Path) -> list[str]:
 @pytest.fixture
 def secured_url(tmp_path: Path) -> Iterator[str]:
     """nats-server on the generated config, passwords from its environment."""
-    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    config = natsconfig.render(store_dir=str(tmp_path / "js"), monitor_port=None)
     proc, url = _start_server(tmp_path, config, {"PATH": os.environ["PATH"], **_password_env()})
     try:
         yield url
@@ -211,14 +212,14 @@ async def _login(req: SessionCreateRequest) -> SessionCreateReply:
 
 def test_committed_config_is_generated_from_the_contracts():
     committed = (DEPLOY / "nats" / "nats-server.conf").read_text()
-    assert committed == nats_config.render(), "run: python deploy/nats_config.py --write"
+    assert committed == natsconfig.render(), "run: python deploy/natsconfig.py --write"
     assert nats_config.main(["--check"]) == 0
     for user in USERS:  # no secret in the file, only references
-        assert f"password: ${nats_config.password_var(user)}\n" in committed
+        assert f"password: ${natsconfig.password_var(user)}\n" in committed
 
 
 def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_only():
-    perms = {s: nats_config.service_permissions(s) for s in nats_config.SERVICES}
+    perms = {s: natsconfig.service_permissions(s) for s in natsconfig.SERVICES}
     for subject in REQUESTS:
         servers = [
             s for s, p in perms.items() if any(x.split()[0] == subject.name for x in p["subscribe"])
@@ -227,21 +228,21 @@ def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_onl
         assert servers == [subject.owner]
         assert f"{subject.name} {subject.owner}" in perms[subject.owner]["subscribe"]
         assert senders == {
-            s for s, callees in nats_config.CALLS.items() if subject.owner in callees
+            s for s, callees in natsconfig.CALLS.items() if subject.owner in callees
         }
 
 
 def test_server_refuses_to_start_without_a_password(tmp_path: Path):
     env = {"PATH": os.environ["PATH"], **_password_env()}
-    del env[nats_config.password_var("registry")]
-    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    del env[natsconfig.password_var("registry")]
+    config = natsconfig.render(store_dir=str(tmp_path / "js"), monitor_port=None)
     with pytest.raises(RuntimeError, match="NATS_REGISTRY_PASSWORD"):
         _start_server(tmp_path, config, env)
 
 
 async def test_inline_passwords_are_quoted(tmp_path: Path):
     awkward = 'a$B "c" \\d é'
-    inline = nats_config.render(
+    inline = natsconfig.render(
         {user: awkward for user in USERS}, store_dir=str(tmp_path / "js"), monitor_port=None
     )
     proc, url = _start_server(tmp_path, inline, {"PATH": os.environ["PATH"]})
@@ -344,7 +345,7 @@ async def test_ops_discovers_services_but_calls_no_business_subject(service, con
 
 
 async def test_ops_reads_the_mailers_counters(service, connect):
-    assert nats_config.OPS_CALLS == (MAILER_STATS.name,)
+    assert natsconfig.OPS_CALLS == (MAILER_STATS.name,)
 
     async def stats(_: Empty) -> MailerStatsReply:
         return MailerStatsReply(sent=3, duplicates_skipped=0, retries=1, dead_lettered=0)
@@ -397,7 +398,7 @@ async def test_mailer_consumes_the_mail_the_registry_queues(connect):
     await mailer.nc.publish("mail.password_reset", b"{}")
     assert 'publish to "mail.password_reset"' in await mailer.violation()
     # A second consumer on the work queue would take the mailer's requests.
-    assert nats_config.CONSUMES["mailer"] == {MAIL_STREAM.name: DURABLE}
+    assert natsconfig.CONSUMES["mailer"] == {MAIL_STREAM.name: DURABLE}
     with pytest.raises(NatsTimeout):
         await mailer.nc.jetstream(timeout=0.5).pull_subscribe(
             "mail.>", durable="other", stream="MAIL"
@@ -669,8 +670,8 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
     assert missing.returncode != 0 and "is missing a value" in missing.stderr
 
     services = _rendered(example)
-    assert set(services) == {"nats", *nats_config.SERVICES}  # the mailer too, by default
-    for name in nats_config.SERVICES:
+    assert set(services) == {"nats", *natsconfig.SERVICES}  # the mailer too, by default
+    for name in natsconfig.SERVICES:
         svc = services[name]
         assert svc["environment"]["CARDREG_NATS_URL"] == f"nats://{name}:change-me-{name}@nats:4222"
         assert svc["command"] == ["python", "-m", f"cardreg_{name}"]

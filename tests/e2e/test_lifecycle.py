@@ -69,7 +69,7 @@ async def test_discovery_lists_every_service(system):
 
     import nats
 
-    nc = await nats.connect(system.nats_url, allow_reconnect=False)
+    nc = await system.connect("ops")
     try:
         inbox = nc.new_inbox()
         sub = await nc.subscribe(inbox)
