@@ -101,7 +101,8 @@ def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subproce
 
 
 def _url_for(url: str, user: str) -> str:
-    return url.replace("nats://", f"nats://{user}:{PASSWORDS[user]}@")
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{user}:{PASSWORDS[user]}@{rest}"
 
 
 def _violations(tmp: Path) -> list[str]:
@@ -227,9 +228,7 @@ def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_onl
         senders = {s for s, p in perms.items() if subject.name in p["publish"]}
         assert servers == [subject.owner]
         assert f"{subject.name} {subject.owner}" in perms[subject.owner]["subscribe"]
-        assert senders == {
-            s for s, callees in natsconfig.CALLS.items() if subject.owner in callees
-        }
+        assert senders == {s for s, callees in natsconfig.CALLS.items() if subject.owner in callees}
 
 
 def test_server_refuses_to_start_without_a_password(tmp_path: Path):
@@ -635,15 +634,17 @@ def _compose_binary() -> Path:
 
 
 def _compose(
-    *args: str, env_file: Path | str, profiles: tuple[str, ...] = ()
+    *args: str,
+    env_file: Path | str,
+    profiles: tuple[str, ...] = (),
+    files: tuple[str, ...] = ("compose.yaml",),
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(_compose_binary()),
             "--env-file",
             str(env_file),
-            "-f",
-            str(DEPLOY / "compose.yaml"),
+            *(arg for name in files for arg in ("-f", str(DEPLOY / name))),
             *(arg for profile in profiles for arg in ("--profile", profile)),
             *args,
         ],
@@ -655,8 +656,12 @@ def _compose(
     )
 
 
-def _rendered(env_file: Path | str, profiles: tuple[str, ...] = ()) -> dict:
-    rendered = _compose("config", "--format", "json", env_file=env_file, profiles=profiles)
+def _rendered(
+    env_file: Path | str, profiles: tuple[str, ...] = (), files: tuple[str, ...] = ("compose.yaml",)
+) -> dict:
+    rendered = _compose(
+        "config", "--format", "json", env_file=env_file, profiles=profiles, files=files
+    )
     assert rendered.returncode == 0, rendered.stderr
     return json.loads(rendered.stdout)["services"]
 
@@ -683,6 +688,95 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
     )
     mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
     assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
+
+
+TLS_FILES = ("compose.yaml", "compose.tls.yaml")
+
+
+def test_compose_tls_overlay_makes_every_service_verify_nats():
+    example = DEPLOY / ".env.example"
+    for profiles in ((), ("local-mail",)):
+        checked = _compose("config", "-q", env_file=example, profiles=profiles, files=TLS_FILES)
+        assert checked.returncode == 0, checked.stderr
+    services = _rendered(example, files=TLS_FILES)
+    mounts = {v["target"]: v for v in services["nats"]["volumes"]}
+    assert Path(mounts["/etc/nats/nats-server.conf"]["source"]) == (
+        DEPLOY / "nats" / "nats-server-tls.conf"
+    )
+    for target, name in (("server.crt", "server.crt"), ("server.key", "server.key")):
+        mount = mounts[f"/etc/nats/tls/{target}"]
+        assert Path(mount["source"]) == DEPLOY / "tls" / name and mount["read_only"]
+        assert not mount["bind"].get("create_host_path")  # a missing file is an error
+    for name in natsconfig.SERVICES:
+        env = services[name]["environment"]
+        assert env["CARDREG_NATS_URL"] == f"tls://{name}:change-me-{name}@nats:4222"
+        assert env["CARDREG_NATS_CA_FILE"] == "/etc/cardreg/nats-ca.crt"
+        [ca] = [v for v in services[name]["volumes"] if v["target"] == env["CARDREG_NATS_CA_FILE"]]
+        assert Path(ca["source"]) == DEPLOY / "tls" / "ca.crt" and ca["read_only"]
+    tls_conf = (DEPLOY / "nats" / "nats-server-tls.conf").read_text()
+    assert 'cert_file: "/etc/nats/tls/server.crt"' in tls_conf
+    assert "handshake_first: true" in tls_conf
+    # Only the tls block differs from the plain config: the same users and permissions.
+    plain = (DEPLOY / "nats" / "nats-server.conf").read_text()
+    assert tls_conf.split("tls {")[0] + tls_conf.split("}\n", 1)[1] == plain
+
+
+async def test_healthcheck_connects_over_tls_as_the_service_does(tmp_path: Path, service):
+    """The deploy TLS config on a real server: the healthcheck (standard library + nats-py)
+    verifies the server with the CA file, as the service beside it."""
+    from cardreg import natstls
+
+    natstls.ensure_ca(tmp_path / "tls")
+    files = natstls.issue_server_cert(tmp_path / "tls", ["127.0.0.1"])
+    config = natsconfig.render(
+        store_dir=str(tmp_path / "js-tls"),
+        monitor_port=None,
+        tls=natsconfig.ServerTls(str(files.server_cert), str(files.server_key)),
+    )
+    tls_dir = tmp_path / "tls-server"
+    tls_dir.mkdir()
+    proc, url = _start_server(tls_dir, config, {"PATH": os.environ["PATH"], **_password_env()})
+    try:
+        assert url.startswith("tls://")
+        options = healthcheck.options_from_env(
+            "identity", {"CARDREG_NATS_CA_FILE": str(files.ca_cert)}
+        )
+        nc = await bus.connect(
+            url,
+            name="identity",
+            credentials=bus.Credentials(ca_file=files.ca_cert),
+            user="identity",
+            password=PASSWORDS["identity"],
+            allow_reconnect=False,
+        )
+        host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="stub")
+        host.add(CARD_VERIFY, _verify)
+        await host.start()
+        try:
+            env = {
+                "PATH": os.environ["PATH"],
+                "CARDREG_NATS_URL": _url_for(url, "identity"),
+                "CARDREG_NATS_CA_FILE": str(files.ca_cert),
+            }
+            check = [sys.executable, str(DEPLOY / "healthcheck.py"), "nats", "identity"]
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 0, ran.stderr
+            del env["CARDREG_NATS_CA_FILE"]  # without the CA: no TLS, refused
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 1
+            assert await healthcheck.service_answers(
+                _url_for(url, "identity"), "identity", **options
+            )
+        finally:
+            await host.stop()
+            await nc.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_compose_mailer_takes_its_smtp_settings_from_the_env_file(tmp_path: Path):
