@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from cardreg_registry.domain.passwords import WeakReason
 from cardreg_shared.errors import ErrorCode
 
 from ..e2e.system import Portal as Api
@@ -188,14 +189,19 @@ def test_every_error_code_has_a_message_in_both_languages(portal):
     report = portal.page.evaluate(
         """async () => {
             const {messages} = await import("/portal/assets/js/texts.js");
-            const {API_CODES, READER_CODES} = await import("/portal/assets/js/errors.js");
+            const {API_CODES, READER_CODES, WEAK_REASONS} =
+                await import("/portal/assets/js/errors.js");
             const keys = (lang) => Object.keys(messages[lang]).sort();
             return {zh: keys("zh-TW"), en: keys("en"), api: API_CODES,
-                    reader: Object.keys(READER_CODES).sort()};
+                    reader: Object.keys(READER_CODES).sort(), weak: WEAK_REASONS};
         }"""
     )
     assert report["zh"] == report["en"]
     assert sorted(report["api"]) == sorted(code.value for code in ErrorCode)
     for code in report["api"]:
         assert f"api.{code}" in report["zh"]
+    # Every password rule the registry names has its own message.
+    assert sorted(report["weak"]) == sorted(reason.value for reason in WeakReason)
+    for reason in report["weak"]:
+        assert f"api.weak_password.{reason}" in report["zh"]
     assert report["reader"] == ["4061", "7001", "7002", "7004", "8013"]

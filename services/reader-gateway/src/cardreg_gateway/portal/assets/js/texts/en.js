@@ -229,6 +229,9 @@ export default {
   "api.weak_password.too_long": "The registration password can have at most 64 characters.",
   "api.weak_password.common": "This password is too common and easy to guess; choose another.",
   "api.weak_password.contains_id_no": "The registration password may not contain your ID number.",
+  "api.weak_password.control_character":
+    "The registration password may not contain control characters such as tabs or line breaks.",
+  "api.weak_password.whitespace_only": "The registration password may not consist of spaces only.",
   "api.invalid_credentials": "The card or the registration password is wrong.",
   "api.account_locked":
     "Too many wrong passwords: the account is locked for a while. Try again later.",

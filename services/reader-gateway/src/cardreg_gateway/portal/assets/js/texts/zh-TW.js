@@ -214,6 +214,8 @@ export default {
   "api.weak_password.too_long": "註冊密碼最多 64 個字元。",
   "api.weak_password.common": "此密碼太常見、容易被猜中，請換一個。",
   "api.weak_password.contains_id_no": "註冊密碼不可包含身分證號。",
+  "api.weak_password.control_character": "註冊密碼不可包含定位字元、換行等控制字元。",
+  "api.weak_password.whitespace_only": "註冊密碼不可全為空白。",
   "api.invalid_credentials": "健保卡或註冊密碼錯誤。",
   "api.account_locked": "註冊密碼錯誤次數過多，帳號暫時鎖定，請稍後再試。",
   "api.account_locked.wait": "註冊密碼錯誤次數過多，帳號暫時鎖定，請於 {minutes} 分鐘後再試。",
