@@ -833,3 +833,25 @@ def test_dockerfile_passes_hadolint():
         check=False,
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_nats_certs_writes_a_ca_and_a_server_certificate_for_compose(tmp_path: Path):
+    import stat
+
+    from cryptography import x509
+
+    folder = tmp_path / "tls"
+    cardreg = [str(BIN / "cardreg"), "nats-certs", "--dir", str(folder)]
+    subprocess.run(cardreg, check=True, capture_output=True, timeout=60)
+    ca_before = (folder / "ca.crt").read_bytes()
+    subprocess.run(
+        [*cardreg, "--host", "nats.internal"], check=True, capture_output=True, timeout=60
+    )
+    assert (folder / "ca.crt").read_bytes() == ca_before  # the CA is kept, the server reissued
+    for key in ("ca.key", "server.key"):
+        assert stat.S_IMODE((folder / key).stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate((folder / "server.crt").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["nats.internal"]
+    ca = x509.load_pem_x509_certificate(ca_before)
+    cert.verify_directly_issued_by(ca)
