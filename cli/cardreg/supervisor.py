@@ -59,7 +59,7 @@ class Child:
     proc: subprocess.Popen | None = None
     ready_since: float | None = None
     start_failures: int = 0
-    backoff: float = BACKOFF_START
+    backoff: float = field(default_factory=lambda: BACKOFF_START)
     restart_at: float | None = None
     restarts: int = 0
 

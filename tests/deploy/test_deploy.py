@@ -763,6 +763,14 @@ async def test_healthcheck_connects_over_tls_as_the_service_does(tmp_path: Path,
                 subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
             )
             assert ran.returncode == 0, ran.stderr
+            # The password from a file instead of the URL, as `cardreg up` gives it.
+            secret = tmp_path / "identity.password"
+            secret.write_text(PASSWORDS["identity"] + "\n")
+            env |= {"CARDREG_NATS_URL": url, "CARDREG_NATS_PASSWORD_FILE": str(secret)}
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 0, ran.stderr
             del env["CARDREG_NATS_CA_FILE"]  # without the CA: no TLS, refused
             ran = await asyncio.to_thread(
                 subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
@@ -838,15 +846,13 @@ def test_dockerfile_passes_hadolint():
 def test_nats_certs_writes_a_ca_and_a_server_certificate_for_compose(tmp_path: Path):
     import stat
 
+    from cardreg.cli import main as cardreg
     from cryptography import x509
 
     folder = tmp_path / "tls"
-    cardreg = [str(BIN / "cardreg"), "nats-certs", "--dir", str(folder)]
-    subprocess.run(cardreg, check=True, capture_output=True, timeout=60)
+    assert cardreg(["nats-certs", "--dir", str(folder)]) == 0
     ca_before = (folder / "ca.crt").read_bytes()
-    subprocess.run(
-        [*cardreg, "--host", "nats.internal"], check=True, capture_output=True, timeout=60
-    )
+    assert cardreg(["nats-certs", "--dir", str(folder), "--host", "nats.internal"]) == 0
     assert (folder / "ca.crt").read_bytes() == ca_before  # the CA is kept, the server reissued
     for key in ("ca.key", "server.key"):
         assert stat.S_IMODE((folder / key).stat().st_mode) == 0o600
