@@ -14,7 +14,8 @@ do not say (who calls whom, KV buckets, the mail stream) is in the tables below.
   and the JetStream API calls for its own streams, consumers and buckets — nothing wider.
 
 Passwords are `$NATS_<SERVICE>_PASSWORD` references that nats-server resolves from its
-environment (it refuses to start when one is missing), so the committed file holds no secret.
+environment (it refuses to start when one is missing), so the committed file holds no secret;
+`render(passwords)` inlines them instead, for a config that never leaves its machine.
 """
 
 from __future__ import annotations
