@@ -1,7 +1,8 @@
 """Container healthcheck; exit 0 when healthy, 1 otherwise.
 
     python healthcheck.py nats NAME   a `nats.micro` service called NAME answers `$SRV.PING.NAME`
-                                      (connects with CARDREG_NATS_URL, as the service's own user)
+                                      (connects as the service does: CARDREG_NATS_URL, and
+                                      CARDREG_NATS_CA_FILE for TLS, CARDREG_NATS_PASSWORD_FILE)
     python healthcheck.py http URL    URL answers 200
 
 Standard library and nats-py only, so it runs in the service image as is. It never prints the
@@ -11,10 +12,13 @@ NATS URL: that holds the service's password.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
+from typing import Any
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -22,7 +26,19 @@ from nats.errors import Error as NatsError
 TIMEOUT = 3.0
 
 
-async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> bool:
+def options_from_env(name: str, env: dict[str, str]) -> dict[str, Any]:
+    """The connect options `cardreg_shared.bus.Credentials` gives a service, from the same
+    variables (kept here in the standard library: the healthcheck imports nothing of ours)."""
+    options: dict[str, Any] = {}
+    if path := env.get("CARDREG_NATS_PASSWORD_FILE"):
+        with open(path, encoding="utf-8") as secret:
+            options.update(user=name, password=secret.read().rstrip("\r\n"))
+    if ca_file := env.get("CARDREG_NATS_CA_FILE"):
+        options.update(tls=ssl.create_default_context(cafile=ca_file), tls_handshake_first=True)
+    return options
+
+
+async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT, **options: Any) -> bool:
     """True when at least one instance of the micro service `name` answers a ping."""
 
     async def quiet(_exc: Exception) -> None:  # the outcome is the exit code
@@ -37,6 +53,7 @@ async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT) -> b
             allow_reconnect=False,
             connect_timeout=timeout,
             error_cb=quiet,
+            **options,
         )
         await nc.request(f"$SRV.PING.{name}", b"", timeout=timeout)
         return True
@@ -55,10 +72,17 @@ def http_ok(url: str, *, timeout: float = TIMEOUT) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    # asyncio warns at every close of a TLS NATS connection (nats-py's half-close request);
+    # the exit code says everything this check has to say.
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
     match argv:
         case ["nats", name]:
             url = os.environ.get("CARDREG_NATS_URL", "nats://127.0.0.1:4222")
-            healthy = asyncio.run(service_answers(url, name))
+            try:
+                options = options_from_env(name, dict(os.environ))
+            except (OSError, ssl.SSLError):
+                options = None  # a missing or unreadable file: unhealthy, said below
+            healthy = options is not None and asyncio.run(service_answers(url, name, **options))
         case ["http", url]:
             healthy = http_ok(url)
         case _:

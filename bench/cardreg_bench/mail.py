@@ -1,7 +1,9 @@
 """`cardreg bench mail`: the mailer's throughput beside the bare SMTP send rate, same run.
 
 Starts its own pieces: an aiosmtpd sink that counts what it accepts (in a process of its own,
-so it does not share an interpreter with the sender being measured) and a nats-server. Then:
+so it does not share an interpreter with the sender being measured) and a nats-server locked
+down as `cardreg up`'s is (the bench publishes as the registry and reads the counters as ops),
+over plain TCP on the loopback. Then:
 
 1. raw: aiosmtplib over C reused connections sends N messages built as the mailer builds
    them (rendered templates, multipart/alternative), built beforehand;
@@ -28,14 +30,13 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import aiosmtplib
-from cardreg import natsserver
+from cardreg import localbus, natsserver
 from cardreg_mailer.adapters.templates import TemplateRenderer
 from cardreg_mailer.domain.envelope import OutgoingMail, compose, from_header
 from cardreg_shared import bus
 from cardreg_shared.models.common import Empty
 from cardreg_shared.models.mail import PasswordResetMail
 from cardreg_shared.subjects import (
-    MAIL_DEAD_LETTERS,
     MAIL_PASSWORD_RESET,
     MAIL_STREAM,
     MAILER_STATS,
@@ -144,10 +145,12 @@ async def mailer_rate(
     accepted: Synchronized,
     work: Path,
 ) -> tuple[float, float, dict]:
-    nats_proc, url = natsserver.start(work / "nats")
+    secured = localbus.prepare(work / "nats", tls=False)
+    nats_proc, url = natsserver.start(work / "nats", config=secured.config)
     env = {
         **os.environ,
         "CARDREG_NATS_URL": url,
+        **secured.env("mailer"),
         "CARDREG_DATA_DIR": str(work / "mailer"),
         "CARDREG_MAILER_SMTP_HOST": "127.0.0.1",
         "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
@@ -156,11 +159,17 @@ async def mailer_rate(
         "CARDREG_LOG_LEVEL": "WARNING",
     }
     mailer = await asyncio.create_subprocess_exec(sys.executable, "-m", "cardreg_mailer", env=env)
-    nc = await bus.connect(url, name="bench", allow_reconnect=False)
+    # The registry's part (publishing mail requests) and the operator's (the counters).
+    nc = await bus.connect(
+        url, name="registry", credentials=secured.credentials("registry"), allow_reconnect=False
+    )
+    ops = await bus.connect(
+        url, name="ops", credentials=secured.credentials("ops"), allow_reconnect=False
+    )
     try:
         js = nc.jetstream()
-        await bus.ensure_streams(js, [MAIL_STREAM, MAIL_DEAD_LETTERS])
-        await _ready(nc, mailer)
+        await bus.ensure_streams(js, [MAIL_STREAM])  # the mailer creates MAIL_DEAD itself
+        await _ready(ops, mailer)
         bodies = [(m.request_id, m.model_dump_json().encode()) for m in mails]
         base = accepted.value
         started = time.perf_counter()
@@ -168,8 +177,9 @@ async def mailer_rate(
         published = time.perf_counter() - started
         await wait_until(lambda: accepted.value - base >= len(mails), 600, "the mailer's mail")
         elapsed = time.perf_counter() - started
-        stats = (await bus.request(nc, MAILER_STATS, Empty())).model_dump()
+        stats = (await bus.request(ops, MAILER_STATS, Empty())).model_dump()
     finally:
+        await ops.drain()
         await nc.drain()
         if mailer.returncode is None:
             mailer.send_signal(signal.SIGTERM)

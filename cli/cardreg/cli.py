@@ -21,6 +21,7 @@ DELEGATED = {
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
     "catalogues": ("cardreg.catalogues:main", "--check or --update the texts of every language"),
+    "nats-certs": ("cardreg.natstls:certs_main", "a CA and a server certificate for nats-server"),
 }
 
 

@@ -1,41 +1,39 @@
-"""`cardreg up`: the whole system on one machine, stopped cleanly with every child.
+"""`cardreg up`: the whole system on one machine, supervised, on a locked-down bus.
 
-Children run in their own sessions, so a terminal's Ctrl-C reaches only this process, which
-then stops them in reverse order (gateway first, nats-server last) and lets each drain. Each
-child also gets SIGTERM from the kernel if this process dies without cleaning up.
+nats-server runs on 127.0.0.1 only with the deployment's users and permissions (one per
+service, each allowed only its own subjects; `cardreg.localbus`), TLS from the data dir's own
+CA unless `--no-nats-tls`; anonymous clients are refused. Children that die are restarted
+with backoff (`cardreg.supervisor`); Ctrl-C or SIGTERM stops them all, gateway first,
+nats-server last.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
+import logging
 import os
 import signal
+import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from cardreg_shared import bus
+from nats.errors import Error as NatsError
 
-from . import mailcatcher, natsserver
+from . import localbus, mailcatcher, natsserver, natstls
+from .supervisor import Child, GiveUp, Supervisor
 
-# (micro service name or None, module), in start order.
+# (NATS user = micro service name, module), in start order; the gateway is probed over HTTP.
 SERVICES = (
     ("identity", "cardreg_identity"),
     ("registry", "cardreg_registry"),
     ("mailer", "cardreg_mailer"),
-    (None, "cardreg_gateway"),
+    ("gateway", "cardreg_gateway"),
 )
 READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+PROBE_TIMEOUT = 0.5
 
 
 def parser(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +48,19 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="send mail to this SMTP server (settings: CARDREG_MAILER_SMTP_*); "
         "default: a local catcher keeping .eml files in DATA_DIR/mail (`cardreg mail`)",
     )
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--no-nats-tls",
+        action="store_true",
+        help="plain TCP to nats-server (still 127.0.0.1 only, still a password per service)",
+    )
+    tls.add_argument(
+        "--nats-tls-dir",
+        type=Path,
+        metavar="DIR",
+        help="use these ca.crt, server.crt and server.key (valid for 127.0.0.1) instead of "
+        "the data dir's own CA",
+    )
     p.set_defaults(run=run)
 
 
@@ -60,146 +71,229 @@ def _host_port(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _start_catcher(system: System, folder: Path) -> tuple[str, int]:
-    port_file = folder / mailcatcher.PORT_FILE
-    port_file.unlink(missing_ok=True)
-    system.spawn(
-        "mail catcher",
-        [sys.executable, "-m", "cardreg.mailcatcher", "--dir", str(folder)],
-        dict(os.environ),
+def _probe_host(host: str) -> str:
+    # A numeric address: resolving a name would start asyncio's resolver threads.
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "localhost": "127.0.0.1", "": "127.0.0.1"}.get(
+        host, host
     )
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not (port_file.exists() and port_file.read_text().strip()):
-        if system.exited() or time.monotonic() > deadline:
-            raise RuntimeError("the mail catcher did not start")
-        time.sleep(0.02)
-    return "127.0.0.1", int(port_file.read_text())
 
 
-class System:
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
-
-    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        # No threads exist yet when children are spawned, so preexec_fn is safe here.
-        proc = subprocess.Popen(
-            argv,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
-        )
-        self.children.append((name, proc))
-
-    def adopt(self, name: str, proc: subprocess.Popen) -> None:
-        self.children.append((name, proc))
-
-    def exited(self) -> str | None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                return name
-        return None
-
-    def stop(self) -> None:
-        for name, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                print(f"cardreg: {name} did not stop in time; killing it", file=sys.stderr)
-                proc.kill()
-                proc.wait()
-
-
-async def _wait_ready(system: System, nats_url: str, health_url: str) -> None:
-    from cardreg_shared import bus
-
-    deadline = time.monotonic() + READY_TIMEOUT
-    pending = {name for name, _ in SERVICES if name}
-    nc = await bus.connect(nats_url, name="cardreg-up", allow_reconnect=False)
+async def http_ok(host: str, port: int, path: str) -> bool:
+    """GET `path` answers 200 (plain asyncio: no client library, no threads)."""
     try:
-        async with httpx.AsyncClient() as http:
-            while True:
-                if (dead := system.exited()) is not None:
-                    raise RuntimeError(f"{dead} exited during start-up")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"not ready after {READY_TIMEOUT:.0f} s: {sorted(pending) or 'gateway'}"
-                    )
-                for name in list(pending):
-                    if await bus.service_answers(nc, name, timeout=0.5):
-                        pending.discard(name)
-                if not pending:
-                    try:
-                        if (await http.get(health_url, timeout=1)).status_code == 200:
-                            return
-                    except httpx.HTTPError:
-                        pass
-                await asyncio.sleep(0.1)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        status = await asyncio.wait_for(reader.readline(), 1)
+        return status.split()[1:2] == [b"200"]
+    except (OSError, TimeoutError):
+        return False
     finally:
-        await nc.close()
+        writer.close()
 
 
-def run(args: argparse.Namespace) -> int:
-    data_dir: Path = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    stop = {"signal": None}
+class Up:
+    """One `cardreg up` run: the bus, the children, the probes."""
 
-    def on_signal(signum, _frame) -> None:
-        stop["signal"] = signum
+    def __init__(self, args: argparse.Namespace, data_dir: Path) -> None:
+        self.args = args
+        self.data_dir = data_dir
+        given = None
+        if args.nats_tls_dir is not None:
+            given = natstls.TlsFiles.in_dir(args.nats_tls_dir.resolve())
+            if missing := given.missing():
+                raise RuntimeError(f"--nats-tls-dir lacks {', '.join(p.name for p in missing)}")
+        self.bus = localbus.prepare(data_dir / "nats", tls=not args.no_nats_tls, given_tls=given)
+        self.ports_dir = data_dir / "nats" / "ports"
+        self.nats_port = -1
+        self.nats_url = ""
+        self.smtp_port = 0
+        self.nc = None
+        self.supervisor = Supervisor()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # --- nats-server ------------------------------------------------------------------------
 
-    system = System()
-    try:
-        nats_url = os.environ.get("NATS_URL") or os.environ.get("CARDREG_NATS_URL")
-        if not nats_url:
-            proc, nats_url = natsserver.start(
-                data_dir / "nats", start_new_session=True, preexec_fn=_die_with_parent
-            )
-            system.adopt("nats-server", proc)
-        base_url = f"http://{args.http_host}:{args.http_port}"
-        public_url = os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url)
-        smtp_host, smtp_port = args.smtp or _start_catcher(system, data_dir / "mail")
-        mail_env = {
-            "CARDREG_MAILER_SMTP_HOST": smtp_host,
-            "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
-        }
-        if args.smtp is None:
-            mail_env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
+    def _nats_command(self) -> list[str]:
+        self.ports_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.ports_dir.glob("nats-server_*.ports"):  # left by a killed server
+            stale.unlink(missing_ok=True)
+        return natsserver.argv(
+            self.data_dir / "nats",
+            config=self.bus.config,
+            port=self.nats_port,
+            log_file=self.bus.log_file,
+        )
+
+    async def _nats_ready(self, child: Child) -> bool:
+        url = natsserver.url_of(self.ports_dir, child.pid)
+        if url is None:
+            return False
+        if self.nats_port == -1:  # every restart listens where the services already connect
+            self.nats_port = int(url.rsplit(":", 1)[1])
+            self.nats_url = f"{self.bus.scheme}://127.0.0.1:{self.nats_port}"
+        return True
+
+    # --- the mail catcher -------------------------------------------------------------------
+
+    @property
+    def _mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def _catcher_command(self) -> list[str]:
+        (self._mail_dir / mailcatcher.PORT_FILE).unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "cardreg.mailcatcher", "--dir", str(self._mail_dir)]
+        return [*argv, "--port", str(self.smtp_port)]  # 0 at first: a free one, then that one
+
+    async def _catcher_ready(self, child: Child) -> bool:
+        try:
+            port = int((self._mail_dir / mailcatcher.PORT_FILE).read_text())
+        except (OSError, ValueError):
+            return False
+        self.smtp_port = port
+        return True
+
+    # --- services ---------------------------------------------------------------------------
+
+    async def _service_ready(self, child: Child) -> bool:
+        if self.nc is None:
+            return False
+        try:
+            return await bus.service_answers(self.nc, child.name, timeout=PROBE_TIMEOUT)
+        except (NatsError, OSError):
+            return False  # reconnecting
+
+    async def _gateway_ready(self, child: Child) -> bool:
+        host = _probe_host(self.args.http_host)
+        return await http_ok(host, self.args.http_port, "/healthz")
+
+    def _service_env(self, user: str, smtp: tuple[str, int]) -> dict[str, str]:
+        base_url = f"http://{self.args.http_host}:{self.args.http_port}"
         env = {
-            **os.environ,
-            **mail_env,  # --smtp names the server; security and credentials come from the env
-            "CARDREG_NATS_URL": nats_url,
-            "CARDREG_DATA_DIR": str(data_dir),
-            "CARDREG_GATEWAY_HTTP_HOST": args.http_host,
-            "CARDREG_GATEWAY_HTTP_PORT": str(args.http_port),
-            "CARDREG_PUBLIC_BASE_URL": public_url,
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("NATS_URL", "CARDREG_NATS_PASSWORD_FILE", "CARDREG_NATS_CA_FILE")
         }
-        for _, module in SERVICES:
-            system.spawn(module, [sys.executable, "-m", module], env)
-        asyncio.run(_wait_ready(system, nats_url, f"{base_url}/healthz"))
+        env.update(
+            {
+                "CARDREG_MAILER_SMTP_HOST": smtp[0],
+                "CARDREG_MAILER_SMTP_PORT": str(smtp[1]),
+                "CARDREG_NATS_URL": self.nats_url,
+                **self.bus.env(user),
+                "CARDREG_DATA_DIR": str(self.data_dir),
+                "CARDREG_GATEWAY_HTTP_HOST": self.args.http_host,
+                "CARDREG_GATEWAY_HTTP_PORT": str(self.args.http_port),
+                "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
+            }
+        )
+        if self.args.smtp is None:
+            env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
+        # else --smtp names the server; security and credentials come from the environment
+        return env
+
+    # --- the run ----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> int:
+        sup = self.supervisor
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # it logs to a file
+        nats = sup.start(Child("nats-server", self._nats_command, self._nats_ready, popen=quiet))
+        waiting = [nats]
+        if self.args.smtp is None:
+            waiting.append(
+                sup.start(Child("mail catcher", self._catcher_command, self._catcher_ready))
+            )
+        if not await sup.until_ready(waiting, timeout=READY_TIMEOUT, stop=stop):
+            return 0
+        smtp = self.args.smtp or ("127.0.0.1", self.smtp_port)
+        self.nc = await bus.connect(
+            self.nats_url,
+            name=localbus.natsconfig.OPS,
+            credentials=self.bus.credentials(localbus.natsconfig.OPS),
+            max_reconnect_attempts=-1,  # follow nats-server through its restarts
+            reconnect_time_wait=0.25,
+        )
+        try:
+            services = [
+                sup.start(
+                    Child(
+                        name,
+                        lambda module=module: [sys.executable, "-m", module],
+                        self._gateway_ready if name == "gateway" else self._service_ready,
+                        env=self._service_env(name, smtp),
+                    )
+                )
+                for name, module in SERVICES
+            ]
+            if not await sup.until_ready(services, timeout=READY_TIMEOUT, stop=stop):
+                return 0
+            self._announce(smtp)
+            await sup.run(stop)
+            return 0
+        finally:
+            await self.nc.close()
+
+    def _announce(self, smtp: tuple[str, int]) -> None:
+        base_url = f"http://{self.args.http_host}:{self.args.http_port}"
         mail = (
-            f"{smtp_host}:{smtp_port}"
-            if args.smtp
-            else f"caught in {data_dir / 'mail'} (cardreg mail --data-dir {data_dir})"
+            f"{smtp[0]}:{smtp[1]}"
+            if self.args.smtp
+            else f"caught in {self._mail_dir} (cardreg mail --data-dir {self.data_dir})"
+        )
+        tls = (
+            f"TLS, CA {self.bus.tls.ca_cert}"
+            if self.bus.tls
+            else "no TLS (loopback only, --no-nats-tls)"
         )
         print(
             f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
-            f"(OpenAPI {base_url}/openapi.json)\n  NATS:   {nats_url}\n  mail:   {mail}\n"
-            f"  data:   {data_dir}\nCtrl-C stops everything.",
+            f"(OpenAPI {base_url}/openapi.json)\n"
+            f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
+            f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
+            f"  data:   {self.data_dir}\nCtrl-C stops everything.",
             flush=True,
         )
-        while stop["signal"] is None:
-            if (dead := system.exited()) is not None:
-                print(f"cardreg: {dead} exited; stopping", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
-        return 0
-    except RuntimeError as exc:
-        print(f"cardreg: {exc}", file=sys.stderr)
+
+
+def _private_data_dir(path: Path) -> Path:
+    path = path.resolve()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        print(
+            f"cardreg: {path} is open to other users (mode {mode:o}); it holds personal data "
+            "and the bus's queued mail: chmod 700 it",
+            file=sys.stderr,
+            flush=True,
+        )
+    return path
+
+
+async def _main(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        up = Up(args, _private_data_dir(args.data_dir))
+    except (RuntimeError, OSError) as exc:  # preparing the bus, before any child started
+        print(f"cardreg: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        return await up.run(stop)
+    except (GiveUp, RuntimeError) as exc:
+        print(f"cardreg: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
-        system.stop()
+        up.supervisor.stop_all()
         print("cardreg stopped", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Whatever cardreg up and its children create (databases, JetStream, mail, keys) is the
+    # owner's alone.
+    os.umask(0o077)
+    # The supervisor's own connection follows nats-server through restarts; the restart
+    # lines say what happened, so its reconnection chatter stays out of the output.
+    logging.basicConfig(level=logging.ERROR, format="cardreg: %(name)s: %(message)s")
+    return asyncio.run(_main(args))

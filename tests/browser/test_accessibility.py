@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from cardreg_registry.domain.passwords import WeakReason
 from cardreg_shared.errors import ErrorCode
 
 from ..e2e.system import Portal as Api
@@ -191,13 +192,15 @@ def test_every_error_code_has_a_message_in_every_language(portal):
     portal.open("/")
     report = portal.page.evaluate(
         """async (languages) => {
-            const {API_CODES, READER_CODES} = await import("/portal/assets/js/errors.js");
+            const {API_CODES, READER_CODES, WEAK_REASONS} =
+                await import("/portal/assets/js/errors.js");
             const keys = {};
             for (const lang of languages) {
                 const texts = await (await fetch(`/portal/texts/${lang}.json`)).json();
                 keys[lang] = Object.keys(texts).sort();
             }
-            return {keys, api: API_CODES, reader: Object.keys(READER_CODES).sort()};
+            return {keys, api: API_CODES, reader: Object.keys(READER_CODES).sort(),
+                    weak: WEAK_REASONS};
         }""",
         LANGUAGES,
     )
@@ -206,4 +209,8 @@ def test_every_error_code_has_a_message_in_every_language(portal):
     assert sorted(report["api"]) == sorted(code.value for code in ErrorCode)
     for code in report["api"]:
         assert f"api.{code}" in report["keys"]["zh-TW"]
+    # Every password rule the registry names has its own message.
+    assert sorted(report["weak"]) == sorted(reason.value for reason in WeakReason)
+    for reason in report["weak"]:
+        assert f"api.weak_password.{reason}" in report["keys"]["zh-TW"]
     assert report["reader"] == ["4061", "7001", "7002", "7004", "8013"]

@@ -28,6 +28,7 @@ import httpx
 import nats
 import pytest
 from aiosmtpd.controller import Controller
+from cardreg import natsconfig
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_mailer.app import running_mailer
 from cardreg_mailer.transport import DURABLE
@@ -71,12 +72,12 @@ def _load(name: str) -> ModuleType:
 
 nats_config = _load("nats_config")
 healthcheck = _load("healthcheck")
-USERS = (*nats_config.SERVICES, nats_config.OPS)
+USERS = (*natsconfig.SERVICES, natsconfig.OPS)
 PASSWORDS = {user: f"{user}-test-secret" for user in USERS}
 
 
 def _password_env() -> dict[str, str]:
-    return {nats_config.password_var(user): PASSWORDS[user] for user in USERS}
+    return {natsconfig.password_var(user): PASSWORDS[user] for user in USERS}
 
 
 def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -100,7 +101,8 @@ def _start_server(tmp: Path, config: str, env: dict[str, str]) -> tuple[subproce
 
 
 def _url_for(url: str, user: str) -> str:
-    return url.replace("nats://", f"nats://{user}:{PASSWORDS[user]}@")
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{user}:{PASSWORDS[user]}@{rest}"
 
 
 def _violations(tmp: Path) -> list[str]:
@@ -111,7 +113,7 @@ def _violations(tmp: Path) -> list[str]:
 @pytest.fixture
 def secured_url(tmp_path: Path) -> Iterator[str]:
     """nats-server on the generated config, passwords from its environment."""
-    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    config = natsconfig.render(store_dir=str(tmp_path / "js"), monitor_port=None)
     proc, url = _start_server(tmp_path, config, {"PATH": os.environ["PATH"], **_password_env()})
     try:
         yield url
@@ -211,14 +213,14 @@ async def _login(req: SessionCreateRequest) -> SessionCreateReply:
 
 def test_committed_config_is_generated_from_the_contracts():
     committed = (DEPLOY / "nats" / "nats-server.conf").read_text()
-    assert committed == nats_config.render(), "run: python deploy/nats_config.py --write"
+    assert committed == natsconfig.render(), "run: python deploy/natsconfig.py --write"
     assert nats_config.main(["--check"]) == 0
     for user in USERS:  # no secret in the file, only references
-        assert f"password: ${nats_config.password_var(user)}\n" in committed
+        assert f"password: ${natsconfig.password_var(user)}\n" in committed
 
 
 def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_only():
-    perms = {s: nats_config.service_permissions(s) for s in nats_config.SERVICES}
+    perms = {s: natsconfig.service_permissions(s) for s in natsconfig.SERVICES}
     for subject in REQUESTS:
         servers = [
             s for s, p in perms.items() if any(x.split()[0] == subject.name for x in p["subscribe"])
@@ -226,22 +228,20 @@ def test_each_request_subject_is_served_by_its_owner_and_sent_by_its_callers_onl
         senders = {s for s, p in perms.items() if subject.name in p["publish"]}
         assert servers == [subject.owner]
         assert f"{subject.name} {subject.owner}" in perms[subject.owner]["subscribe"]
-        assert senders == {
-            s for s, callees in nats_config.CALLS.items() if subject.owner in callees
-        }
+        assert senders == {s for s, callees in natsconfig.CALLS.items() if subject.owner in callees}
 
 
 def test_server_refuses_to_start_without_a_password(tmp_path: Path):
     env = {"PATH": os.environ["PATH"], **_password_env()}
-    del env[nats_config.password_var("registry")]
-    config = nats_config.render(store_dir=str(tmp_path / "js"), monitor_port=None)
+    del env[natsconfig.password_var("registry")]
+    config = natsconfig.render(store_dir=str(tmp_path / "js"), monitor_port=None)
     with pytest.raises(RuntimeError, match="NATS_REGISTRY_PASSWORD"):
         _start_server(tmp_path, config, env)
 
 
 async def test_inline_passwords_are_quoted(tmp_path: Path):
     awkward = 'a$B "c" \\d é'
-    inline = nats_config.render(
+    inline = natsconfig.render(
         {user: awkward for user in USERS}, store_dir=str(tmp_path / "js"), monitor_port=None
     )
     proc, url = _start_server(tmp_path, inline, {"PATH": os.environ["PATH"]})
@@ -344,7 +344,7 @@ async def test_ops_discovers_services_but_calls_no_business_subject(service, con
 
 
 async def test_ops_reads_the_mailers_counters(service, connect):
-    assert nats_config.OPS_CALLS == (MAILER_STATS.name,)
+    assert natsconfig.OPS_CALLS == (MAILER_STATS.name,)
 
     async def stats(_: Empty) -> MailerStatsReply:
         return MailerStatsReply(sent=3, duplicates_skipped=0, retries=1, dead_lettered=0)
@@ -397,7 +397,7 @@ async def test_mailer_consumes_the_mail_the_registry_queues(connect):
     await mailer.nc.publish("mail.password_reset", b"{}")
     assert 'publish to "mail.password_reset"' in await mailer.violation()
     # A second consumer on the work queue would take the mailer's requests.
-    assert nats_config.CONSUMES["mailer"] == {MAIL_STREAM.name: DURABLE}
+    assert natsconfig.CONSUMES["mailer"] == {MAIL_STREAM.name: DURABLE}
     with pytest.raises(NatsTimeout):
         await mailer.nc.jetstream(timeout=0.5).pull_subscribe(
             "mail.>", durable="other", stream="MAIL"
@@ -634,15 +634,17 @@ def _compose_binary() -> Path:
 
 
 def _compose(
-    *args: str, env_file: Path | str, profiles: tuple[str, ...] = ()
+    *args: str,
+    env_file: Path | str,
+    profiles: tuple[str, ...] = (),
+    files: tuple[str, ...] = ("compose.yaml",),
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(_compose_binary()),
             "--env-file",
             str(env_file),
-            "-f",
-            str(DEPLOY / "compose.yaml"),
+            *(arg for name in files for arg in ("-f", str(DEPLOY / name))),
             *(arg for profile in profiles for arg in ("--profile", profile)),
             *args,
         ],
@@ -654,8 +656,12 @@ def _compose(
     )
 
 
-def _rendered(env_file: Path | str, profiles: tuple[str, ...] = ()) -> dict:
-    rendered = _compose("config", "--format", "json", env_file=env_file, profiles=profiles)
+def _rendered(
+    env_file: Path | str, profiles: tuple[str, ...] = (), files: tuple[str, ...] = ("compose.yaml",)
+) -> dict:
+    rendered = _compose(
+        "config", "--format", "json", env_file=env_file, profiles=profiles, files=files
+    )
     assert rendered.returncode == 0, rendered.stderr
     return json.loads(rendered.stdout)["services"]
 
@@ -669,8 +675,8 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
     assert missing.returncode != 0 and "is missing a value" in missing.stderr
 
     services = _rendered(example)
-    assert set(services) == {"nats", *nats_config.SERVICES}  # the mailer too, by default
-    for name in nats_config.SERVICES:
+    assert set(services) == {"nats", *natsconfig.SERVICES}  # the mailer too, by default
+    for name in natsconfig.SERVICES:
         svc = services[name]
         assert svc["environment"]["CARDREG_NATS_URL"] == f"nats://{name}:change-me-{name}@nats:4222"
         assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
@@ -682,6 +688,103 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
     )
     mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
     assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
+
+
+TLS_FILES = ("compose.yaml", "compose.tls.yaml")
+
+
+def test_compose_tls_overlay_makes_every_service_verify_nats():
+    example = DEPLOY / ".env.example"
+    for profiles in ((), ("local-mail",)):
+        checked = _compose("config", "-q", env_file=example, profiles=profiles, files=TLS_FILES)
+        assert checked.returncode == 0, checked.stderr
+    services = _rendered(example, files=TLS_FILES)
+    mounts = {v["target"]: v for v in services["nats"]["volumes"]}
+    assert Path(mounts["/etc/nats/nats-server.conf"]["source"]) == (
+        DEPLOY / "nats" / "nats-server-tls.conf"
+    )
+    for target, name in (("server.crt", "server.crt"), ("server.key", "server.key")):
+        mount = mounts[f"/etc/nats/tls/{target}"]
+        assert Path(mount["source"]) == DEPLOY / "tls" / name and mount["read_only"]
+        assert not mount["bind"].get("create_host_path")  # a missing file is an error
+    for name in natsconfig.SERVICES:
+        env = services[name]["environment"]
+        assert env["CARDREG_NATS_URL"] == f"tls://{name}:change-me-{name}@nats:4222"
+        assert env["CARDREG_NATS_CA_FILE"] == "/etc/cardreg/nats-ca.crt"
+        [ca] = [v for v in services[name]["volumes"] if v["target"] == env["CARDREG_NATS_CA_FILE"]]
+        assert Path(ca["source"]) == DEPLOY / "tls" / "ca.crt" and ca["read_only"]
+    tls_conf = (DEPLOY / "nats" / "nats-server-tls.conf").read_text()
+    assert 'cert_file: "/etc/nats/tls/server.crt"' in tls_conf
+    assert "handshake_first: true" in tls_conf
+    # Only the tls block differs from the plain config: the same users and permissions.
+    plain = (DEPLOY / "nats" / "nats-server.conf").read_text()
+    assert tls_conf.split("tls {")[0] + tls_conf.split("}\n", 1)[1] == plain
+
+
+async def test_healthcheck_connects_over_tls_as_the_service_does(tmp_path: Path, service):
+    """The deploy TLS config on a real server: the healthcheck (standard library + nats-py)
+    verifies the server with the CA file, as the service beside it."""
+    from cardreg import natstls
+
+    natstls.ensure_ca(tmp_path / "tls")
+    files = natstls.issue_server_cert(tmp_path / "tls", ["127.0.0.1"])
+    config = natsconfig.render(
+        store_dir=str(tmp_path / "js-tls"),
+        monitor_port=None,
+        tls=natsconfig.ServerTls(str(files.server_cert), str(files.server_key)),
+    )
+    tls_dir = tmp_path / "tls-server"
+    tls_dir.mkdir()
+    proc, url = _start_server(tls_dir, config, {"PATH": os.environ["PATH"], **_password_env()})
+    try:
+        assert url.startswith("tls://")
+        options = healthcheck.options_from_env(
+            "identity", {"CARDREG_NATS_CA_FILE": str(files.ca_cert)}
+        )
+        nc = await bus.connect(
+            url,
+            name="identity",
+            credentials=bus.Credentials(ca_file=files.ca_cert),
+            user="identity",
+            password=PASSWORDS["identity"],
+            allow_reconnect=False,
+        )
+        host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="stub")
+        host.add(CARD_VERIFY, _verify)
+        await host.start()
+        try:
+            env = {
+                "PATH": os.environ["PATH"],
+                "CARDREG_NATS_URL": _url_for(url, "identity"),
+                "CARDREG_NATS_CA_FILE": str(files.ca_cert),
+            }
+            check = [sys.executable, str(DEPLOY / "healthcheck.py"), "nats", "identity"]
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 0, ran.stderr
+            # The password from a file instead of the URL, as `cardreg up` gives it.
+            secret = tmp_path / "identity.password"
+            secret.write_text(PASSWORDS["identity"] + "\n")
+            env |= {"CARDREG_NATS_URL": url, "CARDREG_NATS_PASSWORD_FILE": str(secret)}
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 0, ran.stderr
+            del env["CARDREG_NATS_CA_FILE"]  # without the CA: no TLS, refused
+            ran = await asyncio.to_thread(
+                subprocess.run, check, env=env, capture_output=True, text=True, timeout=30
+            )
+            assert ran.returncode == 1
+            assert await healthcheck.service_answers(
+                _url_for(url, "identity"), "identity", **options
+            )
+        finally:
+            await host.stop()
+            await nc.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_compose_mailer_takes_its_smtp_settings_from_the_env_file(tmp_path: Path):
@@ -738,3 +841,23 @@ def test_dockerfile_passes_hadolint():
         check=False,
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_nats_certs_writes_a_ca_and_a_server_certificate_for_compose(tmp_path: Path):
+    import stat
+
+    from cardreg.cli import main as cardreg
+    from cryptography import x509
+
+    folder = tmp_path / "tls"
+    assert cardreg(["nats-certs", "--dir", str(folder)]) == 0
+    ca_before = (folder / "ca.crt").read_bytes()
+    assert cardreg(["nats-certs", "--dir", str(folder), "--host", "nats.internal"]) == 0
+    assert (folder / "ca.crt").read_bytes() == ca_before  # the CA is kept, the server reissued
+    for key in ("ca.key", "server.key"):
+        assert stat.S_IMODE((folder / key).stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate((folder / "server.crt").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["nats.internal"]
+    ca = x509.load_pem_x509_certificate(ca_before)
+    cert.verify_directly_issued_by(ca)

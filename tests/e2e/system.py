@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
+from cardreg_shared import bus
+from nats.aio.client import Client
 
 CARDREG = Path(sys.executable).parent / "cardreg"
 
@@ -70,9 +72,28 @@ class RunningSystem:
 
     @property
     def nats_url(self) -> str:
-        """As `cardreg up` printed it for this run."""
+        """As `cardreg up` printed it for this run (no credentials in it)."""
         lines = self.log.read_text(errors="replace").splitlines()
-        return [line.split()[-1] for line in lines if line.strip().startswith("NATS:")][-1]
+        return [line.split()[1] for line in lines if line.strip().startswith("NATS:")][-1]
+
+    def nats_credentials(self, user: str) -> bus.Credentials:
+        """How `user` connects to this run's nats-server: the files `cardreg up` made."""
+        root = self.data_dir / "nats"
+        tls = self.nats_url.startswith("tls://")
+        return bus.Credentials(
+            password_file=root / "secrets" / f"{user}.password",
+            ca_file=root / "tls" / "ca.crt" if tls else None,
+        )
+
+    async def connect(self, user: str = "ops", **options) -> Client:
+        """A bus connection as `user` (ops by default: discovery and read-only listing)."""
+        return await bus.connect(
+            self.nats_url,
+            name=user,
+            credentials=self.nats_credentials(user),
+            allow_reconnect=False,
+            **options,
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
         if self.proc is None or self.proc.poll() is not None:

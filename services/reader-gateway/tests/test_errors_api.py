@@ -105,6 +105,26 @@ async def test_wrong_method_is_405_with_allow(replica) -> None:
     assert "POST" in reply.headers["allow"]
 
 
+async def test_allow_lists_every_method_of_the_path_for_every_documented_path(replica) -> None:
+    """One route per method: the `Allow` of a 405 names all of the path's routes, not the
+    first one matched (`OPTIONS /api/v1/account` once said only GET)."""
+    document = (await replica.http.get("/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        documented = {method.upper() for method in operations}
+        for method in ("OPTIONS", "TRACE", "HEAD"):
+            if method in documented:
+                continue
+            reply = await replica.http.request(method, path)
+            if method == "HEAD":  # no body to read
+                assert reply.status_code == 405
+            else:
+                assert_error(reply, 405, "method_not_allowed")
+            allowed = {m.strip() for m in reply.headers["allow"].split(",")}
+            assert allowed == documented, path
+    reply = await replica.http.options("/api/v1/account")
+    assert reply.headers["allow"] == "GET, PATCH"
+
+
 async def test_unexpected_exception_is_500_with_correlation_id_and_no_leak(replica, caplog) -> None:
     async def crash():
         secret = "A12345" + "6789"  # built here so no source line quotes it

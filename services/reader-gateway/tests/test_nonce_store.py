@@ -119,3 +119,18 @@ async def test_only_the_hash_of_the_nonce_is_a_key(js) -> None:
     keys = await (await js.key_value("nonces")).keys()
     assert keys == [nonce_key(raw)]
     assert challenge.nonce not in keys[0] and raw.hex() not in keys[0]
+
+
+async def test_a_bucket_lost_with_a_server_restart_is_made_again(js) -> None:
+    """Memory storage does not outlive nats-server: the next issue recreates the bucket."""
+    store = await NonceStore.open(js, bucket="nonces", ttl_seconds=120)
+    before = await store.issue()
+    await js.delete_key_value("nonces")  # what a restart does to a memory bucket
+
+    issued = await asyncio.gather(*(store.issue() for _ in range(5)))
+    for challenge in issued:
+        await store.consume(challenge.nonce)
+    with pytest.raises(ServiceFailure) as lost:
+        await store.consume(before.nonce)
+    assert lost.value.code is ErrorCode.NONCE_INVALID
+    assert (await (await js.key_value("nonces")).status()).values == 5

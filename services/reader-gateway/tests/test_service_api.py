@@ -133,3 +133,16 @@ async def test_calls_before_start_up_are_unavailable() -> None:
         reply = await http.post("/api/v1/challenges")
     assert reply.status_code == 503
     assert reply.json()["error"]["code"] == "unavailable"
+
+
+async def test_openapi_states_the_constraints_the_api_enforces(replica) -> None:
+    """Lengths and patterns of nonce and signature; the mail language is never null."""
+    schemas = (await replica.http.get("/openapi.json")).json()["components"]["schemas"]
+    card = schemas["CardRead"]["properties"]
+    assert (card["nonce"]["minLength"], card["nonce"]["maxLength"]) == (43, 43)
+    signature = next(s for s in card["signature"]["anyOf"] if s.get("type") == "string")
+    assert (signature["minLength"], signature["maxLength"]) == (86, 86)
+    assert signature["pattern"] == "^[A-Za-z0-9_-]{85}[AQgw]$"
+    language = schemas["AccountChanges"]["properties"]["language"]
+    assert language["enum"] == ["zh-TW", "en"] and "anyOf" not in language
+    assert "default" not in language

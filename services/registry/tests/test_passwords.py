@@ -1,4 +1,5 @@
-"""Password rules: length after NFKC, common passwords, the ID number; nothing else."""
+"""Password rules: length after NFKC, common passwords, the ID number, what cannot be typed;
+nothing else."""
 
 from __future__ import annotations
 
@@ -25,6 +26,26 @@ ID_NO = "A123456789"
         ("x" * 64, None),
         # No composition rules: all lower case, no digits, is fine when long and uncommon.
         ("correcthorsebatterystaple", None),
+        # What nobody types: control characters (C0 with tab and newline, DEL, C1), U+FFFD.
+        ("tea-mountain\x00harbour", WeakReason.CONTROL_CHARACTER),
+        ("\x00" * 8, WeakReason.CONTROL_CHARACTER),
+        ("\x01" * 8, WeakReason.CONTROL_CHARACTER),
+        ("\t\n\t\n\t\n\t\n", WeakReason.CONTROL_CHARACTER),
+        ("tea-mountain\x7fharbour", WeakReason.CONTROL_CHARACTER),
+        ("tea-mountain\x85harbour", WeakReason.CONTROL_CHARACTER),
+        ("tea-mountain\x9fharbour", WeakReason.CONTROL_CHARACTER),
+        ("tea-mountain\ufffdharbour", WeakReason.CONTROL_CHARACTER),
+        ("\x00", WeakReason.CONTROL_CHARACTER),  # before the length: the real problem
+        # Only whitespace, also after NFKC (ideographic and no-break spaces become spaces),
+        # and zero-width characters, which show nothing either.
+        (" " * 8, WeakReason.WHITESPACE_ONLY),
+        ("\u3000" * 8, WeakReason.WHITESPACE_ONLY),
+        ("\u00a0" * 10, WeakReason.WHITESPACE_ONLY),
+        ("\u200b" * 8, WeakReason.WHITESPACE_ONLY),
+        ("   ", WeakReason.WHITESPACE_ONLY),
+        # Spaces inside a passphrase are fine.
+        ("tea mountain harbour", None),
+        ("  tea mountain harbour  ", None),
     ],
 )
 def test_weakness(password, expected):

@@ -6,6 +6,7 @@
   never an exception's repr.
 - Subscriptions are flushed before `start()` returns; `stop()` drains them and lets in-flight
   handlers reply before the connection closes.
+- `Credentials`: a service's password (from a file) and the CA it checks nats-server against.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -40,8 +44,46 @@ DEFAULT_TIMEOUT = 5.0
 Handler = Callable[[Any], Awaitable[BaseModel]]
 
 
-async def connect(url: str, *, name: str, allow_reconnect: bool = True, **options: Any) -> Client:
-    """Connect as `name`; replies come to a per-service inbox prefix (eases permissions)."""
+@dataclass(frozen=True)
+class Credentials:
+    """What a service needs besides the URL on a locked-down bus (`CARDREG_NATS_PASSWORD_FILE`,
+    `CARDREG_NATS_CA_FILE`).
+
+    - `password_file`: the service's password (one line); the user is the connection's name,
+      as every NATS user is named after its service. A file, not the environment or a command
+      line, so that the secret shows in no `ps` output, environment dump or log.
+    - `ca_file`: the CA that signed nats-server's certificate. TLS then starts with the first
+      byte (`tls_handshake_first`): a server that cannot prove its certificate — something
+      else listening on the port while nats-server restarts — never sees the password.
+    """
+
+    password_file: Path | None = None
+    ca_file: Path | None = None
+
+    def options(self, user: str) -> dict[str, Any]:
+        """nats-py `connect()` options."""
+        options: dict[str, Any] = {}
+        if self.password_file is not None:
+            secret = Path(self.password_file).read_text(encoding="utf-8").rstrip("\r\n")
+            options.update(user=user, password=secret)
+        if self.ca_file is not None:
+            context = ssl.create_default_context(cafile=str(self.ca_file))
+            options.update(tls=context, tls_handshake_first=True)
+        return options
+
+
+async def connect(
+    url: str,
+    *,
+    name: str,
+    allow_reconnect: bool = True,
+    credentials: Credentials | None = None,
+    **options: Any,
+) -> Client:
+    """Connect as `name`; replies come to a per-service inbox prefix (eases permissions).
+    With `credentials`, the user is `name` too."""
+    if credentials is not None:
+        options = {**credentials.options(name), **options}
 
     async def on_error(exc: Exception) -> None:
         # Permission violations arrive here, not as exceptions.

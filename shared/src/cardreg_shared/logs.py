@@ -12,6 +12,12 @@ import traceback
 QUIET = ("aiosqlite", "nats")
 
 
+def _not_tls_eof_noise(record: logging.LogRecord) -> bool:
+    # asyncio's SSL transport warns at every close of a TLS NATS connection, because nats-py's
+    # stream protocol asks to keep the half-closed socket open; nothing is wrong.
+    return "eof_received()" not in record.getMessage()
+
+
 def configure(service: str) -> None:
     level = logging.getLevelName(os.environ.get("CARDREG_LOG_LEVEL", "INFO").upper())
     logging.basicConfig(
@@ -20,6 +26,7 @@ def configure(service: str) -> None:
     )
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    logging.getLogger("asyncio").addFilter(_not_tls_eof_noise)
 
 
 def stack_of(exc: BaseException) -> str:

@@ -50,7 +50,10 @@ class IdentityApp:
             settings.database, settings.guess_policy, busy_timeout_ms=settings.busy_timeout_ms
         )
         self.nc = await bus.connect(
-            settings.nats_url, name="identity", allow_reconnect=self._allow_reconnect
+            settings.nats_url,
+            name="identity",
+            allow_reconnect=self._allow_reconnect,
+            credentials=settings.nats_credentials,
         )
         self._host = bus.ServiceHost(
             self.nc,

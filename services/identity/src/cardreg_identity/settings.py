@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from cardreg_shared.bus import Credentials
+from pydantic import AliasChoices, Field, FilePath
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.guessing import GuessPolicy
@@ -20,6 +21,14 @@ class IdentitySettings(BaseSettings):
     nats_url: str = Field(
         "nats://127.0.0.1:4222",
         validation_alias=AliasChoices("CARDREG_IDENTITY_NATS_URL", "CARDREG_NATS_URL", "nats_url"),
+    )
+    # Paths, not secrets: the service's NATS password (its user is the service's name) and the
+    # CA that signed nats-server's certificate (TLS from the first byte). `cardreg up` sets both.
+    nats_password_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_PASSWORD_FILE", "nats_password_file")
+    )
+    nats_ca_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
     data_dir: Path = Field(
         Path("./data"),
@@ -47,3 +56,7 @@ class IdentitySettings(BaseSettings):
     @property
     def guess_policy(self) -> GuessPolicy:
         return GuessPolicy(self.guess_limit, self.lock_seconds, self.max_lock_seconds)
+
+    @property
+    def nats_credentials(self) -> Credentials:
+        return Credentials(self.nats_password_file, self.nats_ca_file)

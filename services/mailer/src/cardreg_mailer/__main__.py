@@ -14,7 +14,7 @@ log = logging.getLogger("cardreg.mailer")
 
 
 async def serve(settings: MailerSettings) -> None:
-    nc = await bus.connect(settings.nats_url, name="mailer")
+    nc = await bus.connect(settings.nats_url, name="mailer", credentials=settings.nats_credentials)
     try:
         mailer = await Mailer.start(settings, nc)
         log.info("ready")

@@ -108,7 +108,12 @@ class Mailer:
 async def running_mailer(nats_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Mailer]:
     """The whole service in-process on its own connection (tests, embedding)."""
     settings = MailerSettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    nc = await bus.connect(settings.nats_url, name="mailer", allow_reconnect=False)
+    nc = await bus.connect(
+        settings.nats_url,
+        name="mailer",
+        allow_reconnect=False,
+        credentials=settings.nats_credentials,
+    )
     try:
         mailer = await Mailer.start(settings, nc)
         try:

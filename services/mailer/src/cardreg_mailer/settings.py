@@ -8,7 +8,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from cardreg_shared.bus import Credentials
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.retry import RetryPolicy
@@ -19,6 +20,14 @@ class MailerSettings(BaseSettings):
 
     # The URL may carry credentials: never log it.
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+    # Paths, not secrets: the service's NATS password (its user is the service's name) and the
+    # CA that signed nats-server's certificate (TLS from the first byte). `cardreg up` sets both.
+    nats_password_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_PASSWORD_FILE", "nats_password_file")
+    )
+    nats_ca_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
+    )
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
 
     smtp_host: str = "localhost"
@@ -70,3 +79,7 @@ class MailerSettings(BaseSettings):
             cap_seconds=self.backoff_cap_seconds,
             max_attempts=self.max_attempts,
         )
+
+    @property
+    def nats_credentials(self) -> Credentials:
+        return Credentials(self.nats_password_file, self.nats_ca_file)

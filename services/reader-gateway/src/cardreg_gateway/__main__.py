@@ -51,7 +51,9 @@ async def serve(settings: GatewaySettings) -> int:
 
 
 async def _connect(settings: GatewaySettings, stopping: asyncio.Task[None]) -> Client | None:
-    connecting = asyncio.create_task(bus.connect(settings.nats_url, name="gateway"))
+    connecting = asyncio.create_task(
+        bus.connect(settings.nats_url, name="gateway", credentials=settings.nats_credentials)
+    )
     await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)
     if not connecting.done():
         connecting.cancel()

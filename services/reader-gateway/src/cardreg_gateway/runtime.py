@@ -47,7 +47,9 @@ class Gateway:
         """Connect (unless given a connection) and set up the stream and the nonce bucket."""
         owns = nc is None
         if nc is None:
-            nc = await bus.connect(settings.nats_url, name="gateway")
+            nc = await bus.connect(
+                settings.nats_url, name="gateway", credentials=settings.nats_credentials
+            )
         try:
             js = nc.jetstream()
             await bus.ensure_streams(js, [READER_EVENTS])

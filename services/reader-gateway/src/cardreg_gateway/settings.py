@@ -3,7 +3,8 @@ CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, AnyHttpUrl, Field, field_validator
+from cardreg_shared.bus import Credentials
+from pydantic import AliasChoices, AnyHttpUrl, Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -11,6 +12,14 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARDREG_GATEWAY_", populate_by_name=True)
 
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+    # Paths, not secrets: the service's NATS password (its user is the service's name) and the
+    # CA that signed nats-server's certificate (TLS from the first byte). `cardreg up` sets both.
+    nats_password_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_PASSWORD_FILE", "nats_password_file")
+    )
+    nats_ca_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
+    )
 
     http_host: str = "127.0.0.1"
     # 0 picks a free port (the chosen one is logged).
@@ -53,3 +62,7 @@ class GatewaySettings(BaseSettings):
         default_port = {"http": 80, "https": 443}[url.scheme]
         port = "" if url.port in (None, default_port) else f":{url.port}"
         return f"{url.scheme}://{url.host}{port}"
+
+    @property
+    def nats_credentials(self) -> Credentials:
+        return Credentials(self.nats_password_file, self.nats_ca_file)

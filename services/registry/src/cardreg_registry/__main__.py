@@ -14,7 +14,9 @@ log = logging.getLogger("cardreg.registry")
 
 
 async def serve(settings: RegistrySettings) -> None:
-    nc = await bus.connect(settings.nats_url, name="registry")
+    nc = await bus.connect(
+        settings.nats_url, name="registry", credentials=settings.nats_credentials
+    )
     try:
         registry = await Registry.start(settings, nc)
         log.info("ready")

@@ -155,7 +155,12 @@ async def running_registry(
 ) -> AsyncIterator[Registry]:
     """The whole service in-process on its own connection (tests, embedding)."""
     settings = RegistrySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    nc = await bus.connect(settings.nats_url, name="registry", allow_reconnect=False)
+    nc = await bus.connect(
+        settings.nats_url,
+        name="registry",
+        allow_reconnect=False,
+        credentials=settings.nats_credentials,
+    )
     try:
         registry = await Registry.start(settings, nc, clock=clock)
         try:

@@ -7,7 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator
+from cardreg_shared.bus import Credentials
+from pydantic import AliasChoices, Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.lockout import LockoutPolicy
@@ -18,6 +19,14 @@ class RegistrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARDREG_REGISTRY_", populate_by_name=True)
 
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias="CARDREG_NATS_URL")
+    # Paths, not secrets: the service's NATS password (its user is the service's name) and the
+    # CA that signed nats-server's certificate (TLS from the first byte). `cardreg up` sets both.
+    nats_password_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_PASSWORD_FILE", "nats_password_file")
+    )
+    nats_ca_file: FilePath | None = Field(
+        None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
+    )
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
 
     # argon2id (OWASP minimum); stored hashes with other parameters are rehashed at login.
@@ -94,3 +103,7 @@ class RegistrySettings(BaseSettings):
             window=timedelta(seconds=self.reset_mail_window_seconds),
             public_base_url=self.public_base_url,
         )
+
+    @property
+    def nats_credentials(self) -> Credentials:
+        return Credentials(self.nats_password_file, self.nats_ca_file)

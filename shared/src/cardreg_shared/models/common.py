@@ -50,8 +50,23 @@ def _fixed_bytes(size: int):
     return AfterValidator(check)
 
 
-Nonce = Annotated[str, StringConstraints(max_length=64), _fixed_bytes(32)]
-Signature = Annotated[str, StringConstraints(max_length=128), _fixed_bytes(64)]
+# base64url without padding of exactly 32 (64) bytes: 43 (86) characters, the last one holding
+# only the bits left over, the rest zero — the one spelling every encoder produces. The
+# pattern says it all in the schemas; the decoder checks it again.
+NONCE_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
+SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
+Nonce = Annotated[
+    str,
+    StringConstraints(min_length=43, max_length=43, pattern=NONCE_PATTERN),
+    _fixed_bytes(32),
+    Field(description="32 bytes, base64url without padding (43 characters)."),
+]
+Signature = Annotated[
+    str,
+    StringConstraints(min_length=86, max_length=86, pattern=SIGNATURE_PATTERN),
+    _fixed_bytes(64),
+    Field(description="An Ed25519 signature: 64 bytes, base64url without padding (86 characters)."),
+]
 
 CardNo = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 # Citizens: letter + 1/2 + 8 digits. Foreign residents: letter + 8/9 + 8 digits (2021 format)

@@ -16,6 +16,7 @@ from cardreg_shared.models.registry import (
 )
 from fastapi import APIRouter, Response
 from pydantic import Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from .deps import GatewayDep, TokenDep
 from .errors import BODY_ERRORS, error_responses
@@ -23,13 +24,21 @@ from .errors import BODY_ERRORS, error_responses
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # a null default would contradict "never null"
+
+
 class AccountChanges(Model):
     """A JSON merge patch: a field left out stays as it is; null or "" removes it."""
 
     email: Email | None = Field(None, description='New address; null or "" removes it.')
     phone: Phone | None = Field(None, description='New number; null or "" removes it.')
-    language: Language | None = Field(
-        None, description="Language of the account's mail; cannot be removed."
+    # Optional, but never null: the schema says so, and the validator refuses a null (a merge
+    # patch's "remove") with invalid_request, as the mail needs a language.
+    language: Language | SkipJsonSchema[None] = Field(
+        None,
+        description="Language of the account's mail; cannot be removed, so never null.",
+        json_schema_extra=_no_default,
     )
 
     @field_validator("language", mode="before")

@@ -1,4 +1,5 @@
-"""The edge every request passes: body size limit, security headers, access log, last-resort 500.
+"""The edge every request passes: body size limit, text that is not Unicode, security headers,
+access log, last-resort 500.
 
 A pure ASGI middleware (no BaseHTTPMiddleware): it sits inside Starlette's error middleware,
 so an unexpected exception is answered here, in the API's error shape, and logged without its
@@ -7,8 +8,11 @@ message. The access log names the route, never the query string (reset links car
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
+from typing import Any
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from starlette.datastructures import MutableHeaders
@@ -31,6 +35,40 @@ SECURITY_HEADERS = {
 
 class _TooLarge(Exception):
     pass
+
+
+class _NotUnicode(Exception):
+    pass
+
+
+# A JSON escape of a UTF-16 surrogate: the cheap test before the exact one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(body: bytes) -> bool:
+    """Does this JSON body decode to a string with a lone surrogate (`"\\ud800"`)? Python's
+    JSON parser accepts one, but it cannot be encoded again: not hashed, not sent on."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False  # not JSON: the route refuses it as such
+
+    def lone(value: Any) -> bool:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if isinstance(value, dict):
+            return any(lone(k) or lone(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(lone(v) for v in value)
+        return False
+
+    return lone(document)
 
 
 class Edge:
@@ -59,6 +97,13 @@ class Edge:
                 replay = await self._read_body(scope, receive)
             except _TooLarge:
                 failure = ServiceFailure(ErrorCode.PAYLOAD_TOO_LARGE)
+                await failure_response(failure)(scope, receive, send_secured)
+                return
+            except _NotUnicode:
+                failure = ServiceFailure(
+                    ErrorCode.INVALID_REQUEST,
+                    "The body holds text that is not valid Unicode (a lone surrogate escape).",
+                )
                 await failure_response(failure)(scope, receive, send_secured)
                 return
             await self.app(scope, replay, send_secured)
@@ -95,7 +140,10 @@ class Edge:
                 raise _TooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
-                pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+                body = b"".join(chunks)
+                if _holds_lone_surrogate(body):
+                    raise _NotUnicode
+                pending = [{"type": "http.request", "body": body, "more_body": False}]
                 break
 
         async def replay() -> Message:

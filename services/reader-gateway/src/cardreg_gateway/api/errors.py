@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("cardreg.gateway.errors")
 
@@ -117,8 +118,26 @@ async def on_http_exception(request: Request, exc: StarletteHTTPException) -> JS
             _where(request),
             failure.correlation_id,
         )
-    # Keep protocol headers such as Allow on a 405.
-    return failure_response(failure, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})  # protocol headers, such as WWW-Authenticate
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return failure_response(failure, headers=headers)
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path: a path often has one route per method,
+    and Starlette's own `Allow` names only the first route that matched the path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def install(app: FastAPI) -> None:

@@ -13,7 +13,7 @@ from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.common import CardRead, Household, Model, Password, Residence
 from cardreg_shared.models.registry import Email, PasswordResetComplete, PasswordResetRequest
 from fastapi import APIRouter, Response
-from pydantic import Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
@@ -29,6 +29,21 @@ ACCEPTED_MESSAGE = (
 class ResetBody(Model):
     """The card read, and, when no email address is on file, the proof plus the address to
     send the link to."""
+
+    # The rules of `_proof_and_address`, in the schema too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["household", "residence"],
+                "properties": {"household": {"type": "object"}, "residence": {"type": "object"}},
+            },
+            "anyOf": [
+                {"not": {"required": ["email"], "properties": {"email": {"type": "string"}}}},
+                {"required": ["household"], "properties": {"household": {"type": "object"}}},
+                {"required": ["residence"], "properties": {"residence": {"type": "object"}}},
+            ],
+        }
+    )
 
     card: CardRead
     household: Household | None = Field(None, description="Citizens without an email on file.")

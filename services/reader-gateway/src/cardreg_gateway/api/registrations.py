@@ -20,7 +20,7 @@ from cardreg_shared.models.registry import (
     RegisterRequest,
 )
 from fastapi import APIRouter
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
@@ -30,6 +30,22 @@ router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
 
 class RegistrationBody(Model):
     """Card read + exactly one proof: household (citizens) or residence permit (foreigners)."""
+
+    # The rule of `_one_proof`, in the schema too (each property's own schema still applies).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["household"],
+                    "properties": {"household": {"type": "object"}, "residence": {"type": "null"}},
+                },
+                {
+                    "required": ["residence"],
+                    "properties": {"residence": {"type": "object"}, "household": {"type": "null"}},
+                },
+            ]
+        }
+    )
 
     card: CardRead
     household: Household | None = None

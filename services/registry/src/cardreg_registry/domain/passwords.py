@@ -1,6 +1,9 @@
-"""Password rules (NIST 800-63B): length after NFKC, no common passwords, not the ID number.
+"""Password rules (NIST 800-63B): length after NFKC, no common passwords, not the ID number,
+and nothing a person cannot type: no control characters, no U+FFFD, not only whitespace.
 
-No composition rules: length and a deny-list protect better and annoy less.
+No composition rules: length and a deny-list protect better and annoy less. The rules apply
+where a password is set (registration, change, reset), never at login: a login with a
+password no rule would allow simply fails.
 """
 
 from __future__ import annotations
@@ -14,10 +17,18 @@ MAX_LENGTH = 64
 
 
 class WeakReason(StrEnum):
+    CONTROL_CHARACTER = "control_character"
+    WHITESPACE_ONLY = "whitespace_only"
     TOO_SHORT = "too_short"
     TOO_LONG = "too_long"
     COMMON = "common"
     CONTAINS_ID_NO = "contains_id_no"
+
+
+# C0 (U+0000-U+001F, tab and newline included), DEL, C1 (U+0080-U+009F): what is left of a
+# paste gone wrong or a terminal's escape, never typed on purpose. U+FFFD stands for bytes a
+# decoder could not read: the password the person meant is not the one we would store.
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 def normalise_password(password: str) -> str:
@@ -35,6 +46,11 @@ def _common_passwords() -> frozenset[str]:
 
 def weakness(password: str, id_no: str) -> WeakReason | None:
     """Why a (normalised) password is refused, or None when it is acceptable."""
+    if REPLACEMENT_CHARACTER in password or any(unicodedata.category(c) == "Cc" for c in password):
+        return WeakReason.CONTROL_CHARACTER
+    if password and all(c.isspace() or unicodedata.category(c) == "Cf" for c in password):
+        # Zero-width spaces and joiners count as whitespace: nothing of it can be seen.
+        return WeakReason.WHITESPACE_ONLY
     if len(password) < MIN_LENGTH:
         return WeakReason.TOO_SHORT
     if len(password) > MAX_LENGTH:
@@ -48,6 +64,8 @@ def weakness(password: str, id_no: str) -> WeakReason | None:
 
 
 MESSAGES: dict[WeakReason, str] = {
+    WeakReason.CONTROL_CHARACTER: "The password must not contain control characters or U+FFFD.",
+    WeakReason.WHITESPACE_ONLY: "The password must not consist of spaces only.",
     WeakReason.TOO_SHORT: f"The password must have at least {MIN_LENGTH} characters.",
     WeakReason.TOO_LONG: f"The password must have at most {MAX_LENGTH} characters.",
     WeakReason.COMMON: "This password is too common; choose one that is harder to guess.",

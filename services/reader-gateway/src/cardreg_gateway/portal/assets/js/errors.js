@@ -58,7 +58,14 @@ export const API_CODES = [
   "payload_too_large",
 ];
 
-const WEAK_REASONS = ["too_short", "too_long", "common", "contains_id_no"];
+export const WEAK_REASONS = [
+  "control_character",
+  "whitespace_only",
+  "too_short",
+  "too_long",
+  "common",
+  "contains_id_no",
+];
 
 /** {key, args, remedies} for an error: what the alert box shows. */
 export function describe(error) {
