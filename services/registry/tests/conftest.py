@@ -36,8 +36,6 @@ from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
-    PersonGetRequest,
-    PersonReply,
     ProofVerifyReply,
     ResidenceVerifyRequest,
 )
@@ -69,7 +67,6 @@ from cardreg_shared.subjects import (
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
-    PERSON_GET,
     REGISTRATION_LOOKUP,
     RESIDENCE_VERIFY,
     SESSION_CREATE,
@@ -138,8 +135,8 @@ class ScriptedIdentity:
         self.calls: Counter[str] = Counter()
         # People whose proofs identity refuses for too many failed guesses.
         self.locked: set[str] = set()
-        # Set to make identity.person.get answer `unavailable`.
-        self.person_lookup_down = False
+        # Set to make every identity subject answer `unavailable`.
+        self.down = False
 
     def enrol(self, kind: str = "citizen") -> Person:
         second = "1" if kind == "citizen" else "8"
@@ -190,6 +187,7 @@ class ScriptedIdentity:
 
     async def verify_card(self, request: CardVerifyRequest) -> CardVerifyReply:
         self.calls["card"] += 1
+        self._up()
         read = request.card
         if read.card_no not in self.cards:
             raise ServiceFailure(ErrorCode.CARD_UNKNOWN)
@@ -210,6 +208,7 @@ class ScriptedIdentity:
 
     async def verify_household(self, request: HouseholdVerifyRequest) -> ProofVerifyReply:
         self.calls["household"] += 1
+        self._up()
         person = self._unlocked(request.person_id)
         if person.household is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -219,6 +218,7 @@ class ScriptedIdentity:
 
     async def verify_residence(self, request: ResidenceVerifyRequest) -> ProofVerifyReply:
         self.calls["residence"] += 1
+        self._up()
         person = self._unlocked(request.person_id)
         if person.residence is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -226,14 +226,9 @@ class ScriptedIdentity:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
 
-    async def get_person(self, request: PersonGetRequest) -> PersonReply:
-        self.calls["person"] += 1
-        if self.person_lookup_down:
+    def _up(self) -> None:
+        if self.down:
             raise ServiceFailure(ErrorCode.UNAVAILABLE)
-        person = self.people.get(request.person_id)
-        if person is None:
-            raise ServiceFailure(ErrorCode.NOT_FOUND)
-        return PersonReply(person_id=person.person_id, kind=person.kind, id_no=person.id_no)
 
     def _unlocked(self, person_id: str) -> Person:
         if person_id in self.locked:
@@ -394,7 +389,6 @@ async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterato
     host.add(CARD_VERIFY, scripted.verify_card)
     host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
     host.add(RESIDENCE_VERIFY, scripted.verify_residence)
-    host.add(PERSON_GET, scripted.get_person)
     await host.start()
     try:
         yield scripted

@@ -6,6 +6,7 @@ No composition rules: length and a deny-list protect better and annoy less.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 
@@ -33,8 +34,14 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])
 
 
-def weakness(password: str, id_no: str) -> WeakReason | None:
-    """Why a (normalised) password is refused, or None when it is acceptable."""
+# Given the (normalised) password: does it contain the ID number? The registry keeps only a
+# keyed hash of the number (id_numbers.py), so after registration this is how it asks.
+IdNoCheck = Callable[[str], bool]
+
+
+def weakness(password: str, id_no: str | IdNoCheck) -> WeakReason | None:
+    """Why a (normalised) password is refused, or None when it is acceptable. `id_no` is the
+    ID number itself (at registration, from the card check) or a check against its hash."""
     if len(password) < MIN_LENGTH:
         return WeakReason.TOO_SHORT
     if len(password) > MAX_LENGTH:
@@ -42,9 +49,15 @@ def weakness(password: str, id_no: str) -> WeakReason | None:
     folded = password.casefold()
     if folded in _common_passwords():
         return WeakReason.COMMON
-    if id_no.casefold() in folded:
+    if _contains_id_no(password, id_no):
         return WeakReason.CONTAINS_ID_NO
     return None
+
+
+def _contains_id_no(password: str, id_no: str | IdNoCheck) -> bool:
+    if isinstance(id_no, str):
+        return id_no.casefold() in password.casefold()
+    return id_no(password)
 
 
 MESSAGES: dict[WeakReason, str] = {
