@@ -97,12 +97,6 @@ RESIDENCE_VERIFY = Subject(
     identity.ProofVerifyReply,
     "Check a foreign resident's residence-permit data; failed guesses are counted per person.",
 )
-PERSON_GET = Subject(
-    "identity.person.get",
-    identity.PersonGetRequest,
-    identity.PersonReply,
-    "A registered person's kind and ID number, for the password rules.",
-)
 
 REGISTRATION_LOOKUP = Subject(
     "registry.registration.lookup",
@@ -238,7 +232,6 @@ REQUESTS: tuple[Subject, ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
-    PERSON_GET,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,
