@@ -7,8 +7,8 @@ from cardreg_shared.models.common import (
     CardRead,
     Household,
     Language,
-    Model,
     Password,
+    ProofChoice,
     Residence,
 )
 from cardreg_shared.models.registry import (
@@ -20,7 +20,7 @@ from cardreg_shared.models.registry import (
     RegisterRequest,
 )
 from fastapi import APIRouter
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
@@ -28,7 +28,7 @@ from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
 router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
 
 
-class RegistrationBody(Model):
+class RegistrationBody(ProofChoice):
     """Card read + exactly one proof: household (citizens) or residence permit (foreigners)."""
 
     card: CardRead
@@ -38,12 +38,6 @@ class RegistrationBody(Model):
     email: Email | None = None
     phone: Phone | None = None
     language: Language = Field("zh-TW", description="Language of the account's mail.")
-
-    @model_validator(mode="after")
-    def _one_proof(self) -> RegistrationBody:
-        if (self.household is None) == (self.residence is None):
-            raise ValueError("give exactly one of household or residence")
-        return self
 
     def to_request(self) -> RegisterRequest:
         # The web API is the online channel; counters and employers have their own.
