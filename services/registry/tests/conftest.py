@@ -32,6 +32,7 @@ from cardreg_shared.models.common import (
     b64url_decode,
     b64url_encode,
 )
+from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
@@ -68,6 +69,7 @@ from cardreg_shared.subjects import (
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
     REGISTRATION_LOOKUP,
+    REGISTRY_EVENTS,
     RESIDENCE_VERIFY,
     SESSION_CREATE,
     SESSION_REVOKE,
@@ -351,6 +353,44 @@ class MailStream:
         return (await self.js.stream_info(MAIL_STREAM.name)).state.messages
 
 
+class EventStream:
+    """REGISTRY_EVENTS as an auditor reads it: every account event so far, in order."""
+
+    def __init__(self, nc: Any) -> None:
+        self.js = nc.jetstream()
+        self._sub = None
+        self.seen: list[tuple[str, AccountEvent]] = []
+
+    async def until(self, count: int, timeout: float = 10.0) -> list[tuple[str, AccountEvent]]:
+        """The first `count` events (subject, event), each checked against the contract."""
+        if self._sub is None:
+            self._sub = await self.js.pull_subscribe(
+                "evt.registry.account.>", stream=REGISTRY_EVENTS.name
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.seen) < count:
+            if loop.time() > deadline:
+                pytest.fail(f"{len(self.seen)} events arrived, {count} expected")
+            try:
+                batch = await self._sub.fetch(count - len(self.seen), timeout=0.5)
+            except NatsTimeout:
+                continue
+            for msg in batch:
+                await msg.ack()
+                event = AccountEvent.model_validate_json(msg.data)
+                assert msg.subject == f"evt.registry.account.{event.type}"
+                assert msg.headers["Nats-Msg-Id"] == event.event_id
+                self.seen.append((msg.subject, event))
+        return self.seen[:count]
+
+    async def types(self, count: int) -> list[str]:
+        return [event.type for _, event in await self.until(count)]
+
+    async def count(self) -> int:
+        return (await self.js.stream_info(REGISTRY_EVENTS.name)).state.messages
+
+
 async def wait_until(condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
     """Poll a (sync or async) condition until it holds; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
@@ -441,3 +481,9 @@ def api(client: RegistryClient, registry: Registry) -> RegistryClient:
 def mail_stream(client: RegistryClient, registry: Registry) -> MailStream:
     """The MAIL stream (the registry created it at start-up)."""
     return MailStream(client.nc)
+
+
+@pytest.fixture
+def event_stream(client: RegistryClient, registry: Registry) -> EventStream:
+    """The REGISTRY_EVENTS stream (the registry created it at start-up)."""
+    return EventStream(client.nc)
