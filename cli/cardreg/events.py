@@ -62,7 +62,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="of a running cardreg up")
     p.add_argument("--account", metavar="ACCOUNT_ID", help="only this account's events")
     p.add_argument("--since", type=parse_since, help="30m, 24h, 7d, or an ISO date or time")
-    p.add_argument("--type", choices=get_args(AccountEventType), help="only events of this type")
+    p.add_argument(
+        "--type",
+        metavar="TYPE",
+        choices=get_args(AccountEventType),
+        help="only events of this type: " + ", ".join(get_args(AccountEventType)),
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     return p
 
