@@ -158,8 +158,9 @@ class Account:
         now: datetime,
         origin: Origin,
     ) -> Account:
-        """FAQ 13: a person without an account deactivated at a counter. The record blocks
-        online registration until a reactivation removes it."""
+        """FAQ 13: a person without an account deactivated at a counter (one with an account
+        is deactivated by `deactivate`). The record blocks online registration until a
+        reactivation removes it."""
         (status,) = lifecycle.targets(None, Transition.DEACTIVATE)
         account = cls._new(person_id, kind, id_no_masked, id_no_hash, status, "counter", now)
         account._record("deactivated", now, origin)

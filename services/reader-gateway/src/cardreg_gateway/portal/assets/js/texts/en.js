@@ -237,6 +237,8 @@ export default {
   "api.account_locked.password_reset_required":
     "Too many wrong passwords: the account is locked. Reset your password with “Forgot your registration password”.",
   "api.unauthorized": "Please log in; your session is missing, has ended or was logged out.",
+  "api.insufficient_scope":
+    "This sign-in does not allow this. Log in with your NHI card and registration password.",
   "api.not_found": "What you asked for was not found.",
   "api.reset_token_invalid":
     "This reset link is invalid, already used or expired; request a new reset email.",

@@ -220,6 +220,7 @@ export default {
   "api.account_locked.password_reset_required":
     "註冊密碼錯誤次數過多，帳號已鎖定，請使用「忘記註冊密碼」重設密碼。",
   "api.unauthorized": "請先登入；登入狀態已結束或已登出。",
+  "api.insufficient_scope": "此登入方式不能進行這項操作，請以健保卡及註冊密碼登入。",
   "api.not_found": "找不到要求的資料。",
   "api.reset_token_invalid": "重設連結無效、已使用過或已過期，請重新申請重設註冊密碼信。",
   "api.method_not_allowed": "不允許此操作。",
