@@ -41,6 +41,8 @@ PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ("MAIL_
 CONSUMES: dict[str, dict[str, str]] = {"mailer": {"MAIL": "mailer"}}
 # Read-only requests operators may send besides discovery: every service's counters.
 OPS_CALLS = tuple(s.name for s in REQUESTS if s.name.endswith(".stats.get"))
+# Streams operators read from start to end through short-lived consumers (`cardreg events`).
+OPS_READS = ("REGISTRY_EVENTS",)
 
 STORE_DIR = "/data/jetstream"
 LISTEN = "0.0.0.0:4222"
@@ -79,6 +81,16 @@ def _durable_reader(stream: str, durable: str) -> list[str]:
         f"$JS.API.CONSUMER.MSG.NEXT.{consumer}",
         # Acks, naks and in-progress go to the message's reply subject, often more than once.
         f"$JS.ACK.{consumer}.>",
+    ]
+
+
+def _ephemeral_reader(stream: str) -> list[str]:
+    # An unnamed or named consumer without acks, fetched from, deleted when done.
+    return [
+        f"$JS.API.CONSUMER.CREATE.{stream}",
+        f"$JS.API.CONSUMER.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
+        f"$JS.API.CONSUMER.DELETE.{stream}.*",
     ]
 
 
@@ -124,8 +136,8 @@ def service_permissions(service: str) -> dict[str, list[str]]:
 
 
 def ops_permissions() -> dict[str, list[str]]:
-    """Discovery, the services' counters and read-only JetStream listing; replies on its own
-    inbox prefix."""
+    """Discovery, the services' counters, read-only JetStream listing and reading the audit
+    streams; replies on its own inbox prefix."""
     read_only = [
         "INFO",
         "STREAM.NAMES",
@@ -136,7 +148,12 @@ def ops_permissions() -> dict[str, list[str]]:
         "CONSUMER.INFO.*.*",
     ]
     return {
-        "publish": ["$SRV.>", *OPS_CALLS, *(f"$JS.API.{api}" for api in read_only)],
+        "publish": [
+            "$SRV.>",
+            *OPS_CALLS,
+            *(f"$JS.API.{api}" for api in read_only),
+            *(subject for stream in OPS_READS for subject in _ephemeral_reader(stream)),
+        ],
         "subscribe": [f"_INBOX.{OPS}.>"],
     }
 

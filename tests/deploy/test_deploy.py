@@ -28,17 +28,19 @@ import httpx
 import nats
 import pytest
 from aiosmtpd.controller import Controller
+from cardreg import events as events_command
 from cardreg import natsconfig
 from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_mailer.app import running_mailer
 from cardreg_mailer.transport import DURABLE
 from cardreg_shared import bus
 from cardreg_shared.models.common import CardRead, Empty, b64url_encode
-from cardreg_shared.models.events import CardReadEvent
+from cardreg_shared.models.events import AccountEvent, CardReadEvent
 from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
 from cardreg_shared.models.mail import MailerStatsReply, PasswordResetMail
 from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
 from cardreg_shared.subjects import (
+    ACCOUNT_EVENTS,
     CARD_READ,
     CARD_VERIFY,
     MAIL_DEAD_LETTERS,
@@ -46,6 +48,7 @@ from cardreg_shared.subjects import (
     MAIL_STREAM,
     MAILER_STATS,
     REGISTRATION_LOOKUP,
+    REGISTRY_EVENTS,
     REQUESTS,
     SESSION_CREATE,
     STREAMS,
@@ -861,3 +864,41 @@ def test_nats_certs_writes_a_ca_and_a_server_certificate_for_compose(tmp_path: P
     assert names.get_values_for_type(x509.DNSName) == ["nats.internal"]
     ca = x509.load_pem_x509_certificate(ca_before)
     cert.verify_directly_issued_by(ca)
+
+
+async def test_registry_publishes_account_events_that_ops_may_read_but_not_write(
+    secured_url, connect
+):
+    registry = await connect("registry")
+    registry_js = registry.nc.jetstream(timeout=2)
+    await bus.ensure_streams(registry_js, [REGISTRY_EVENTS])
+    event = AccountEvent(
+        event_id="e1",
+        type="logged_in",
+        occurred_at=datetime.now(UTC),
+        account_id="acc-1",
+        channel="online",
+        method="card+password",
+        outcome="ok",
+    )
+    await registry_js.publish(
+        ACCOUNT_EVENTS["logged_in"].name,
+        event.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": event.event_id},
+    )
+
+    # `cardreg events` connects as ops, through a short-lived consumer of its own.
+    read = [
+        e
+        async for e in events_command.account_events(
+            _url_for(secured_url, "ops"), since=None, kind=None
+        )
+    ]
+    assert read == [event]
+
+    ops = await connect("ops")
+    await ops.nc.publish(ACCOUNT_EVENTS["logged_in"].name, b"{}")
+    assert 'publish to "evt.registry.account.logged_in"' in await ops.violation()
+    gateway = await connect("gateway")
+    await gateway.nc.publish(ACCOUNT_EVENTS["registered"].name, b"{}")
+    assert 'publish to "evt.registry.account.registered"' in await gateway.violation()

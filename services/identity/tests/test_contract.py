@@ -22,15 +22,12 @@ from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
-    PersonGetRequest,
-    PersonReply,
     ProofVerifyReply,
     ResidenceVerifyRequest,
 )
 from cardreg_shared.subjects import (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
-    PERSON_GET,
     RESIDENCE_VERIFY,
     owned_by,
 )
@@ -249,25 +246,6 @@ async def test_pilot_mode_accepts_profile_only_reads_but_still_checks_fields(
             assert caught.code is ErrorCode.CARD_DATA_MISMATCH
         finally:
             await nc.close()
-
-
-# identity.person.get
-
-
-async def test_person_get_gives_kind_and_id_number(client, seeded) -> None:
-    for entry in (seeded.first("citizen"), seeded.first("foreigner")):
-        person_id = await person_id_of(client, entry)
-        reply = await bus.request(client, PERSON_GET, PersonGetRequest(person_id=person_id))
-        assert reply == PersonReply(person_id=person_id, kind=entry.kind, id_no=entry.card.id_no)
-
-
-async def test_person_get_unknown_and_malformed(client, seeded) -> None:
-    unknown = await failure(bus.request(client, PERSON_GET, PersonGetRequest(person_id="0" * 32)))
-    assert unknown.code is ErrorCode.NOT_FOUND
-    malformed = await failure(
-        bus.request(client, PERSON_GET, PersonGetRequest(person_id="A123456789"))
-    )
-    assert malformed.code is ErrorCode.INVALID_REQUEST
 
 
 async def test_guessing_limit_locks_escalates_and_resets(client, seeded, clock) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.subjects import ACCOUNT_GET, SESSION_REVOKE
 
 from .conftest import VALID_TOKEN
@@ -79,3 +80,25 @@ async def test_bearer_calls_without_registry_are_503(replica) -> None:
     reply = await replica.http.get("/api/v1/account", headers=bearer(VALID_TOKEN))
     assert reply.status_code == 503
     assert reply.json()["error"]["code"] == "unavailable"
+
+
+async def test_a_token_without_the_needed_scope_is_403_insufficient_scope(
+    replica, registry
+) -> None:
+    """The registry decides which scope a call needs; the gateway answers as RFC 6750 says."""
+    registry.failures[ACCOUNT_GET.name] = ServiceFailure(ErrorCode.INSUFFICIENT_SCOPE)
+    reply = await replica.http.get("/api/v1/account", headers=bearer(VALID_TOKEN))
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "insufficient_scope"
+    assert reply.headers["www-authenticate"] == 'Bearer error="insufficient_scope"'
+
+
+async def test_account_routes_document_scope_and_deactivation(replica) -> None:
+    paths = (await replica.http.get("/openapi.json")).json()["paths"]
+    for path, method in (
+        ("/api/v1/account", "get"),
+        ("/api/v1/account", "patch"),
+        ("/api/v1/account/password", "put"),
+    ):
+        forbidden = paths[path][method]["responses"]["403"]["description"]
+        assert "insufficient_scope" in forbidden and "account_deactivated" in forbidden

@@ -100,12 +100,12 @@ async def test_openapi_documents_recovery_and_settings(replica) -> None:
     assert "reset_token_invalid" in complete["400"] and "weak_password" in complete["422"]
 
     change = described("/api/v1/account/password", "put")
-    assert {"204", "400", "401", "413", "422", "423", "default"} == set(change)
+    assert {"204", "400", "401", "403", "413", "422", "423", "default"} == set(change)
     assert "invalid_credentials" in change["401"] and "unauthorized" in change["401"]
     assert "account_locked" in change["423"]
 
     patch = described("/api/v1/account", "patch")
-    assert {"200", "400", "401", "413", "default"} == set(patch)
+    assert {"200", "400", "401", "403", "413", "default"} == set(patch)
     assert "invalid_request" in patch["400"]
 
 

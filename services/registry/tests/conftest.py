@@ -32,12 +32,11 @@ from cardreg_shared.models.common import (
     b64url_decode,
     b64url_encode,
 )
+from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
-    PersonGetRequest,
-    PersonReply,
     ProofVerifyReply,
     ResidenceVerifyRequest,
 )
@@ -69,8 +68,8 @@ from cardreg_shared.subjects import (
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
-    PERSON_GET,
     REGISTRATION_LOOKUP,
+    REGISTRY_EVENTS,
     RESIDENCE_VERIFY,
     SESSION_CREATE,
     SESSION_REVOKE,
@@ -138,8 +137,8 @@ class ScriptedIdentity:
         self.calls: Counter[str] = Counter()
         # People whose proofs identity refuses for too many failed guesses.
         self.locked: set[str] = set()
-        # Set to make identity.person.get answer `unavailable`.
-        self.person_lookup_down = False
+        # Set to make every identity subject answer `unavailable`.
+        self.down = False
 
     def enrol(self, kind: str = "citizen") -> Person:
         second = "1" if kind == "citizen" else "8"
@@ -190,6 +189,7 @@ class ScriptedIdentity:
 
     async def verify_card(self, request: CardVerifyRequest) -> CardVerifyReply:
         self.calls["card"] += 1
+        self._up()
         read = request.card
         if read.card_no not in self.cards:
             raise ServiceFailure(ErrorCode.CARD_UNKNOWN)
@@ -210,6 +210,7 @@ class ScriptedIdentity:
 
     async def verify_household(self, request: HouseholdVerifyRequest) -> ProofVerifyReply:
         self.calls["household"] += 1
+        self._up()
         person = self._unlocked(request.person_id)
         if person.household is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -219,6 +220,7 @@ class ScriptedIdentity:
 
     async def verify_residence(self, request: ResidenceVerifyRequest) -> ProofVerifyReply:
         self.calls["residence"] += 1
+        self._up()
         person = self._unlocked(request.person_id)
         if person.residence is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -226,14 +228,9 @@ class ScriptedIdentity:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
 
-    async def get_person(self, request: PersonGetRequest) -> PersonReply:
-        self.calls["person"] += 1
-        if self.person_lookup_down:
+    def _up(self) -> None:
+        if self.down:
             raise ServiceFailure(ErrorCode.UNAVAILABLE)
-        person = self.people.get(request.person_id)
-        if person is None:
-            raise ServiceFailure(ErrorCode.NOT_FOUND)
-        return PersonReply(person_id=person.person_id, kind=person.kind, id_no=person.id_no)
 
     def _unlocked(self, person_id: str) -> Person:
         if person_id in self.locked:
@@ -356,6 +353,44 @@ class MailStream:
         return (await self.js.stream_info(MAIL_STREAM.name)).state.messages
 
 
+class EventStream:
+    """REGISTRY_EVENTS as an auditor reads it: every account event so far, in order."""
+
+    def __init__(self, nc: Any) -> None:
+        self.js = nc.jetstream()
+        self._sub = None
+        self.seen: list[tuple[str, AccountEvent]] = []
+
+    async def until(self, count: int, timeout: float = 10.0) -> list[tuple[str, AccountEvent]]:
+        """The first `count` events (subject, event), each checked against the contract."""
+        if self._sub is None:
+            self._sub = await self.js.pull_subscribe(
+                "evt.registry.account.>", stream=REGISTRY_EVENTS.name
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.seen) < count:
+            if loop.time() > deadline:
+                pytest.fail(f"{len(self.seen)} events arrived, {count} expected")
+            try:
+                batch = await self._sub.fetch(count - len(self.seen), timeout=0.5)
+            except NatsTimeout:
+                continue
+            for msg in batch:
+                await msg.ack()
+                event = AccountEvent.model_validate_json(msg.data)
+                assert msg.subject == f"evt.registry.account.{event.type}"
+                assert msg.headers["Nats-Msg-Id"] == event.event_id
+                self.seen.append((msg.subject, event))
+        return self.seen[:count]
+
+    async def types(self, count: int) -> list[str]:
+        return [event.type for _, event in await self.until(count)]
+
+    async def count(self) -> int:
+        return (await self.js.stream_info(REGISTRY_EVENTS.name)).state.messages
+
+
 async def wait_until(condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
     """Poll a (sync or async) condition until it holds; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
@@ -394,7 +429,6 @@ async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterato
     host.add(CARD_VERIFY, scripted.verify_card)
     host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
     host.add(RESIDENCE_VERIFY, scripted.verify_residence)
-    host.add(PERSON_GET, scripted.get_person)
     await host.start()
     try:
         yield scripted
@@ -447,3 +481,9 @@ def api(client: RegistryClient, registry: Registry) -> RegistryClient:
 def mail_stream(client: RegistryClient, registry: Registry) -> MailStream:
     """The MAIL stream (the registry created it at start-up)."""
     return MailStream(client.nc)
+
+
+@pytest.fixture
+def event_stream(client: RegistryClient, registry: Registry) -> EventStream:
+    """The REGISTRY_EVENTS stream (the registry created it at start-up)."""
+    return EventStream(client.nc)

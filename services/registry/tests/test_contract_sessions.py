@@ -30,7 +30,10 @@ async def test_login_issues_a_token_for_the_account(api, identity):
 
     claims = jwt.decode(session.access_token, options={"verify_signature": False})
     assert claims["sub"] == account_id
-    assert (claims["iss"], claims["aud"], claims["scope"]) == ("cardreg", "cardreg", "account")
+    assert (claims["iss"], claims["aud"]) == ("cardreg", "cardreg")
+    # DESIGN's portal scopes for a card + password session, and what the login proved.
+    assert claims["scope"] == "account passbook counter online-services tax"
+    assert claims["amr"] == ["pwd", "sc"] and claims["sid"] and claims["sid"] != claims["jti"]
     assert claims["exp"] - claims["iat"] == 900
     assert me.id_no not in session.access_token and me.id_no not in str(claims)
 

@@ -12,7 +12,10 @@ WRONG = "not-the-password"
 
 
 def outbox(registry) -> list[tuple[str, str]]:
-    return db_rows(registry.settings.data_dir, "SELECT subject, msg_id FROM outbox ORDER BY id")
+    return db_rows(
+        registry.settings.data_dir,
+        "SELECT subject, msg_id FROM outbox WHERE subject LIKE 'mail.%' ORDER BY id",
+    )
 
 
 # password change

@@ -1,22 +1,26 @@
 """The login flow against a real store with a stub identity and a counting hasher: what it
-verifies, and when it does not."""
+verifies, when it does not, and how many database round trips it takes."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cardreg_registry.adapters.hashing import Argon2Hasher, Argon2Params
-from cardreg_registry.adapters.sqlite_store import SqliteStore
+from cardreg_registry.adapters.key_ring import KeyRing, new_signing_key
+from cardreg_registry.adapters.registry_secret import RegistrySecret
+from cardreg_registry.adapters.sqlite.unit_of_work import SqliteStorage
 from cardreg_registry.adapters.tokens import TokenSigner
 from cardreg_registry.domain.accounts import Account
+from cardreg_registry.domain.id_numbers import IdNumberKey
+from cardreg_registry.domain.keys import KeySet
 from cardreg_registry.domain.lockout import LockoutPolicy
 from cardreg_registry.flows.create_session import CreateSession
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead
 from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.registry import SessionCreateRequest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 NOW = datetime.now(UTC)
 PASSWORD = "tea-mountain-harbour"
@@ -60,22 +64,48 @@ class CountingHasher(Argon2Hasher):
         await super().verify_dummy(password)
 
 
+SECRET = RegistrySecret(secrets.token_bytes(32))
+
+
 @pytest.fixture
 async def store(tmp_path):
-    opened = await SqliteStore.open(tmp_path / "registry.db")
+    opened = await SqliteStorage.open(
+        tmp_path / "registry.db", SECRET.sealer(), secret_check=SECRET.check_value
+    )
     yield opened
     await opened.close()
 
 
+class CountingDatabase:
+    """The store's database, counting each round trip to its threads."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.trips = 0
+
+    async def read(self, fn):
+        self.trips += 1
+        return await self.db.read(fn)
+
+    async def write(self, fn):
+        self.trips += 1
+        return await self.db.write(fn)
+
+
 async def login(store, hasher, person_id: str, password: str = PASSWORD):
+    keys = KeySet((new_signing_key(NOW),))
+
+    async def load() -> KeySet:
+        return keys
+
+    ring = KeyRing(load, lambda: NOW, grace=timedelta(minutes=20), reload_seconds=3600)
+    await ring.reload()
     flow = CreateSession(
         identity=StubIdentity(person_id),
-        accounts=store,
-        sessions=store,
+        storage=store,
         hasher=hasher,
-        tokens=TokenSigner(
-            Ed25519PrivateKey.generate(), issuer="i", audience="a", ttl=timedelta(minutes=15)
-        ),
+        tokens=TokenSigner(ring, issuer="i", audience="a", ttl=timedelta(minutes=15)),
+        id_numbers=IdNumberKey(SECRET.id_number_key),
         lockout=LockoutPolicy(),
         clock=lambda: NOW,
     )
@@ -99,7 +129,13 @@ async def add_account(store, hasher, **changes) -> None:
         "created_at": NOW,
         "updated_at": NOW,
     }
-    await store.add_account(Account(**{**fields, **changes}))
+    async with store.unit_of_work() as uow:
+        uow.accounts.add(Account(**{**fields, **changes}))
+        await uow.commit()
+
+
+async def stored(store) -> Account:
+    return await store.unit_of_work().accounts.by_id("acc-1")
 
 
 async def test_no_account_spends_a_dummy_verify(store):
@@ -122,10 +158,10 @@ async def test_locked_account_is_refused_without_checking_the_password(store):
 async def test_right_password_verifies_once_and_is_not_rehashed_when_current(store):
     hasher = CountingHasher()
     await add_account(store, hasher)
-    before = (await store.account_by_id("acc-1")).password_hash
+    before = (await stored(store)).password_hash
     reply = await login(store, hasher, "person-1")
     assert reply.card_updated is False and hasher.verified == 1
-    assert (await store.account_by_id("acc-1")).password_hash == before
+    assert (await stored(store)).password_hash == before
 
 
 async def test_password_is_compared_after_nfkc(store):
@@ -134,3 +170,46 @@ async def test_password_is_compared_after_nfkc(store):
     full_width = PASSWORD.translate(str.maketrans("teamonuirhb-", "ｔｅａｍｏｎｕｉｒｈｂ－"))
     assert full_width != PASSWORD
     assert (await login(store, hasher, "person-1", full_width)).access_token
+
+
+async def test_a_login_takes_two_database_round_trips(store):
+    """The account is read, then one commit writes the session, the account's changes and
+    the events; with failures to clear and a newer card as much as without."""
+    hasher = CountingHasher()
+    await add_account(
+        store, hasher, id_no_hash=IdNumberKey(SECRET.id_number_key).fingerprint(CARD.id_no)
+    )
+    counting = CountingDatabase(store._db)
+    store._db = counting
+    for _ in range(2):
+        counting.trips = 0
+        await login(store, hasher, "person-1")
+        assert counting.trips == 2
+    store._db = counting.db
+    await add_failures(store)
+    store._db = counting
+    counting.trips = 0
+    await login(store, hasher, "person-1")
+    assert counting.trips == 2
+    store._db = counting.db
+    assert (await stored(store)).failed_logins == 0
+
+
+async def test_a_wrong_password_takes_two_database_round_trips(store):
+    hasher = CountingHasher()
+    await add_account(store, hasher)
+    counting = CountingDatabase(store._db)
+    store._db = counting
+    with pytest.raises(ServiceFailure):
+        await login(store, hasher, "person-1", "not-the-password")
+    assert counting.trips == 2
+    store._db = counting.db
+    assert (await stored(store)).failed_logins == 1
+
+
+async def add_failures(store) -> None:
+    async with store.unit_of_work() as uow:
+        account = await uow.accounts.by_id("acc-1")
+        account.failed_logins = 3
+        uow.accounts.save(account)
+        await uow.commit()

@@ -23,8 +23,9 @@ async def test_restart_keeps_account_sessions_and_signing_key(nats_url, identity
         account_id = (await client.register(me)).account_id
         token = (await client.login(me)).access_token
         kid = (await client.jwks()).keys[0].kid
-    key_file = data_dir / "registry-signing-key.pem"
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # The signing keys live in registry.db, sealed with the secret beside it.
+    secret_file = data_dir / "registry-secret"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert stored_hash(data_dir).startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
     async with running_registry(nats_url, data_dir):

@@ -259,6 +259,7 @@ async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | lis
             subjects=list(stream.subjects),
             description=stream.summary,
             retention=RetentionPolicy.WORK_QUEUE if stream.work_queue else RetentionPolicy.LIMITS,
+            max_age=None if stream.max_age is None else stream.max_age.total_seconds(),
         )
         try:
             await js.add_stream(config)

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     ACCOUNT_LOCKED = "account_locked"
     UNAUTHORIZED = "unauthorized"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
     NOT_FOUND = "not_found"
     RESET_TOKEN_INVALID = "reset_token_invalid"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -53,6 +54,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_CREDENTIALS: 401,
     ErrorCode.ACCOUNT_LOCKED: 423,
     ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.INSUFFICIENT_SCOPE: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.RESET_TOKEN_INVALID: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
@@ -78,6 +80,7 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.INVALID_CREDENTIALS: "Card or password is wrong.",
     ErrorCode.ACCOUNT_LOCKED: "Too many wrong passwords; the account is temporarily locked.",
     ErrorCode.UNAUTHORIZED: "Sign in first; the session is missing, expired or revoked.",
+    ErrorCode.INSUFFICIENT_SCOPE: "This sign-in does not allow this; sign in with your card.",
     ErrorCode.NOT_FOUND: "Not found.",
     ErrorCode.RESET_TOKEN_INVALID: "The reset link is invalid, used or expired; request a new one.",
     ErrorCode.METHOD_NOT_ALLOWED: "This method is not allowed here.",

@@ -7,7 +7,8 @@ Events: `evt.<owner>.<aggregate>.<past-tense>` on JetStream streams listed in ST
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from datetime import timedelta
+from typing import Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -60,6 +61,21 @@ class Stream:
     subjects: tuple[str, ...]
     summary: str
     work_queue: bool = False  # a message leaves the stream once acknowledged
+    max_age: timedelta | None = None  # older messages are dropped; None keeps them
+
+    def takes(self, subject: str) -> bool:
+        """Does a subject of this stream match `subject` (`>` matches the rest)?"""
+        return any(_matches(pattern, subject) for pattern in self.subjects)
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    wanted, given = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(given) > index
+        if index >= len(given) or token not in ("*", given[index]):
+            return False
+    return len(given) == len(wanted)
 
 
 CARD_VERIFY = Subject(
@@ -80,12 +96,6 @@ RESIDENCE_VERIFY = Subject(
     identity.ResidenceVerifyRequest,
     identity.ProofVerifyReply,
     "Check a foreign resident's residence-permit data; failed guesses are counted per person.",
-)
-PERSON_GET = Subject(
-    "identity.person.get",
-    identity.PersonGetRequest,
-    identity.PersonReply,
-    "A registered person's kind and ID number, for the password rules.",
 )
 
 REGISTRATION_LOOKUP = Subject(
@@ -168,6 +178,13 @@ MAIL_STREAM = Stream(
 MAIL_DEAD_LETTERS = Stream(
     "MAIL_DEAD", ("deadletter.mail.>",), "Mail requests the mailer gave up on, for operators."
 )
+REGISTRY_EVENTS = Stream(
+    "REGISTRY_EVENTS",
+    ("evt.registry.>",),
+    "Account events from the registry's outbox: the audit trail, no personal data. Kept 400 "
+    "days by default (CARDREG_REGISTRY_EVENTS_RETENTION_DAYS).",
+    max_age=timedelta(days=400),
+)
 
 MAIL_PASSWORD_RESET = MailSubject(
     "mail.password_reset", mail.PasswordResetMail, "A password-reset link (FAQ 7)."
@@ -186,11 +203,35 @@ CARD_READ = EventSubject(
     "A card read submitted to the gateway, with its outcome.",
 )
 
+_ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
+    "registered": "An account was opened online (card + household or residence proof).",
+    "setup_completed": "A pending account got its card and password: it is active.",
+    "logged_in": "A login succeeded.",
+    "login_failed": "A login (or a password re-check) was refused; outcome says why.",
+    "locked": "Wrong passwords locked the account (timed, or until a password reset).",
+    "card_rebound": "A login with the holder's newer card bound that card to the account.",
+    "password_changed": "The holder changed the password (other sessions were revoked).",
+    "password_reset": "A reset link set a new password (every session was revoked).",
+    "email_changed": "The account's email was set, changed or removed.",
+    "phone_changed": "The account's phone was set, changed or removed.",
+    "session_revoked": "A session was ended (logout).",
+    "deactivated": "The registration was deactivated at a counter (FAQ 13).",
+    "reactivated": "A deactivated registration was reactivated at a counter.",
+}
+ACCOUNT_EVENTS: dict[str, EventSubject] = {
+    kind: EventSubject(
+        f"evt.registry.account.{kind}",
+        events.AccountEvent,
+        REGISTRY_EVENTS.name,
+        _ACCOUNT_EVENT_SUMMARIES[kind],
+    )
+    for kind in get_args(events.AccountEventType)
+}
+
 REQUESTS: tuple[Subject, ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
-    PERSON_GET,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,
@@ -203,13 +244,21 @@ REQUESTS: tuple[Subject, ...] = (
     ACCOUNT_UPDATE,
     MAILER_STATS,
 )
-EVENTS: tuple[EventSubject, ...] = (CARD_READ,)
+EVENTS: tuple[EventSubject, ...] = (CARD_READ, *ACCOUNT_EVENTS.values())
 MAIL_REQUESTS: tuple[MailSubject, ...] = (
     MAIL_PASSWORD_RESET,
     MAIL_PASSWORD_CHANGED,
     MAIL_EMAIL_CHANGED,
 )
-STREAMS: tuple[Stream, ...] = (READER_EVENTS, MAIL_STREAM, MAIL_DEAD_LETTERS)
+STREAMS: tuple[Stream, ...] = (READER_EVENTS, MAIL_STREAM, MAIL_DEAD_LETTERS, REGISTRY_EVENTS)
+
+
+def stream_of(subject: str) -> Stream:
+    """The stream that stores messages published on `subject`."""
+    for stream in STREAMS:
+        if stream.takes(subject):
+            return stream
+    raise LookupError(f"no stream takes {subject}")
 
 
 def dead_letter_subject(mail_subject: str) -> str:

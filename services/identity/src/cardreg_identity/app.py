@@ -19,7 +19,6 @@ from . import __version__, transport
 from .adapters.store import SqliteStore
 from .flows.card_verify import CardVerification
 from .flows.household_verify import HouseholdVerification
-from .flows.person_get import PersonLookup
 from .flows.proof_check import ProofCheck
 from .flows.residence_verify import ResidenceVerification
 from .settings import IdentitySettings
@@ -68,7 +67,6 @@ class IdentityApp:
             card=CardVerification(self.store, profile_only=settings.profile_only),
             household=HouseholdVerification(check),
             residence=ResidenceVerification(check),
-            person=PersonLookup(self.store),
         )
         await self._host.start()
         if settings.profile_only:

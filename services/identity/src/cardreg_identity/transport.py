@@ -14,12 +14,11 @@ from typing import TypeVar
 
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.errors import ErrorCode, ServiceFailure
-from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, PERSON_GET, RESIDENCE_VERIFY
+from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, RESIDENCE_VERIFY
 from pydantic import BaseModel
 
 from .flows.card_verify import CardVerification
 from .flows.household_verify import HouseholdVerification
-from .flows.person_get import PersonLookup
 from .flows.residence_verify import ResidenceVerification
 
 log = logging.getLogger("cardreg.identity.transport")
@@ -48,9 +47,7 @@ def register(
     card: CardVerification,
     household: HouseholdVerification,
     residence: ResidenceVerification,
-    person: PersonLookup,
 ) -> None:
     host.add(CARD_VERIFY, _database_errors_are_unavailable(CARD_VERIFY.name, card))
     host.add(HOUSEHOLD_VERIFY, _database_errors_are_unavailable(HOUSEHOLD_VERIFY.name, household))
     host.add(RESIDENCE_VERIFY, _database_errors_are_unavailable(RESIDENCE_VERIFY.name, residence))
-    host.add(PERSON_GET, _database_errors_are_unavailable(PERSON_GET.name, person))

@@ -11,14 +11,18 @@ from typing import Any
 
 from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
+from cardreg_shared.subjects import MAIL_STREAM
 from nats.aio.client import Client
 
 from .adapters.background import BackgroundWork
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
+from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
 from .adapters.outbox_relay import OutboxRelay
-from .adapters.sqlite_store import SqliteStore
-from .adapters.tokens import TokenSigner, load_or_create_signing_key
+from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
+from .adapters.sqlite.unit_of_work import SqliteStorage
+from .adapters.tokens import TokenSigner
+from .domain.id_numbers import IdNumberKey
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
@@ -26,7 +30,7 @@ from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
-from .flows.ports import Clock
+from .flows.ports import Clock, Storage
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
 from .flows.update_account import UpdateAccount
@@ -40,20 +44,52 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def registry_secret(settings: RegistrySettings) -> RegistrySecret:
+    if settings.secret is not None:
+        return RegistrySecret(parse_secret(settings.secret.get_secret_value()))
+    return RegistrySecret(load_or_create_secret(settings.secret_path))
+
+
+async def open_storage(settings: RegistrySettings) -> tuple[SqliteStorage, RegistrySecret]:
+    """The registry's storage in its data directory, and the secret it is sealed with."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = registry_secret(settings)
+    storage = await SqliteStorage.open(
+        settings.db_path, secret.sealer(), secret_check=secret.check_value
+    )
+    return storage, secret
+
+
+def key_ring(storage: Storage, settings: RegistrySettings, clock: Clock) -> KeyRing:
+    async def load():
+        return await storage.unit_of_work().keys.load()
+
+    return KeyRing(
+        load,
+        clock,
+        grace=publication_grace(
+            timedelta(seconds=settings.token_ttl_seconds), settings.keys_reload_seconds
+        ),
+        reload_seconds=settings.keys_reload_seconds,
+    )
+
+
 class Registry:
     """The registry service on one NATS connection: open with `start`, close with `stop`."""
 
     def __init__(
         self,
         settings: RegistrySettings,
-        store: SqliteStore,
+        storage: SqliteStorage,
+        keys: KeyRing,
         relay: OutboxRelay,
         background: BackgroundWork,
         host: ServiceHost,
     ) -> None:
         self.settings = settings
+        self.keys = keys
         self.relay = relay
-        self._store = store
+        self._storage = storage
         self._background = background
         self._host = host
 
@@ -61,26 +97,32 @@ class Registry:
     async def start(
         cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now
     ) -> Registry:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = await SqliteStore.open(settings.db_path)
+        storage, secret = await open_storage(settings)
         background = BackgroundWork(settings.reset_background_limit)
+        keys = key_ring(storage, settings, clock)
         relay = OutboxRelay(
-            store,
+            storage.outbox,
             nc.jetstream(),
             clock,
+            streams=[MAIL_STREAM, settings.events_stream()],
             poll_seconds=settings.outbox_poll_seconds,
             backoff_max_seconds=settings.outbox_backoff_max_seconds,
             retention=timedelta(seconds=settings.outbox_retention_seconds),
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         try:
-            # The relay first: rows a crash left behind go out before new requests come in.
+            await ensure_active_key(storage, clock(), settings.signing_key_path)
+            await _prune(storage, clock(), keys.grace)
+            await keys.start()
+            # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
-            host = await _serve(settings, nc, store, background, clock)
+            host = await _serve(settings, nc, storage, keys, secret, background, clock)
         except BaseException:
             await relay.stop()
-            await store.close()
+            await keys.stop()
+            await storage.close()
             raise
-        return cls(settings, store, relay, background, host)
+        return cls(settings, storage, keys, relay, background, host)
 
     async def settled(self) -> None:
         """Until the work started by requests answered so far (reset mails) is done."""
@@ -88,22 +130,25 @@ class Registry:
 
     async def stop(self) -> None:
         """Stop taking requests, let in-flight ones reply and background work finish, hand
-        the queued mail to JetStream if it can, then close the database."""
+        what the outbox holds to JetStream if it can, then close the database."""
         await self._host.stop()
         await self._background.wait()
         await self.relay.stop()
-        await self._store.close()
+        await self.keys.stop()
+        await self._storage.close()
 
 
 async def _serve(
     settings: RegistrySettings,
     nc: Client,
-    store: SqliteStore,
+    storage: Storage,
+    keys: KeyRing,
+    secret: RegistrySecret,
     background: BackgroundWork,
     clock: Clock,
 ) -> ServiceHost:
     tokens = TokenSigner(
-        load_or_create_signing_key(settings.signing_key_path),
+        keys,
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
@@ -117,36 +162,45 @@ async def _serve(
         concurrency=settings.hash_concurrency,
     )
     await hasher.prepare()
-    await _prune(store, clock())
+    id_numbers = IdNumberKey(secret.id_number_key)
     identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
     lockout = settings.lockout()
     host = registry_host(
         nc,
-        lookup=LookupRegistration(identity, store),
-        register=Register(identity, store, hasher, clock),
-        create_session=CreateSession(identity, store, store, hasher, tokens, lockout, clock),
-        revoke_session=RevokeSession(store, tokens, clock),
-        get_account=GetAccount(store, tokens, clock),
-        publish_keys=PublishKeys(tokens),
+        lookup=LookupRegistration(identity, storage),
+        register=Register(identity, storage, hasher, id_numbers, clock),
+        create_session=CreateSession(identity, storage, hasher, tokens, id_numbers, lockout, clock),
+        revoke_session=RevokeSession(storage, tokens, clock),
+        get_account=GetAccount(storage, tokens, clock),
+        publish_keys=PublishKeys(tokens, clock),
         request_reset=RequestPasswordReset(
-            identity, store, store, background, settings.reset_policy(), clock
+            identity, storage, background, id_numbers, settings.reset_policy(), clock
         ),
-        complete_reset=CompletePasswordReset(identity, store, hasher, clock),
-        change_password=ChangePassword(identity, store, store, hasher, tokens, lockout, clock),
-        update_account=UpdateAccount(store, store, tokens, clock),
+        complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
+        change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
+        update_account=UpdateAccount(storage, tokens, clock),
         max_in_flight=settings.max_in_flight,
     )
     await host.start()
     return host
 
 
-async def _prune(store: SqliteStore, now: datetime) -> None:
+async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
     """Rows that can never be used again: expired sessions, reset tokens expired a day ago
-    (kept that long because the reset rate limit counts the recent ones)."""
-    sessions = await store.prune_sessions(now)
-    tokens = await store.prune_reset_tokens(now - timedelta(days=1))
-    if sessions or tokens:
-        log.info("pruned %d expired sessions, %d expired reset tokens", sessions, tokens)
+    (kept that long because the reset rate limit counts the recent ones), keys no longer
+    published."""
+    async with storage.unit_of_work() as uow:
+        sessions = uow.sessions.prune(now)
+        tokens = uow.reset_tokens.prune(now - timedelta(days=1))
+        keys = uow.keys.prune(now - key_grace)
+        await uow.commit()
+    if sessions.count or tokens.count or keys.count:
+        log.info(
+            "pruned %d expired sessions, %d expired reset tokens, %d retired keys",
+            sessions.count,
+            tokens.count,
+            keys.count,
+        )
 
 
 @asynccontextmanager

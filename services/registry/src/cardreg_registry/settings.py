@@ -3,12 +3,14 @@ under the CARDREG_REGISTRY_ prefix (e.g. CARDREG_REGISTRY_TOKEN_TTL_SECONDS=600)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from cardreg_shared.bus import Credentials
-from pydantic import AliasChoices, Field, FilePath, field_validator
+from cardreg_shared.subjects import REGISTRY_EVENTS, Stream
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.lockout import LockoutPolicy
@@ -39,6 +41,11 @@ class RegistrySettings(BaseSettings):
     token_ttl_seconds: int = Field(900, ge=1)
     token_issuer: str = "cardreg"
     token_audience: str = "cardreg"
+    # How often a running registry reads the key set again (and so notices `keys rotate`).
+    keys_reload_seconds: float = Field(30.0, gt=0, le=3600)
+    # The registry secret, base64url (at least 32 bytes). Unset: the file `registry-secret` in
+    # the data directory, created on first start. Replicas must share one.
+    secret: SecretStr | None = None
 
     lockout_threshold: int = Field(5, ge=1)
     lockout_base_seconds: int = Field(900, ge=1)
@@ -69,6 +76,10 @@ class RegistrySettings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(30.0, gt=0)
     # Published rows (without their payload) are kept this long, then pruned.
     outbox_retention_seconds: int = Field(86400, ge=60)
+    # A relay's claim on the rows it is publishing; another replica takes them after it.
+    outbox_lease_seconds: float = Field(30.0, gt=0)
+    # The REGISTRY_EVENTS stream (the audit trail) keeps events this long.
+    events_retention_days: int = Field(400, ge=1)
 
     @field_validator("public_base_url")
     @classmethod
@@ -86,7 +97,16 @@ class RegistrySettings(BaseSettings):
 
     @property
     def signing_key_path(self) -> Path:
+        """The single signing key of data directories from before the key set: imported into
+        the key set at the first start, read no more after that."""
         return self.data_dir / "registry-signing-key.pem"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.data_dir / "registry-secret"
+
+    def events_stream(self) -> Stream:
+        return replace(REGISTRY_EVENTS, max_age=timedelta(days=self.events_retention_days))
 
     def lockout(self) -> LockoutPolicy:
         return LockoutPolicy(

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     StringConstraints,
+    model_validator,
 )
 
 from ..errors import ErrorCode
@@ -75,7 +76,8 @@ IdNo = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9][0-9]{8}$")]
 PersonName = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 Sex = Literal["M", "F"]
 PersonKind = Literal["citizen", "foreigner"]
-AccountStatus = Literal["active", "deactivated"]
+# pending: opened at a counter or by an employer, no password yet (DESIGN's account lifecycle).
+AccountStatus = Literal["pending", "active", "deactivated"]
 Channel = Literal["online", "counter", "employer"]
 # The languages the service speaks: the portal's and the account's (its mail is written in it).
 # zh-TW unless the person chose another; vi, id and th for the foreign residents it mostly
@@ -129,6 +131,28 @@ class Residence(Model):
     issued_on: date
     expires_on: date
     serial_no: ShortText
+
+
+class ProofChoice(Model):
+    """Mixin for a request or body carrying `household` and `residence` fields: how many of the
+    two proofs it must give is checked here, the one place for every model that carries them.
+
+    `proofs_required` 1: exactly one (registration); 0: at most one (password reset).
+    """
+
+    proofs_required: ClassVar[int] = 1
+
+    @model_validator(mode="after")
+    def _count_proofs(self) -> Self:
+        given = sum(proof is not None for proof in self.proofs_given)
+        if given > 1 or given < self.proofs_required:
+            quantity = "exactly" if self.proofs_required else "at most"
+            raise ValueError(f"give {quantity} one of household or residence")
+        return self
+
+    @property
+    def proofs_given(self) -> tuple[Household | None, Residence | None]:
+        return (getattr(self, "household", None), getattr(self, "residence", None))
 
 
 class Empty(Model):

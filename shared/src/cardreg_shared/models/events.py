@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import Field
+
 from .common import Model
 
 CardReadFlow = Literal["lookup", "registration", "login", "password_reset"]
@@ -17,3 +19,46 @@ class CardReadEvent(Model):
     occurred_at: datetime
     flow: CardReadFlow
     outcome: str  # "ok" or an error code
+
+
+# What happened to an account; each is the last part of its subject
+# (`evt.registry.account.<type>`). Devices and consents add theirs with those features.
+AccountEventType = Literal[
+    "registered",
+    "setup_completed",
+    "logged_in",
+    "login_failed",
+    "locked",
+    "card_rebound",
+    "password_changed",
+    "password_reset",
+    "email_changed",
+    "phone_changed",
+    "session_revoked",
+    "deactivated",
+    "reactivated",
+]
+# Where it came in: the portal (online), a counter, an employer, a phone, a relying service.
+EventChannel = Literal["online", "counter", "employer", "device", "oidc"]
+
+
+class AccountEvent(Model):
+    """One entry of the registry's audit trail (stream REGISTRY_EVENTS): a change of an
+    account, or a login attempt on it. Opaque ids, kinds and outcomes only: never an ID number,
+    name, email, phone, card number or address."""
+
+    event_id: str = Field(description="Unique; also the message's Nats-Msg-Id.")
+    type: AccountEventType
+    occurred_at: datetime
+    account_id: str = Field(description="The registry's opaque account id.")
+    channel: EventChannel
+    method: str | None = Field(
+        description="How the actor proved who they are: `card+password`, `card+household`, "
+        "`card+residence`, `reset_link`, ...; null when nobody signed in (e.g. an expiry)."
+    )
+    outcome: str = Field(
+        description="`ok` for a change that happened; for `login_failed` the error code the "
+        "caller got (`invalid_credentials`, `account_locked`, `account_deactivated`); for "
+        "`locked` `temporary` or `password_reset_required`."
+    )
+    operator_id: str | None = Field(None, description="The operator's opaque id, for counter work.")

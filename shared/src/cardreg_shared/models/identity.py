@@ -30,15 +30,3 @@ class ResidenceVerifyRequest(Model):
 
 class ProofVerifyReply(Model):
     verified: bool
-
-
-class PersonGetRequest(Model):
-    person_id: str
-
-
-class PersonReply(Model):
-    """What the registry may need of a person after registration (password rules)."""
-
-    person_id: str
-    kind: PersonKind
-    id_no: IdNo

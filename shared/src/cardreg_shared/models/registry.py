@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
 from .common import (
     AccountStatus,
@@ -16,6 +16,7 @@ from .common import (
     Model,
     Password,
     PersonKind,
+    ProofChoice,
     Residence,
 )
 
@@ -33,7 +34,7 @@ class LookupReply(Model):
     status: AccountStatus | None
 
 
-class RegisterRequest(Model):
+class RegisterRequest(ProofChoice):
     """Exactly one proof: household (citizens) or residence (foreign residents)."""
 
     card: CardRead
@@ -44,12 +45,6 @@ class RegisterRequest(Model):
     phone: Phone | None = None
     channel: Channel = "online"
     language: Language = "zh-TW"  # the account's mail language
-
-    @model_validator(mode="after")
-    def _one_proof(self) -> RegisterRequest:
-        if (self.household is None) == (self.residence is None):
-            raise ValueError("give exactly one of household or residence")
-        return self
 
 
 class RegisterReply(Model):
@@ -102,20 +97,16 @@ class JwksReply(Model):
     keys: list[Jwk]
 
 
-class PasswordResetRequest(Model):
+class PasswordResetRequest(ProofChoice):
     """FAQ 7. With an email on file the card alone suffices; without one, the household
     (or residence-permit) data and the address to send the link to come along."""
+
+    proofs_required: ClassVar[int] = 0
 
     card: CardRead
     household: Household | None = None
     residence: Residence | None = None
     email: Email | None = None
-
-    @model_validator(mode="after")
-    def _at_most_one_proof(self) -> PasswordResetRequest:
-        if self.household is not None and self.residence is not None:
-            raise ValueError("give at most one of household or residence")
-        return self
 
 
 class PasswordResetComplete(Model):

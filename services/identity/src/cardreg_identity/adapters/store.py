@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import aiosqlite
-from cardreg_shared.models.identity import PersonReply
 
 from ..domain.guessing import GuessPolicy
 from ..domain.people import HouseholdRecord, ResidencePermit
@@ -50,8 +49,6 @@ RETURNING person_id
 """
 
 _LOCKED_UNTIL = "SELECT locked_until FROM people WHERE person_id = ?"
-
-_PERSON = "SELECT person_id, kind, id_no FROM people WHERE person_id = ?"
 
 
 class SqliteStore:
@@ -98,13 +95,6 @@ class SqliteStore:
             birth_date=date.fromisoformat(birth),
             sex=sex,
         )
-
-    async def person(self, person_id: str) -> PersonReply | None:
-        rows = await self._conn.execute_fetchall(_PERSON, (person_id,))
-        if not rows:
-            return None
-        person_id, kind, id_no = rows[0]
-        return PersonReply(person_id=person_id, kind=kind, id_no=id_no)
 
     async def proof_record(self, person_id: str) -> ProofRecord | None:
         rows = await self._conn.execute_fetchall(_PROOF_RECORD, (person_id,))

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from cardreg_shared.models.identity import PersonReply
-
 from ..domain.people import CardStatus, HouseholdRecord, Kind, ResidencePermit, Sex
 
 
@@ -51,8 +49,6 @@ class GuessRecorded:
 
 class IdentityStore(Protocol):
     async def roster_entry(self, card_no: str) -> RosterEntry | None: ...
-
-    async def person(self, person_id: str) -> PersonReply | None: ...
 
     async def proof_record(self, person_id: str) -> ProofRecord | None: ...
 

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from .deps import GatewayDep, TokenDep
-from .errors import BODY_ERRORS, error_responses
+from .errors import BEARER_ERRORS, BODY_ERRORS, error_responses
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
@@ -72,7 +72,8 @@ class PasswordChange(Model):
     "",
     response_model=AccountProfile,
     summary="The signed-in account's profile, identifiers masked",
-    responses=error_responses(ErrorCode.UNAUTHORIZED),
+    description="Needs a session with scope `account` (a card + password login).",
+    responses=error_responses(*BEARER_ERRORS),
 )
 async def profile(token: TokenDep, gateway: GatewayDep) -> AccountProfile:
     return await gateway.registry.account(token)
@@ -83,8 +84,8 @@ async def profile(token: TokenDep, gateway: GatewayDep) -> AccountProfile:
     response_model=AccountProfile,
     summary="Change email, phone or mail language (FAQ 9)",
     description="Replies with the updated profile, identifiers masked. A changed email "
-    "address is announced to the old one.",
-    responses=error_responses(*BODY_ERRORS, ErrorCode.UNAUTHORIZED),
+    "address is announced to the old one. Needs scope `account`.",
+    responses=error_responses(*BODY_ERRORS, *BEARER_ERRORS),
 )
 async def change_details(
     body: AccountChanges, token: TokenDep, gateway: GatewayDep
@@ -98,10 +99,10 @@ async def change_details(
     response_class=Response,
     summary="Change the password with the current one (FAQ 8)",
     description="Wrong current passwords count toward the account's lockout, as at login. "
-    "Every other session is signed out and a notice is mailed.",
+    "Every other session is signed out and a notice is mailed. Needs scope `account`.",
     responses=error_responses(
         *BODY_ERRORS,
-        ErrorCode.UNAUTHORIZED,
+        *BEARER_ERRORS,
         ErrorCode.INVALID_CREDENTIALS,
         ErrorCode.ACCOUNT_LOCKED,
         ErrorCode.WEAK_PASSWORD,

@@ -60,6 +60,8 @@ def failure_response(
         extra["Retry-After"] = str(failure.retry_after)
     if failure.code is ErrorCode.UNAUTHORIZED:
         extra["WWW-Authenticate"] = "Bearer"
+    elif failure.code is ErrorCode.INSUFFICIENT_SCOPE:
+        extra["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'  # RFC 6750, 3.1
     return JSONResponse(
         HttpErrorReply(error=detail).model_dump(mode="json", exclude_none=True),
         status_code=failure.http_status,
@@ -184,6 +186,12 @@ def _codes(names: Sequence[str]) -> str:
 
 
 BODY_ERRORS = (ErrorCode.INVALID_REQUEST, ErrorCode.PAYLOAD_TOO_LARGE)
+# A call on the signed-in account: a live session, an account that may use it, the scope.
+BEARER_ERRORS = (
+    ErrorCode.UNAUTHORIZED,
+    ErrorCode.INSUFFICIENT_SCOPE,
+    ErrorCode.ACCOUNT_DEACTIVATED,
+)
 CARD_ERRORS = (
     ErrorCode.NONCE_INVALID,
     ErrorCode.CARD_UNKNOWN,

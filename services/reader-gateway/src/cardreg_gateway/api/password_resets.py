@@ -7,10 +7,17 @@ no bodies) and no error quotes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from cardreg_shared.errors import ErrorCode
-from cardreg_shared.models.common import CardRead, Household, Model, Password, Residence
+from cardreg_shared.models.common import (
+    CardRead,
+    Household,
+    Model,
+    Password,
+    ProofChoice,
+    Residence,
+)
 from cardreg_shared.models.registry import Email, PasswordResetComplete, PasswordResetRequest
 from fastapi import APIRouter, Response
 from pydantic import ConfigDict, Field, SecretStr, model_validator
@@ -26,11 +33,11 @@ ACCEPTED_MESSAGE = (
 )
 
 
-class ResetBody(Model):
+class ResetBody(ProofChoice):
     """The card read, and, when no email address is on file, the proof plus the address to
     send the link to."""
 
-    # The rules of `_proof_and_address`, in the schema too.
+    # The rules of `ProofChoice` (at most one proof) and `_address_needs_proof`, in the schema too.
     model_config = ConfigDict(
         json_schema_extra={
             "not": {
@@ -45,6 +52,8 @@ class ResetBody(Model):
         }
     )
 
+    proofs_required: ClassVar[int] = 0
+
     card: CardRead
     household: Household | None = Field(None, description="Citizens without an email on file.")
     residence: Residence | None = Field(
@@ -55,9 +64,7 @@ class ResetBody(Model):
     )
 
     @model_validator(mode="after")
-    def _proof_and_address(self) -> ResetBody:
-        if self.household is not None and self.residence is not None:
-            raise ValueError("give at most one of household or residence")
+    def _address_needs_proof(self) -> ResetBody:
         # A new address must come with proof, or a stolen card alone could redirect the link.
         if self.email is not None and self.household is None and self.residence is None:
             raise ValueError("an email address needs household or residence data with it")

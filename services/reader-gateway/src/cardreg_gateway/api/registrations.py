@@ -7,8 +7,8 @@ from cardreg_shared.models.common import (
     CardRead,
     Household,
     Language,
-    Model,
     Password,
+    ProofChoice,
     Residence,
 )
 from cardreg_shared.models.registry import (
@@ -20,7 +20,7 @@ from cardreg_shared.models.registry import (
     RegisterRequest,
 )
 from fastapi import APIRouter
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
@@ -28,10 +28,11 @@ from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
 router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
 
 
-class RegistrationBody(Model):
+class RegistrationBody(ProofChoice):
     """Card read + exactly one proof: household (citizens) or residence permit (foreigners)."""
 
-    # The rule of `_one_proof`, in the schema too (each property's own schema still applies).
+    # The rule of `ProofChoice` (exactly one proof), in the schema too (each property's own schema
+    # still applies).
     model_config = ConfigDict(
         json_schema_extra={
             "oneOf": [
@@ -54,12 +55,6 @@ class RegistrationBody(Model):
     email: Email | None = None
     phone: Phone | None = None
     language: Language = Field("zh-TW", description="Language of the account's mail.")
-
-    @model_validator(mode="after")
-    def _one_proof(self) -> RegistrationBody:
-        if (self.household is None) == (self.residence is None):
-            raise ValueError("give exactly one of household or residence")
-        return self
 
     def to_request(self) -> RegisterRequest:
         # The web API is the online channel; counters and employers have their own.

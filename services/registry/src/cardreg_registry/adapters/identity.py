@@ -1,60 +1,23 @@
-"""The identity service as the registry sees it: card checks, household / residence proofs,
-and a person's ID number when a new password must be checked against it.
+"""The identity service as the registry sees it: card checks and household / residence proofs.
 
-Identity's typed errors (card_replaced, household_mismatch, verification_locked, ...) reach
+Identity's typed errors (card_replaced, proof_kind_mismatch, verification_locked, ...) reach
 the registry's caller unchanged: `bus.request` raises them as `ServiceFailure` and nothing
-here catches them.
+here catches them. The registry never needs a person's ID number after registration: the
+card check names it, and the password rule uses its keyed hash (domain/id_numbers.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from cardreg_shared import bus
-from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Household, Residence
 from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
     HouseholdVerifyRequest,
-    PersonGetRequest,
-    PersonReply,
     ResidenceVerifyRequest,
 )
-from cardreg_shared.subjects import (
-    CARD_VERIFY,
-    HOUSEHOLD_VERIFY,
-    PERSON_GET,
-    RESIDENCE_VERIFY,
-    Subject,
-)
+from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, RESIDENCE_VERIFY
 from nats.aio.client import Client
-from pydantic import BaseModel
-
-Proof = Household | Residence
-
-
-@dataclass(frozen=True)
-class _ProofMethod:
-    subject: Subject
-    request: Callable[[str, BaseModel], BaseModel]
-    mismatch: ErrorCode
-
-
-# One entry per proof method: the flows never branch on citizen vs foreigner.
-_PROOF_METHODS: dict[type, _ProofMethod] = {
-    Household: _ProofMethod(
-        HOUSEHOLD_VERIFY,
-        lambda person_id, proof: HouseholdVerifyRequest(person_id=person_id, household=proof),
-        ErrorCode.HOUSEHOLD_MISMATCH,
-    ),
-    Residence: _ProofMethod(
-        RESIDENCE_VERIFY,
-        lambda person_id, proof: ResidenceVerifyRequest(person_id=person_id, residence=proof),
-        ErrorCode.RESIDENCE_MISMATCH,
-    ),
-}
 
 
 class IdentityClient:
@@ -68,17 +31,12 @@ class IdentityClient:
             self._nc, CARD_VERIFY, CardVerifyRequest(card=card), timeout=self._timeout
         )
 
-    async def verify_proof(self, person_id: str, proof: Proof) -> None:
-        """Raise unless identity confirms the household or residence data for this person."""
-        method = _PROOF_METHODS[type(proof)]
-        reply = await bus.request(
-            self._nc, method.subject, method.request(person_id, proof), timeout=self._timeout
-        )
-        if not reply.verified:
-            raise ServiceFailure(method.mismatch)
+    async def verify_household(self, person_id: str, household: Household) -> bool:
+        request = HouseholdVerifyRequest(person_id=person_id, household=household)
+        reply = await bus.request(self._nc, HOUSEHOLD_VERIFY, request, timeout=self._timeout)
+        return reply.verified
 
-    async def person(self, person_id: str) -> PersonReply:
-        """The person's ID number: the registry keeps only a masked copy."""
-        return await bus.request(
-            self._nc, PERSON_GET, PersonGetRequest(person_id=person_id), timeout=self._timeout
-        )
+    async def verify_residence(self, person_id: str, residence: Residence) -> bool:
+        request = ResidenceVerifyRequest(person_id=person_id, residence=residence)
+        reply = await bus.request(self._nc, RESIDENCE_VERIFY, request, timeout=self._timeout)
+        return reply.verified

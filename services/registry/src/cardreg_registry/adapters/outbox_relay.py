@@ -1,32 +1,36 @@
-"""The outbox relay: publishes queued messages to JetStream, in the order they were written.
+"""The outbox relay: publishes queued events and mail to their JetStream streams, in the order
+they were written.
 
-A message is marked published only after JetStream acknowledged it, so a crash in between
-publishes it again at the next start; the stream's duplicate window drops that copy, because
-the message id (`Nats-Msg-Id`) is the mail request's own id. Replicas sharing the database
-may both publish a row; the same dedupe makes that harmless.
+Rows are claimed for a while (a lease) before they are published, so replicas sharing the
+database relay different rows. A row is marked published only after JetStream acknowledged
+it, so a crash in between publishes it again later; the stream's duplicate window drops that
+copy, because the message id (`Nats-Msg-Id`) is the row's own stable id (the mail request's
+`request_id`, the event's `event_id`), and the mailer's ledger keys on the same id.
 
-The relay wakes when a transaction queues a message, and also polls, so rows left behind by a
-crash or an outage go out without any new traffic. A failed publish is retried with backoff;
-a row is never dropped.
+The relay wakes when a commit queues a row, and also polls, so rows left behind by a crash or
+an outage go out without any new traffic. A failed publish is retried with backoff; a row is
+never dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from datetime import datetime, timedelta
-from typing import Protocol
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
 
 import nats.errors
 from cardreg_shared import bus
 from cardreg_shared.logs import stack_of
-from cardreg_shared.subjects import MAIL_STREAM
+from cardreg_shared.subjects import Stream
 from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError
 
-from ..domain.outbox import PendingMessage
-from ..flows.ports import Clock
+from ..domain.outbox import OutboxMessage
+from ..flows.ports import Clock, OutboxFeed
 
 log = logging.getLogger("cardreg.registry.outbox")
 
@@ -36,29 +40,29 @@ BACKOFF_MIN_SECONDS = 0.1
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class OutboxStore(Protocol):
-    outbox_written: asyncio.Event
-
-    async def pending_messages(self, limit: int) -> list[PendingMessage]: ...
-
-    async def mark_published(self, row_id: int, now: datetime) -> None: ...
-
-    async def prune_outbox(self, published_before: datetime) -> int: ...
+def relay_name() -> str:
+    """Who holds a claim: unique per relay, readable in the database."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class OutboxRelay:
     def __init__(
         self,
-        store: OutboxStore,
+        feed: OutboxFeed,
         js: JetStreamContext,
         clock: Clock,
         *,
+        streams: Sequence[Stream],
         poll_seconds: float = 1.0,
         backoff_max_seconds: float = 30.0,
         retention: timedelta = timedelta(days=1),
+        lease: timedelta = timedelta(seconds=30),
     ) -> None:
-        self._store = store
+        self._feed = feed
         self._js = js
+        self._streams = tuple(streams)
+        self._lease = lease
+        self._name = relay_name()
         self._clock = clock
         self._poll = poll_seconds
         self._backoff_max = max(backoff_max_seconds, BACKOFF_MIN_SECONDS)
@@ -72,8 +76,8 @@ class OutboxRelay:
         self.failures = 0
 
     async def start(self) -> None:
-        """Create the MAIL stream if needed and start relaying. JetStream being unreachable
-        does not stop the service: the relay keeps trying, and the rows wait in the outbox."""
+        """Create the streams if needed and start relaying. JetStream being unreachable does
+        not stop the service: the relay keeps trying, and the rows wait in the outbox."""
         try:
             await self._ensure_stream()
         except nats.errors.Error as exc:
@@ -87,7 +91,7 @@ class OutboxRelay:
         if task is None:
             return
         self._stopping.set()
-        self._store.outbox_written.set()
+        self._feed.written.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
         except TimeoutError:
@@ -97,7 +101,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         delay = BACKOFF_MIN_SECONDS
-        wake = self._store.outbox_written
+        wake = self._feed.written
         while True:
             wake.clear()
             if await self._attempt(delay):
@@ -119,10 +123,10 @@ class OutboxRelay:
             await self._ensure_stream()
             await self._publish_pending()
             await self._prune_if_due()
-        except (nats.errors.Error, sqlite3.Error) as exc:
-            # Expected outages: JetStream or the database briefly unavailable.
+        except nats.errors.Error as exc:
+            # The expected outage: JetStream briefly unavailable.
             log.warning("outbox relay: %s; retrying in %.1f s", type(exc).__name__, retry_in)
-        # A relay that died would strand every later mail.
+        # A relay that died would strand every later message (the database failing, say).
         except Exception as exc:  # noqa: BLE001 - logged with its stack
             log.error("outbox relay failed; retrying in %.1f s: %s", retry_in, stack_of(exc))
         else:
@@ -132,41 +136,45 @@ class OutboxRelay:
 
     async def _ensure_stream(self) -> None:
         if not self._stream_ready:
-            await bus.ensure_streams(self._js, [MAIL_STREAM])
+            await bus.ensure_streams(self._js, self._streams)
             self._stream_ready = True
 
     async def _publish_pending(self) -> None:
         while True:
-            batch = await self._store.pending_messages(BATCH)
-            for pending in batch:
-                await self._publish(pending)
+            batch = await self._feed.claim(self._name, BATCH, self._clock(), self._lease)
+            done: list[str] = []
+            try:
+                for message in batch:
+                    await self._publish(message)
+                    done.append(message.msg_id)
+            finally:
+                # What JetStream acknowledged is marked even when a later publish failed.
+                await self._feed.published(done, self._clock())
+                self.published += len(done)
             if len(batch) < BATCH:
                 return
 
-    async def _publish(self, pending: PendingMessage) -> None:
-        message = pending.message
+    async def _publish(self, message: OutboxMessage) -> None:
         try:
             ack = await self._js.publish(
                 message.subject,
                 message.payload.encode("utf-8"),
-                stream=MAIL_STREAM.name,
+                stream=message.stream,
                 headers={"Nats-Msg-Id": message.msg_id},
             )
         except NoStreamResponseError:
             # No stream takes the subject (deleted?): create it again before the retry.
             self._stream_ready = False
             raise
-        await self._store.mark_published(pending.row_id, self._clock())
-        self.published += 1
         if ack.duplicate:
-            log.info("outbox row %d was already on the stream (duplicate dropped)", pending.row_id)
+            log.info("outbox message was already on %s (duplicate dropped)", message.stream)
 
     async def _prune_if_due(self) -> None:
         loop_now = asyncio.get_running_loop().time()
         if loop_now < self._next_prune:
             return
         self._next_prune = loop_now + PRUNE_EVERY_SECONDS
-        pruned = await self._store.prune_outbox(self._clock() - self._retention)
+        pruned = await self._feed.prune(self._clock() - self._retention)
         if pruned:
             log.info("pruned %d published outbox rows", pruned)
 

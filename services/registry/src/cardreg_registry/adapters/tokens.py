@@ -1,133 +1,74 @@
-"""Access tokens: EdDSA (Ed25519) JWTs with an opaque subject, and the key that signs them.
+"""Access tokens: EdDSA (Ed25519) JWTs with an opaque subject, signed with the key set's active
+key and verified with any published one (adapters/key_ring.py).
 
-The key lives in a PEM file created 0600 on first start, so tokens survive a restart and
-every replica sharing the data directory signs with the same key.
+Header `kid`; claims `iss`, `sub` (the principal's opaque id), `aud`, `iat`, `exp`, `jti`,
+`scope` (space-separated), `amr` (RFC 8176 method references) and `sid` (the session).
+Tokens from before sessions had ids of their own carry neither `amr` nor `sid`: their session
+is the one named by their `jti`, and they expire within one token lifetime of the upgrade.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
 import secrets
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jwt
-from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.registry import Jwk
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..domain.sessions import IssuedToken, TokenClaims
-
-log = logging.getLogger("cardreg.registry.tokens")
+from ..domain.scopes import parse_scopes, scope_claim
+from ..domain.sessions import IssuedToken, Session, TokenClaims
+from .key_ring import KeyRing
 
 ALGORITHM = "EdDSA"
-SCOPE = "account"
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "jti", "iat", "exp", "scope"]
 
 
-def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Read the PEM key, or create it (mode 0600) when the file does not exist yet."""
-    try:
-        return _load(path)
-    except FileNotFoundError:
-        pass
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    # Write aside, then link into place: a replica starting at the same moment sees either
-    # no file or a whole one, and whoever links first wins.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(temp, path)
-            log.info("created a new token signing key")
-        except FileExistsError:
-            return _load(path)
-    finally:
-        temp.unlink(missing_ok=True)
-    return key
-
-
-def _load(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise TypeError(f"{path.name} does not hold an Ed25519 private key")
-    if path.stat().st_mode & 0o077:
-        log.warning("%s is readable by group or others; it should be mode 0600", path.name)
-    return key
-
-
-def public_jwk(key: Ed25519PrivateKey) -> Jwk:
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    x = b64url_encode(raw)
-    return Jwk(kty="OKP", crv="Ed25519", x=x, kid=thumbprint(x))
-
-
-def thumbprint(x: str) -> str:
-    """RFC 7638: SHA-256 over the required members, in lexicographic order, no whitespace."""
-    canonical = json.dumps(
-        {"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True
-    )
-    return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
-
-
 class TokenSigner:
-    def __init__(
-        self, key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl: timedelta
-    ) -> None:
-        self._key = key
-        self._public = key.public_key()
-        self._jwk = public_jwk(key)
+    def __init__(self, ring: KeyRing, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        self._ring = ring
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
 
     @property
-    def jwk(self) -> Jwk:
-        return self._jwk
-
-    @property
     def ttl(self) -> timedelta:
         return self._ttl
 
-    def issue(self, account_id: str, now: datetime) -> IssuedToken:
-        issued_at = now.replace(microsecond=0)
-        expires_at = issued_at + self._ttl
+    def issue(self, session: Session) -> IssuedToken:
+        kid, key = self._ring.signing
         jti = secrets.token_urlsafe(16)
         claims = {
             "iss": self._issuer,
             "aud": self._audience,
-            "sub": account_id,
+            "sub": session.principal,
             "jti": jti,
-            "iat": int(issued_at.timestamp()),
-            "exp": int(expires_at.timestamp()),
-            "scope": SCOPE,
+            "iat": int(session.issued_at.timestamp()),
+            "exp": int(session.expires_at.timestamp()),
+            "scope": scope_claim(session.scopes),
+            "amr": list(session.amr),
+            "sid": session.session_id,
         }
-        token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._jwk.kid})
-        return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
+        token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
+        return IssuedToken(
+            token=token, jti=jti, issued_at=session.issued_at, expires_at=session.expires_at
+        )
 
-    def verify(self, token: str, now: datetime) -> TokenClaims | None:
+    async def verify(self, token: str, now: datetime) -> TokenClaims | None:
         """The claims of a token we signed that is still valid at `now`; None otherwise.
 
         Expiry is checked against the service's clock rather than PyJWT's, so the whole
         service agrees on one notion of "now".
         """
         try:
-            if jwt.get_unverified_header(token).get("kid") != self._jwk.kid:
+            kid = jwt.get_unverified_header(token).get("kid")
+            if not isinstance(kid, str):
+                return None
+            public = await self._ring.verification_key(kid)
+            if public is None:
                 return None
             claims = jwt.decode(
                 token,
-                self._public,
+                public,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 audience=self._audience,
@@ -135,18 +76,33 @@ class TokenSigner:
             )
         except jwt.InvalidTokenError:
             return None
-        expires = claims["exp"]
-        if (
-            not isinstance(expires, int)
-            or claims["scope"] != SCOPE
-            or not isinstance(claims["jti"], str)
-            or not isinstance(claims["sub"], str)
-        ):
-            return None
-        if expires <= now.timestamp():
-            return None
-        return TokenClaims(
-            jti=claims["jti"],
-            account_id=claims["sub"],
-            expires_at=datetime.fromtimestamp(expires, UTC),
-        )
+        return _claims(claims, now)
+
+    def jwks(self, now: datetime) -> list[Jwk]:
+        return self._ring.jwks(now)
+
+
+def _claims(claims: dict, now: datetime) -> TokenClaims | None:
+    expires, jti, subject = claims["exp"], claims["jti"], claims["sub"]
+    if not (isinstance(expires, int) and isinstance(jti, str) and isinstance(subject, str)):
+        return None
+    scopes = parse_scopes(claims["scope"]) if isinstance(claims["scope"], str) else None
+    session_id = claims.get("sid", jti)
+    amr = claims.get("amr", [])
+    if (
+        not scopes
+        or not isinstance(session_id, str)
+        or not isinstance(amr, list)
+        or not all(isinstance(method, str) for method in amr)
+    ):
+        return None
+    if expires <= now.timestamp():
+        return None
+    return TokenClaims(
+        jti=jti,
+        session_id=session_id,
+        subject=subject,
+        scopes=scopes,
+        amr=tuple(amr),
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )

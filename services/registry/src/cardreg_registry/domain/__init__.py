@@ -1,2 +1,3 @@
-"""Pure rules of the registry: accounts, passwords, contact details, masking, lockout, reset
-tokens, outbox messages. No I/O."""
+"""Pure rules of the registry: the account aggregate and its lifecycle, sessions and scopes,
+the key set, passwords, ID-number hashes, contact details, masking, lockout, reset tokens,
+outbox messages. No I/O."""

@@ -1,7 +1,10 @@
 """Messages waiting in the outbox: what the relay will publish to JetStream, and under which id.
 
-The id is the mail request's own `request_id`, so the stream's duplicate window drops a
-message the relay publishes twice (a crash between publishing and marking it published).
+One outbox for events and mail. A message is (subject, message id, payload); its stream follows
+from the subject (`evt.registry.>` -> REGISTRY_EVENTS, `mail.>` -> MAIL). The message id is the
+mail request's `request_id` or the event's `event_id`, and goes out as `Nats-Msg-Id`: the
+stream's duplicate window drops a message the relay publishes twice (a crash between
+publishing and marking it published), and the mailer's ledger keys on the same id.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.models.mail import MailRequest
-from cardreg_shared.subjects import MailSubject
+from cardreg_shared.subjects import ACCOUNT_EVENTS, MailSubject, stream_of
 
 
 @dataclass(frozen=True)
@@ -26,13 +30,13 @@ class OutboxMessage:
             raise TypeError(f"{subject.name} carries {subject.payload.__name__}")
         return cls(subject.name, request.request_id, request.model_dump_json())
 
+    @classmethod
+    def event(cls, event: AccountEvent) -> OutboxMessage:
+        return cls(ACCOUNT_EVENTS[event.type].name, event.event_id, event.model_dump_json())
 
-@dataclass(frozen=True)
-class PendingMessage:
-    """An outbox row not yet published, in the order it was written."""
-
-    row_id: int
-    message: OutboxMessage
+    @property
+    def stream(self) -> str:
+        return stream_of(self.subject).name
 
 
 def new_request_id() -> str:

@@ -9,6 +9,7 @@ password no rule would allow simply fails.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 
@@ -44,8 +45,14 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])
 
 
-def weakness(password: str, id_no: str) -> WeakReason | None:
-    """Why a (normalised) password is refused, or None when it is acceptable."""
+# Given the (normalised) password: does it contain the ID number? The registry keeps only a
+# keyed hash of the number (id_numbers.py), so after registration this is how it asks.
+IdNoCheck = Callable[[str], bool]
+
+
+def weakness(password: str, id_no: str | IdNoCheck) -> WeakReason | None:
+    """Why a (normalised) password is refused, or None when it is acceptable. `id_no` is the
+    ID number itself (at registration, from the card check) or a check against its hash."""
     if REPLACEMENT_CHARACTER in password or any(unicodedata.category(c) == "Cc" for c in password):
         return WeakReason.CONTROL_CHARACTER
     if password and all(c.isspace() or unicodedata.category(c) == "Cf" for c in password):
@@ -58,9 +65,15 @@ def weakness(password: str, id_no: str) -> WeakReason | None:
     folded = password.casefold()
     if folded in _common_passwords():
         return WeakReason.COMMON
-    if id_no.casefold() in folded:
+    if _contains_id_no(password, id_no):
         return WeakReason.CONTAINS_ID_NO
     return None
+
+
+def _contains_id_no(password: str, id_no: str | IdNoCheck) -> bool:
+    if isinstance(id_no, str):
+        return id_no.casefold() in password.casefold()
+    return id_no(password)
 
 
 MESSAGES: dict[WeakReason, str] = {

@@ -2,58 +2,70 @@
 
 A locked account is refused before the password is looked at. A wrong password counts
 towards the escalating lock (domain/lockout.py); the failure that sets a lock already
-answers `account_locked`.
+answers `account_locked`. Either way the attempt is an event, written with the count in the
+caller's unit of work, which this commits before it raises.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 
-from ..domain.accounts import Account
+from ..domain.accounts import Account, Origin
 from ..domain.lockout import LockoutPolicy
-from .ports import AccountStore, Clock, PasswordHashing
+from .ports import Clock, PasswordHashing, UnitOfWork
 
 log = logging.getLogger("cardreg.registry.lockout")
 
 RESET_REQUIRED = "password_reset_required"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PasswordCheck:
-    accounts: AccountStore
+    """One per request: it remembers its verdicts, so deciding again after a conflicting
+    commit does not hash the same password against the same hash twice."""
+
     hasher: PasswordHashing
     lockout: LockoutPolicy
     clock: Clock
+    _verdicts: dict[str, bool] = field(default_factory=dict)
 
-    async def __call__(self, account: Account, password: str) -> None:
-        """Return when `password` (normalised) is the account's; raise `account_locked` or
-        `invalid_credentials` otherwise."""
-        self.refuse_if_locked(account, self.clock())
-        if not await self.hasher.verify(account.password_hash, password):
-            raise await self._wrong_password(account)
-
-    def refuse_if_locked(self, account: Account, now: datetime) -> None:
-        if self.lockout.needs_reset(account.failed_logins):
-            raise locked(None)
-        if account.locked_at(now):
-            raise locked(account.locked_until - now)
-
-    async def _wrong_password(self, account: Account) -> ServiceFailure:
-        failures = await self.accounts.record_failed_login(
-            account.account_id, self.lockout.hard_limit
-        )
+    async def __call__(
+        self, uow: UnitOfWork, account: Account, password: str, origin: Origin
+    ) -> None:
+        """Return when `password` (normalised) is the account's; otherwise record the attempt
+        in `uow`, commit it, and raise `account_locked` or `invalid_credentials`."""
         now = self.clock()
-        until = self.lockout.locked_until(failures, now)
+        if self.lockout.needs_reset(account.failed_logins) or account.locked_at(now):
+            account.login_refused(now, origin, ErrorCode.ACCOUNT_LOCKED)
+            await uow.commit()
+            raise self._locked(account, now)
+        if await self._verified(account.password_hash or "", password):
+            return
+        now = self.clock()
+        until = account.fail_password(now, origin, self.lockout)
+        uow.accounts.save(account)
+        await uow.commit()
         if until is None:
-            return ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
-        await self.accounts.lock(account.account_id, until, failures)
-        log.info("account locked account_id=%s failures=%d", account.account_id, failures)
-        return locked(None if self.lockout.needs_reset(failures) else until - now)
+            raise ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
+        log.info(
+            "account locked account_id=%s failures=%d", account.account_id, account.failed_logins
+        )
+        raise self._locked(account, now)
+
+    def _locked(self, account: Account, now) -> ServiceFailure:
+        if self.lockout.needs_reset(account.failed_logins):
+            return locked(None)
+        return locked(account.locked_until - now)
+
+    async def _verified(self, password_hash: str, password: str) -> bool:
+        if password_hash not in self._verdicts:
+            self._verdicts[password_hash] = await self.hasher.verify(password_hash, password)
+        return self._verdicts[password_hash]
 
 
 def locked(remaining: timedelta | None) -> ServiceFailure:

@@ -5,7 +5,7 @@ that the reply is the same `Empty` whatever happens, and it goes out at once: th
 in the background, so neither the reply nor its timing tells whether an account exists, has
 an email, or whether the household data matched.
 
-- No account, or a deactivated one: nothing.
+- No account, or one whose state allows no reset (deactivated, pending): nothing.
 - More than `mails_per_window` links for the account within `window`: nothing (the account
   is not locked; the person can still log in, and ask again later).
 - An email on file: the link goes there; household / email in the request are ignored.
@@ -19,8 +19,11 @@ person's; until then nothing about the account changes.
 
 A link holds a 256-bit token (stored only as its SHA-256), valid `token_ttl`, single use; a
 new link voids the account's older ones. Token, voiding and the mail request are written in
-one transaction (the outbox), so a link is never stored without its mail or mailed without
-being stored.
+one commit (the outbox), so a link is never stored without its mail or mailed without being
+stored.
+
+The card check names the holder's ID number: an account from before ID numbers were kept as
+keyed hashes gets its hash here, so the new password can be checked against it.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ from dataclasses import dataclass
 
 from cardreg_shared.errors import ServiceFailure
 from cardreg_shared.models.common import Empty
+from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.mail import PasswordResetMail
 from cardreg_shared.models.registry import PasswordResetRequest
 from cardreg_shared.subjects import MAIL_PASSWORD_RESET
 
 from ..domain.accounts import Account
 from ..domain.contacts import InvalidContact, normalise_email
+from ..domain.lifecycle import Activity
+from ..domain.masking import mask_id_no
 from ..domain.outbox import OutboxMessage, new_request_id
 from ..domain.reset_tokens import (
     ResetPolicy,
@@ -44,7 +50,17 @@ from ..domain.reset_tokens import (
     new_reset_secret,
     reset_url,
 )
-from .ports import AccountStore, Background, Clock, Identity, ResetStore
+from .methods import proof_in
+from .ports import (
+    Background,
+    Clock,
+    Conflict,
+    Identity,
+    IdNumbers,
+    ResetLimitReached,
+    Storage,
+    UnitOfWork,
+)
 
 log = logging.getLogger("cardreg.registry.password_reset")
 
@@ -52,50 +68,65 @@ log = logging.getLogger("cardreg.registry.password_reset")
 @dataclass(frozen=True)
 class RequestPasswordReset:
     identity: Identity
-    accounts: AccountStore
-    resets: ResetStore
+    storage: Storage
     background: Background
+    id_numbers: IdNumbers
     policy: ResetPolicy
     clock: Clock
 
     async def __call__(self, request: PasswordResetRequest) -> Empty:
         holder = await self.identity.verify_card(request.card)
-        await self.background.spawn(lambda: self._follow_up(holder.person_id, request))
+        await self.background.spawn(lambda: self._follow_up(holder, request))
         return Empty()
 
-    async def _follow_up(self, person_id: str, request: PasswordResetRequest) -> None:
-        account = await self.accounts.account_by_person(person_id)
+    async def _follow_up(self, holder: CardVerifyReply, request: PasswordResetRequest) -> None:
+        uow = self.storage.unit_of_work()
+        account = await uow.accounts.by_person(holder.person_id)
         if account is None:
             log.info("password reset: no account")
             return
+        await self._remember_id_number(uow, account, holder)
         try:
             outcome = await self._send_link(account, request)
         except ServiceFailure as failure:  # identity refused the proof, or is unavailable
             outcome = f"proof refused ({failure.code.value})"
         log.info("password reset account_id=%s: %s", account.account_id, outcome)
 
+    async def _remember_id_number(
+        self, uow: UnitOfWork, account: Account, holder: CardVerifyReply
+    ) -> None:
+        fingerprint = self.id_numbers.fingerprint(holder.id_no)
+        if account.identify_by(fingerprint, mask_id_no(holder.id_no)):
+            uow.accounts.save(account)
+            try:
+                await uow.commit()
+            except Conflict:
+                pass  # changed meanwhile; the next card check stores it
+
     async def _send_link(self, account: Account, request: PasswordResetRequest) -> str:
-        if account.status != "active":
-            return "account deactivated"
+        if not account.allows(Activity.RESET_PASSWORD):
+            return f"account {account.status}"
         if await self._rate_limited(account):
             return "rate-limited"
         if account.email is not None:
             return await self._issue(account, account.email, pending_email=None)
 
-        proof = request.household or request.residence
-        if proof is None or not request.email:
+        chosen = proof_in(request)
+        if chosen is None or not request.email:
             return "no email on file and none given"
         try:
             address = normalise_email(request.email)
         except InvalidContact:
             return "the given email is invalid"
+        method, proof = chosen
         # Raises on a mismatch or a guessing lock; identity counts the failed guess.
-        await self.identity.verify_proof(account.person_id, proof)
+        await method.verify(self.identity, account.person_id, proof)
         return await self._issue(account, address, pending_email=address)
 
     async def _rate_limited(self, account: Account) -> bool:
         since = self.clock() - self.policy.window
-        sent = await self.resets.recent_reset_count(account.account_id, since)
+        uow = self.storage.unit_of_work()
+        sent = await uow.reset_tokens.recent_count(account.account_id, since)
         return sent >= self.policy.mails_per_window
 
     async def _issue(self, account: Account, address: str, *, pending_email: str | None) -> str:
@@ -116,13 +147,14 @@ class RequestPasswordReset:
             reset_url=reset_url(self.policy.public_base_url, secret),
             expires_in_minutes=self.policy.expires_in_minutes,
         )
-        # The count is taken again inside the transaction: concurrent requests can't overrun it.
-        issued = await self.resets.issue_reset_token(
-            token,
-            OutboxMessage.mail(MAIL_PASSWORD_RESET, mail),
-            limit=self.policy.mails_per_window,
-            since=now - self.policy.window,
+        uow = self.storage.unit_of_work()
+        # The count is taken again inside the commit: concurrent requests can't overrun it.
+        uow.reset_tokens.issue(
+            token, limit=self.policy.mails_per_window, since=now - self.policy.window
         )
-        if not issued:
+        uow.outbox.add(OutboxMessage.mail(MAIL_PASSWORD_RESET, mail), now)
+        try:
+            await uow.commit()
+        except ResetLimitReached:
             return "rate-limited"
         return "link queued" + (" to a proven address" if pending_email else "")

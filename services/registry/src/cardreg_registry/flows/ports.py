@@ -1,16 +1,27 @@
-"""What the flows need from the outside world; the adapters provide it."""
+"""What the flows need from the outside world; the adapters provide it.
+
+Storage is a unit of work with one repository per aggregate (Cosmic Python). A unit of work
+reads at once and writes at `commit`: every write it staged goes in one transaction, guarded
+by what it read (an account's version, a token still unused, a session still live). When a
+guard finds the row changed, the transaction rolls back and `commit` raises; for `Conflict`
+the flow reads again and decides again (`flows/retry.py`). No lock is held while a flow hashes
+a password, and nothing is written from a decision taken on a stale read.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, Self
 
 from cardreg_shared.models.common import CardRead, Household, Residence
-from cardreg_shared.models.identity import CardVerifyReply, PersonReply
+from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.registry import Jwk
 
-from ..domain.accounts import Account, ProfileChange
+from ..domain.accounts import Account
+from ..domain.keys import KeySet, SigningKey
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
@@ -18,72 +29,153 @@ from ..domain.sessions import IssuedToken, Session, TokenClaims
 Clock = Callable[[], datetime]
 
 
+# What a commit can end in besides success: the guard that failed, as an exception.
+
+
+class Conflict(Exception):
+    """Something the unit of work read changed before it committed; nothing was written."""
+
+
+class ResetLimitReached(Exception):
+    """The account had its reset links for the window already; nothing was written."""
+
+
+class ResetTokenSpent(Exception):
+    """The token was used, voided or expired by the time of the commit; nothing was written."""
+
+
+class SessionNotLive(Exception):
+    """No such session, or it was revoked already; nothing was written."""
+
+
+class UnknownReference(Exception):
+    """A row named an account (or other row) that does not exist; nothing was written."""
+
+
+@dataclass
+class Tally:
+    """How many rows a staged write touched; filled in when the unit of work commits."""
+
+    count: int = 0
+
+
+class AccountRepository(Protocol):
+    async def by_person(self, person_id: str) -> Account | None: ...
+
+    async def by_id(self, account_id: str) -> Account | None: ...
+
+    def add(self, account: Account) -> None:
+        """Insert at commit; `DuplicateAccount` if the person has one by then."""
+
+    def save(self, account: Account) -> None:
+        """Write its changes at commit, if the stored version is still the one read (else
+        `Conflict`); unchanged, it still guards the commit that way."""
+
+    def remove(self, account: Account) -> None:
+        """Delete at commit (a reactivation back to no account), guarded like `save`."""
+
+
+class SessionRepository(Protocol):
+    async def with_account(self, session_id: str) -> tuple[Session, Account] | None: ...
+
+    def add(self, session: Session) -> None:
+        """Insert at commit; `UnknownReference` for an account that does not exist."""
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        """Revoke a live session at commit; `SessionNotLive` otherwise."""
+
+    def revoke_all(self, account_id: str, now: datetime, *, keep: str | None = None) -> Tally:
+        """Revoke every live session of the account but `keep`."""
+
+    def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class ResetTokenRepository(Protocol):
+    async def by_hash(self, token_hash: str) -> ResetToken | None: ...
+
+    async def recent_count(self, account_id: str, since: datetime) -> int:
+        """Tokens issued to the account strictly after `since`."""
+
+    def issue(self, token: ResetToken, *, limit: int, since: datetime) -> None:
+        """Insert the token and void the account's older unused ones, unless `limit` were
+        issued since `since`, counted inside the transaction (`ResetLimitReached`)."""
+
+    def consume(self, token_hash: str, now: datetime) -> None:
+        """Mark used if still unused, not voided, unexpired at `now`; `ResetTokenSpent` if not."""
+
+    def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, message: OutboxMessage, created_at: datetime) -> None: ...
+
+
+class KeySetRepository(Protocol):
+    async def load(self) -> KeySet: ...
+
+    def add(self, key: SigningKey) -> None:
+        """The first active key; `Conflict` if there is an active key by then."""
+
+    def rotate(self, retiring: SigningKey, new: SigningKey, now: datetime) -> None:
+        """Retire `retiring` (dropping its private half) and make `new` active; `Conflict` if
+        `retiring` is no longer the active key."""
+
+    def prune(self, retired_before: datetime) -> Tally: ...
+
+
+class UnitOfWork(Protocol):
+    accounts: AccountRepository
+    sessions: SessionRepository
+    reset_tokens: ResetTokenRepository
+    outbox: OutboxRepository
+    keys: KeySetRepository
+
+    async def commit(self) -> None:
+        """Write what was staged, and the events of every account read or added through it,
+        in one transaction; raise one of the exceptions above when a guard fails."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Whatever was not committed is dropped."""
+
+
+class OutboxFeed(Protocol):
+    """The outbox as the relay sees it. Rows are claimed for a while (a lease), so replicas
+    sharing the database publish different rows; a relay that died leaves its claims to
+    expire."""
+
+    written: asyncio.Event  # set after every commit that queued a row
+
+    async def claim(
+        self, relay: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[OutboxMessage]:
+        """Unpublished rows not claimed by another relay, oldest first, now claimed by `relay`."""
+
+    async def published(self, msg_ids: list[str], now: datetime) -> None:
+        """Published: keep subject and id for a while, drop the payload at once."""
+
+    async def prune(self, published_before: datetime) -> int: ...
+
+
+class Storage(Protocol):
+    outbox: OutboxFeed
+
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    async def close(self) -> None: ...
+
+
 class Identity(Protocol):
     async def verify_card(self, card: CardRead) -> CardVerifyReply: ...
 
-    async def verify_proof(self, person_id: str, proof: Household | Residence) -> None: ...
+    async def verify_household(self, person_id: str, household: Household) -> bool: ...
 
-    async def person(self, person_id: str) -> PersonReply: ...
-
-
-class AccountStore(Protocol):
-    async def account_by_person(self, person_id: str) -> Account | None: ...
-
-    async def add_account(self, account: Account) -> None: ...
-
-    async def record_failed_login(self, account_id: str, limit: int) -> int: ...
-
-    async def lock(self, account_id: str, until: datetime, failures: int) -> None: ...
-
-    async def record_login(
-        self,
-        account_id: str,
-        now: datetime,
-        *,
-        card_no: str | None = None,
-        password_hash: str | None = None,
-    ) -> None: ...
-
-    async def change_password(
-        self,
-        account_id: str,
-        password_hash: str,
-        keep_jti: str,
-        now: datetime,
-        notice: OutboxMessage | None,
-    ) -> int: ...
-
-    async def update_profile(
-        self, account_id: str, plan: Callable[[Account], ProfileChange], now: datetime
-    ) -> Account | None: ...
-
-
-class ResetStore(Protocol):
-    async def account_by_id(self, account_id: str) -> Account | None: ...
-
-    async def recent_reset_count(self, account_id: str, since: datetime) -> int: ...
-
-    async def issue_reset_token(
-        self, token: ResetToken, mail: OutboxMessage, *, limit: int, since: datetime
-    ) -> bool: ...
-
-    async def reset_token(self, token_hash: str) -> ResetToken | None: ...
-
-    async def complete_reset(
-        self, token_hash: str, password_hash: str, now: datetime, notice: OutboxMessage | None
-    ) -> bool: ...
+    async def verify_residence(self, person_id: str, residence: Residence) -> bool: ...
 
 
 class Background(Protocol):
     async def spawn(self, work: Callable[[], Awaitable[None]]) -> None: ...
-
-
-class SessionStore(Protocol):
-    async def add_session(self, session: Session) -> None: ...
-
-    async def revoke_session(self, jti: str, now: datetime) -> bool: ...
-
-    async def session_with_account(self, jti: str) -> tuple[Session, Account] | None: ...
 
 
 class PasswordHashing(Protocol):
@@ -98,8 +190,18 @@ class PasswordHashing(Protocol):
 
 class Tokens(Protocol):
     @property
-    def jwk(self) -> Jwk: ...
+    def ttl(self) -> timedelta: ...
 
-    def issue(self, account_id: str, now: datetime) -> IssuedToken: ...
+    def issue(self, session: Session) -> IssuedToken: ...
 
-    def verify(self, token: str, now: datetime) -> TokenClaims | None: ...
+    async def verify(self, token: str, now: datetime) -> TokenClaims | None: ...
+
+    def jwks(self, now: datetime) -> list[Jwk]: ...
+
+
+class IdNumbers(Protocol):
+    """Keyed hashes of ID numbers (domain/id_numbers.py)."""
+
+    def fingerprint(self, id_no: str) -> str: ...
+
+    def found_in(self, password: str, fingerprint: str) -> bool: ...

@@ -9,19 +9,28 @@ from cardreg_shared.models.common import Empty
 from cardreg_shared.models.registry import TokenRequest
 
 from .bearer import verified_claims
-from .ports import Clock, SessionStore, Tokens
+from .methods import session_origin
+from .ports import Clock, SessionNotLive, Storage, Tokens
 
 
 @dataclass(frozen=True)
 class RevokeSession:
-    sessions: SessionStore
+    storage: Storage
     tokens: Tokens
     clock: Clock
 
     async def __call__(self, request: TokenRequest) -> Empty:
         now = self.clock()
-        claims = verified_claims(self.tokens, request.access_token, now)
-        # Unknown or already revoked: the caller was not signed in with this token.
-        if not await self.sessions.revoke_session(claims.jti, now):
+        claims = await verified_claims(self.tokens, request.access_token, now)
+        uow = self.storage.unit_of_work()
+        found = await uow.sessions.with_account(claims.session_id)
+        if found is None or found[0].principal != claims.subject:
             raise ServiceFailure(ErrorCode.UNAUTHORIZED)
+        session, account = found
+        uow.sessions.revoke(session.session_id, now)
+        account.session_ended(now, session_origin(session.method))
+        try:
+            await uow.commit()
+        except SessionNotLive:  # revoked already: the caller was not signed in with it
+            raise ServiceFailure(ErrorCode.UNAUTHORIZED) from None
         return Empty()

@@ -52,6 +52,7 @@ export const API_CODES = [
   "invalid_credentials",
   "account_locked",
   "unauthorized",
+  "insufficient_scope",
   "not_found",
   "reset_token_invalid",
   "method_not_allowed",

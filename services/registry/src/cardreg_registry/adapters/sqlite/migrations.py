@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
-
 MIGRATIONS: tuple[str, ...] = (
     # 1: accounts and sessions. Times are ISO-8601 UTC text. The raw ID number is never
     # stored: only its masked form, snapshotted at registration.
@@ -65,66 +63,111 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
     CREATE INDEX outbox_by_published ON outbox (published_at) WHERE published_at IS NOT NULL;
     """,
-    # 3: the mail language may also be Vietnamese, Indonesian or Thai. SQLite cannot change a
-    # CHECK in place: the table is rebuilt (sqlite.org/lang_altertable.html, "other kinds of
-    # table schema changes"), with foreign keys off meanwhile (see `migrate`).
+    # 3: the account lifecycle: `pending` (no card or password yet) and a person deactivated
+    # without an account (neither); the ID number's keyed hash for the password rule; a
+    # version that guards every account write. Sessions get their own id (`sid`; older
+    # tokens named theirs by jti), a principal, method, amr, scopes and device. The signing
+    # key set (private halves sealed with the registry secret; the secret's check value in
+    # `registry_meta`), and outbox claims so replicas relay different rows. Languages: every
+    # language the portal is to speak. Accounts and sessions are rebuilt (sqlite cannot change
+    # a column's constraints in place); their rows are copied as they are.
     """
     CREATE TABLE accounts_v3 (
         account_id    TEXT PRIMARY KEY,
         person_id     TEXT NOT NULL UNIQUE,
         kind          TEXT NOT NULL CHECK (kind IN ('citizen', 'foreigner')),
         id_no_masked  TEXT NOT NULL,
-        bound_card_no TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
+        id_no_hash    TEXT,
+        bound_card_no TEXT,
+        password_hash TEXT,
         email         TEXT,
         phone         TEXT,
-        status        TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
+        status        TEXT NOT NULL CHECK (status IN ('pending', 'active', 'deactivated')),
         channel       TEXT NOT NULL CHECK (channel IN ('online', 'counter', 'employer')),
         failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
         locked_until  TEXT,
         created_at    TEXT NOT NULL,
         updated_at    TEXT NOT NULL,
         language      TEXT NOT NULL DEFAULT 'zh-TW'
-            CHECK (language IN ('zh-TW', 'en', 'vi', 'id', 'th'))
+            CHECK (language IN ('zh-TW', 'en', 'vi', 'id', 'th')),
+        version       INTEGER NOT NULL DEFAULT 0
     );
-    INSERT INTO accounts_v3 SELECT
+    INSERT INTO accounts_v3 (
         account_id, person_id, kind, id_no_masked, bound_card_no, password_hash, email, phone,
         status, channel, failed_logins, locked_until, created_at, updated_at, language
+    )
+    SELECT account_id, person_id, kind, id_no_masked, bound_card_no, password_hash, email, phone,
+        status, channel, failed_logins, locked_until, created_at, updated_at, language
     FROM accounts;
+    CREATE TABLE sessions_v3 (
+        session_id  TEXT PRIMARY KEY,
+        account_id  TEXT REFERENCES accounts (account_id),
+        operator_id TEXT,
+        device_id   TEXT,
+        method      TEXT NOT NULL,
+        amr         TEXT NOT NULL,
+        scopes      TEXT NOT NULL,
+        issued_at   TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        revoked_at  TEXT,
+        CHECK ((account_id IS NULL) <> (operator_id IS NULL))
+    );
+    INSERT INTO sessions_v3 (
+        session_id, account_id, method, amr, scopes, issued_at, expires_at, revoked_at
+    )
+    SELECT jti, account_id, 'card+password', 'pwd sc', 'account', issued_at, expires_at,
+        revoked_at
+    FROM sessions;
+    DROP TABLE sessions;
     DROP TABLE accounts;
     ALTER TABLE accounts_v3 RENAME TO accounts;
+    ALTER TABLE sessions_v3 RENAME TO sessions;
+    CREATE INDEX sessions_by_account ON sessions (account_id);
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+    CREATE TABLE signing_keys (
+        kid         TEXT PRIMARY KEY,
+        public_key  TEXT NOT NULL,
+        private_key BLOB,
+        created_at  TEXT NOT NULL,
+        retired_at  TEXT
+    );
+    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys ((retired_at IS NULL))
+        WHERE retired_at IS NULL;
+    CREATE TABLE registry_meta (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
     """,
 )
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
+def migrate(conn: sqlite3.Connection) -> int:
     """Bring the file to the newest version, one transaction per step; returns the version.
 
-    Foreign keys are off while the steps run: a rebuilt table is dropped and replaced by its
-    copy, which would otherwise cascade to (or be refused by) the rows that refer to it. The
-    pragma only takes effect outside a transaction; every reference is checked afterwards.
+    Foreign keys are off while steps run (a step may rebuild a table others refer to, which
+    sqlite can do only that way) and checked before each step commits.
     """
-    ((version,),) = await conn.execute_fetchall("PRAGMA user_version")
+    ((version,),) = conn.execute("PRAGMA user_version").fetchall()
     if version > len(MIGRATIONS):
         raise RuntimeError(
             f"registry.db is at schema {version}, newer than this code ({len(MIGRATIONS)})"
         )
     if version == len(MIGRATIONS):
         return version
-    ((foreign_keys,),) = await conn.execute_fetchall("PRAGMA foreign_keys")
-    await conn.execute_fetchall("PRAGMA foreign_keys = OFF")
+    conn.execute("PRAGMA foreign_keys = OFF")
     try:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             try:
-                await conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-            except sqlite3.Error:
+                conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};")
+                if conn.execute("PRAGMA foreign_key_check").fetchall():
+                    raise RuntimeError(f"schema step {number} left rows without their parent")
+                conn.execute("COMMIT")
+            except BaseException:
                 if conn.in_transaction:
-                    await conn.rollback()
+                    conn.execute("ROLLBACK")
                 raise
-        if await conn.execute_fetchall("PRAGMA foreign_key_check"):
-            raise RuntimeError("registry.db has rows referring to missing accounts")
     finally:
-        await conn.execute_fetchall(f"PRAGMA foreign_keys = {int(foreign_keys)}")
+        conn.execute("PRAGMA foreign_keys = ON")
     return len(MIGRATIONS)

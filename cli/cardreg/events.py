@@ -1,0 +1,175 @@
+"""`cardreg events`: the registry's account events (the audit trail) for operators.
+
+Reads the JetStream stream REGISTRY_EVENTS from its start, or from `--since`, through a
+short-lived consumer of its own, and prints each event's fields: ids, kinds, outcomes. The
+events carry no personal data, and nothing but their validated fields is printed.
+
+The bus is found as the other commands find it: `--nats-url`, else `CARDREG_NATS_URL` or
+`NATS_URL` (credentials may be in the URL), else the nats-server of a `cardreg up` running on
+`--data-dir`. It connects as client `ops`, the operators' user in the deployed permissions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import sys
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import get_args
+
+import nats.errors
+from cardreg_shared import bus
+from cardreg_shared.models.events import AccountEvent, AccountEventType
+from cardreg_shared.subjects import ACCOUNT_EVENTS, REGISTRY_EVENTS
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+BATCH = 256
+FETCH_TIMEOUT = 2.0
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+COLUMNS = ("occurred_at", "type", "account_id", "channel", "method", "outcome", "operator_id")
+WIDTHS = (20, 16, 22, 8, 15, 22, 0)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """`30m`, `24h`, `7d` (ago), or an ISO date or time (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    match = _DURATION.fullmatch(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text.strip())  # a date alone is its midnight
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "give a duration (30m, 24h, 7d) or an ISO date or time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cardreg events", description=__doc__.split("\n\n")[0])
+    p.add_argument("--nats-url", help="the bus (default: CARDREG_NATS_URL, NATS_URL, --data-dir)")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="of a running cardreg up")
+    p.add_argument("--account", metavar="ACCOUNT_ID", help="only this account's events")
+    p.add_argument("--since", type=parse_since, help="30m, 24h, 7d, or an ISO date or time")
+    p.add_argument(
+        "--type",
+        metavar="TYPE",
+        choices=get_args(AccountEventType),
+        help="only events of this type: " + ", ".join(get_args(AccountEventType)),
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    return p
+
+
+def nats_url(args: argparse.Namespace) -> str:
+    url = args.nats_url or os.environ.get("CARDREG_NATS_URL") or os.environ.get("NATS_URL")
+    if url:
+        return url
+    for ports_file in sorted((args.data_dir / "nats" / "ports").glob("nats-server_*.ports")):
+        pid = int(ports_file.stem.rpartition("_")[2])
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            continue  # left behind by a server that is gone
+        return json.loads(ports_file.read_text())["nats"][0]
+    raise SystemExit(f"cardreg events: no running cardreg up in {args.data_dir}; give --nats-url")
+
+
+async def account_events(
+    url: str, *, since: datetime | None, kind: str | None
+) -> AsyncIterator[AccountEvent | None]:
+    """The stream's events in order (None for a message that is not an AccountEvent)."""
+    nc = await bus.connect(url, name="ops", allow_reconnect=False)
+    js = nc.jetstream()
+    name = f"ops-events-{secrets.token_hex(6)}"
+    config = ConsumerConfig(
+        name=name,
+        filter_subject=ACCOUNT_EVENTS[kind].name if kind else "evt.registry.account.>",
+        deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
+        opt_start_time=since.astimezone(UTC).isoformat() if since else None,
+        ack_policy=AckPolicy.NONE,
+        inactive_threshold=60.0,
+        mem_storage=True,
+    )
+    try:
+        info = await js.add_consumer(REGISTRY_EVENTS.name, config)
+        try:
+            pending = info.num_pending
+            subscription = await js.pull_subscribe_bind(name, stream=REGISTRY_EVENTS.name)
+            while pending:
+                try:
+                    batch = await subscription.fetch(BATCH, timeout=FETCH_TIMEOUT)
+                except NatsTimeout:
+                    return
+                for msg in batch:
+                    pending = msg.metadata.num_pending
+                    try:
+                        yield AccountEvent.model_validate_json(msg.data)
+                    except ValidationError:
+                        yield None
+        finally:
+            # It would expire on its own (inactive_threshold); this is only tidier.
+            with suppress(nats.errors.Error):
+                await js.delete_consumer(REGISTRY_EVENTS.name, name)
+    finally:
+        await nc.close()
+
+
+def table_line(values: tuple[str, ...]) -> str:
+    return "  ".join(v.ljust(w) for v, w in zip(values, WIDTHS, strict=True)).rstrip()
+
+
+def row(event: AccountEvent) -> tuple[str, ...]:
+    when = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        when,
+        event.type,
+        event.account_id,
+        event.channel,
+        event.method or "-",
+        event.outcome,
+        event.operator_id or "-",
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    shown = skipped = 0
+    if not args.json:
+        print(table_line(COLUMNS))
+    try:
+        async for event in account_events(nats_url(args), since=args.since, kind=args.type):
+            if event is None:
+                skipped += 1
+                continue
+            if args.account and event.account_id != args.account:
+                continue
+            shown += 1
+            print(event.model_dump_json() if args.json else table_line(row(event)), flush=True)
+    except NotFoundError:
+        print(
+            "cardreg events: no REGISTRY_EVENTS stream yet (has the registry run?)", file=sys.stderr
+        )
+        return 1
+    except (nats.errors.Error, OSError) as exc:
+        print(f"cardreg events: the bus is not reachable ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    if skipped:
+        print(f"{skipped} messages were not account events and were skipped", file=sys.stderr)
+    if not args.json:
+        print(f"{shown} events", file=sys.stderr)
+    return 0
+
+
+def events_main(argv: list[str]) -> int:
+    return asyncio.run(run(parser().parse_args(argv)))
