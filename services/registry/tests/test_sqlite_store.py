@@ -163,3 +163,8 @@ async def test_a_version_two_file_keeps_its_sessions_tokens_and_outbox(tmp_path)
     finally:
         await store.close()
     assert rows(path, "PRAGMA foreign_key_check") == []
+    # The upgraded accounts table takes the five mail languages and nothing else.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE accounts SET language = 'th'")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("UPDATE accounts SET language = 'fr'")

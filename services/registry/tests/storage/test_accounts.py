@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from typing import get_args
 
 import pytest
 from cardreg_registry.domain.accounts import Account, DuplicateAccount, Origin
 from cardreg_registry.domain.lockout import UNTIL_RESET, LockoutPolicy
 from cardreg_registry.flows.ports import Conflict
 from cardreg_shared.errors import ErrorCode
+from cardreg_shared.models.common import Language
 
 from .conftest import NOW, account, added, read, session
 
@@ -51,6 +53,12 @@ async def test_accounts_without_card_or_password_round_trip(store):
     assert await read(store, "acc-1") == pending
     assert await read(store, "acc-2") == record
     assert not (await read(store, "acc-2")).is_registered
+
+
+@pytest.mark.parametrize("language", get_args(Language))
+async def test_every_mail_language_round_trips(store, language):
+    await added(store, account(language=language))
+    assert (await read(store)).language == language
 
 
 async def test_another_storage_on_the_same_database_sees_the_account(store, other_store):
