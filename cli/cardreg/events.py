@@ -4,16 +4,16 @@ Reads the JetStream stream REGISTRY_EVENTS from its start, or from `--since`, th
 short-lived consumer of its own, and prints each event's fields: ids, kinds, outcomes. The
 events carry no personal data, and nothing but their validated fields is printed.
 
-The bus is found as the other commands find it: `--nats-url`, else `CARDREG_NATS_URL` or
-`NATS_URL` (credentials may be in the URL), else the nats-server of a `cardreg up` running on
-`--data-dir`. It connects as client `ops`, the operators' user in the deployed permissions.
+The bus: `--nats-url`, else `CARDREG_NATS_URL` or `NATS_URL` (with the password and CA files
+of `CARDREG_NATS_PASSWORD_FILE` / `CARDREG_NATS_CA_FILE`), else the nats-server of the
+`cardreg up` on `--data-dir` with that data dir's `ops` password. It connects as `ops`, the
+operators' user in the generated permissions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import secrets
@@ -26,12 +26,16 @@ from typing import get_args
 
 import nats.errors
 from cardreg_shared import bus
+from cardreg_shared.bus import Credentials
 from cardreg_shared.models.events import AccountEvent, AccountEventType
 from cardreg_shared.subjects import ACCOUNT_EVENTS, REGISTRY_EVENTS
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
+
+from . import localbus
+from .natsconfig import OPS
 
 BATCH = 256
 FETCH_TIMEOUT = 2.0
@@ -72,25 +76,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def nats_url(args: argparse.Namespace) -> str:
+def nats_client(args: argparse.Namespace) -> tuple[str, Credentials]:
+    """The bus and the `ops` credentials: `--nats-url` or the environment (with
+    `CARDREG_NATS_PASSWORD_FILE` / `CARDREG_NATS_CA_FILE`), else what the `cardreg up` of
+    `--data-dir` announced."""
     url = args.nats_url or os.environ.get("CARDREG_NATS_URL") or os.environ.get("NATS_URL")
     if url:
-        return url
-    for ports_file in sorted((args.data_dir / "nats" / "ports").glob("nats-server_*.ports")):
-        pid = int(ports_file.stem.rpartition("_")[2])
-        try:
-            os.kill(pid, 0)
-        except (ProcessLookupError, PermissionError):
-            continue  # left behind by a server that is gone
-        return json.loads(ports_file.read_text())["nats"][0]
-    raise SystemExit(f"cardreg events: no running cardreg up in {args.data_dir}; give --nats-url")
+        password, ca = (os.environ.get(f"CARDREG_NATS_{n}_FILE") for n in ("PASSWORD", "CA"))
+        return url, Credentials(Path(password) if password else None, Path(ca) if ca else None)
+    announced = localbus.client(args.data_dir / "nats", OPS)
+    if announced is None:
+        raise SystemExit(f"cardreg events: no cardreg up in {args.data_dir}; give --nats-url")
+    return announced
 
 
 async def account_events(
-    url: str, *, since: datetime | None, kind: str | None
+    url: str,
+    *,
+    since: datetime | None,
+    kind: str | None,
+    credentials: Credentials | None = None,
 ) -> AsyncIterator[AccountEvent | None]:
     """The stream's events in order (None for a message that is not an AccountEvent)."""
-    nc = await bus.connect(url, name="ops", allow_reconnect=False)
+    nc = await bus.connect(url, name=OPS, allow_reconnect=False, credentials=credentials)
     js = nc.jetstream()
     name = f"ops-events-{secrets.token_hex(6)}"
     config = ConsumerConfig(
@@ -148,7 +156,9 @@ async def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(table_line(COLUMNS))
     try:
-        async for event in account_events(nats_url(args), since=args.since, kind=args.type):
+        url, credentials = nats_client(args)
+        events = account_events(url, since=args.since, kind=args.type, credentials=credentials)
+        async for event in events:
             if event is None:
                 skipped += 1
                 continue

@@ -17,6 +17,7 @@ service gets the *path* of its own password file (`CARDREG_NATS_PASSWORD_FILE`) 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
@@ -100,6 +101,31 @@ class LocalBus:
     @property
     def scheme(self) -> str:
         return "tls" if self.tls else "nats"
+
+    @property
+    def client_file(self) -> Path:
+        return self.root / "client.json"
+
+    def announce(self, url: str) -> None:
+        """Tell the data dir's other commands (`cardreg events`) where the bus is and which CA
+        it proves itself with; no secret is in it (each user's password has its own file)."""
+        ca = str(self.tls.ca_cert) if self.tls else None
+        write_private(self.client_file, json.dumps({"url": url, "ca_file": ca}))
+
+
+def client(root: Path, user: str) -> tuple[str, Credentials] | None:
+    """The URL and `user`'s credentials for the bus `cardreg up` runs in `root`
+    (DATA_DIR/nats), or None when it has not announced one."""
+    try:
+        announced = json.loads((root / "client.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ca = announced.get("ca_file")
+    credentials = Credentials(
+        password_file=root / "secrets" / f"{user}.password",
+        ca_file=Path(ca) if ca else None,
+    )
+    return announced["url"], credentials
 
 
 def prepare(root: Path, *, tls: bool = True, given_tls: natstls.TlsFiles | None = None) -> LocalBus:

@@ -133,6 +133,7 @@ class Up:
         if self.nats_port == -1:  # every restart listens where the services already connect
             self.nats_port = int(url.rsplit(":", 1)[1])
             self.nats_url = f"{self.bus.scheme}://127.0.0.1:{self.nats_port}"
+            self.bus.announce(self.nats_url)
         return True
 
     # --- the mail catcher -------------------------------------------------------------------

@@ -144,5 +144,5 @@ async def test_openapi_states_the_constraints_the_api_enforces(replica) -> None:
     assert (signature["minLength"], signature["maxLength"]) == (86, 86)
     assert signature["pattern"] == "^[A-Za-z0-9_-]{85}[AQgw]$"
     language = schemas["AccountChanges"]["properties"]["language"]
-    assert language["enum"] == ["zh-TW", "en"] and "anyOf" not in language
+    assert language["enum"] == ["zh-TW", "en", "vi", "id", "th"] and "anyOf" not in language
     assert "default" not in language
