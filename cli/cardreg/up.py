@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         }
         for _, module in SERVICES:
             system.spawn(module, [sys.executable, "-m", module], env)
-        asyncio.run(_wait_ready(system, nats_url, f"{base_url}/healthz"))
+        asyncio.run(_wait_ready(system, nats_url, f"{base_url}/readyz"))
         mail = (
             f"{smtp_host}:{smtp_port}"
             if args.smtp

@@ -511,7 +511,7 @@ class Composed:
 
     @property
     def health(self) -> str:
-        return f"{self.base_url}/healthz"
+        return f"{self.base_url}/readyz"
 
 
 @pytest.fixture
@@ -531,7 +531,6 @@ def composed(tmp_path: Path, secured_url: str, smtp: Inbox) -> Iterator[Composed
         "gateway": {
             "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
             "CARDREG_GATEWAY_HTTP_PORT": str(port),
-            "CARDREG_GATEWAY_PUBLIC_BASE_URL": base_url,
         },
     }
     procs = []
@@ -676,10 +675,9 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
         assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
         assert svc["depends_on"]["nats"]["condition"] == "service_healthy"
     assert services["gateway"]["ports"][0]["published"] == "8080"
-    assert (
-        services["registry"]["environment"]["CARDREG_PUBLIC_BASE_URL"]
-        == (services["gateway"]["environment"]["CARDREG_GATEWAY_PUBLIC_BASE_URL"])
-    )
+    # The registry builds the reset links; the gateway builds none.
+    assert services["registry"]["environment"]["CARDREG_PUBLIC_BASE_URL"] == "http://localhost:8080"
+    assert not any("PUBLIC_BASE_URL" in key for key in services["gateway"]["environment"])
     mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
     assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cardreg_gateway.agent.wallet import load_wallet
+from cardreg_identity.adapters.card_keys import signature_valid
 from cardreg_identity.adapters.store import SqliteStore
 from cardreg_identity.cli import seed_main
 from cardreg_identity.domain.guessing import GuessPolicy
@@ -34,7 +35,7 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
     assert all((e.household is None) == (e.kind == "foreigner") for e in entries)
     assert os.stat(wallet).st_mode & 0o077 == 0  # card keys: owner only
     store = await SqliteStore.open(db, GuessPolicy())
-    verify = CardVerification(store)
+    verify = CardVerification(store, signature_valid)
     try:
         for entry in entries:
             reply = await verify(

@@ -17,8 +17,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 from cardreg_gateway.agent.wallet import WalletEntry
-from cardreg_gateway.app import create_app
-from cardreg_gateway.runtime import Gateway
+from cardreg_gateway.app import Gateway, create_app
 from cardreg_gateway.settings import GatewaySettings
 from cardreg_shared import bus
 from cardreg_shared.card import auth_message
@@ -281,9 +280,11 @@ async def replica(launch: Launch) -> Replica:
     return await launch()
 
 
-async def card_read_events(nc: Client, expected: int) -> list[CardReadEvent]:
-    """Every card-read event in the stream, read back with a JetStream consumer."""
-    js = nc.jetstream()
+async def card_read_events(replica: Replica, expected: int) -> list[CardReadEvent]:
+    """Every card-read event in the stream, read back with a JetStream consumer, once the
+    gateway has its acks (it publishes without waiting for them)."""
+    await replica.gateway.events.flushed()
+    js = replica.nc.jetstream()
     info = await js.stream_info(READER_EVENTS.name)
     assert info.state.messages == expected
     if expected == 0:

@@ -177,7 +177,7 @@ async def test_every_card_read_is_an_event_with_its_outcome(replica, registry, p
     # Not a card read: the body never validated.
     await replica.http.post("/api/v1/sessions", json={"card": {}, "password": PASSWORD})
 
-    events = await card_read_events(replica.nc, 4)
+    events = await card_read_events(replica, 4)
     assert [(e.flow, e.outcome) for e in events] == [
         ("lookup", "ok"),
         ("lookup", "nonce_invalid"),
@@ -191,7 +191,7 @@ async def test_events_carry_no_personal_data(replica, registry, person) -> None:
     card = await replica.card_read(person)
     await replica.http.post("/api/v1/sessions", json={"card": card, "password": PASSWORD})
     js = replica.nc.jetstream()
-    await card_read_events(replica.nc, 1)
+    await card_read_events(replica, 1)
     raw = (await js.get_msg("READER_EVENTS", seq=1)).data.decode()
     for secret in (
         person.card.card_no,
@@ -207,7 +207,7 @@ async def test_events_carry_no_personal_data(replica, registry, person) -> None:
 async def test_unavailable_registry_is_recorded_as_such(replica) -> None:
     card = await replica.card_read(new_person())
     await replica.http.post("/api/v1/sessions", json={"card": card, "password": PASSWORD})
-    [event] = await card_read_events(replica.nc, 1)
+    [event] = await card_read_events(replica, 1)
     assert (event.flow, event.outcome) == ("login", "unavailable")
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
+from cardreg_shared.tasks import TaskPool
 from nats.aio.client import Client
 
-from .adapters.background import BackgroundWork
+from . import __version__, transport
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.outbox_relay import OutboxRelay
@@ -31,9 +32,12 @@ from .flows.register import Register
 from .flows.revoke_session import RevokeSession
 from .flows.update_account import UpdateAccount
 from .settings import RegistrySettings
-from .transport import registry_host
 
 log = logging.getLogger("cardreg.registry")
+
+DESCRIPTION = (
+    "cardreg accounts: registration, login, sessions, password recovery, settings, signing keys"
+)
 
 
 def utc_now() -> datetime:
@@ -48,7 +52,7 @@ class Registry:
         settings: RegistrySettings,
         store: SqliteStore,
         relay: OutboxRelay,
-        background: BackgroundWork,
+        background: TaskPool,
         host: ServiceHost,
     ) -> None:
         self.settings = settings
@@ -63,7 +67,7 @@ class Registry:
     ) -> Registry:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await SqliteStore.open(settings.db_path)
-        background = BackgroundWork(settings.reset_background_limit)
+        background = TaskPool(settings.reset_background_limit, name="reset follow-up")
         relay = OutboxRelay(
             store,
             nc.jetstream(),
@@ -99,7 +103,7 @@ async def _serve(
     settings: RegistrySettings,
     nc: Client,
     store: SqliteStore,
-    background: BackgroundWork,
+    background: TaskPool,
     clock: Clock,
 ) -> ServiceHost:
     tokens = TokenSigner(
@@ -120,8 +124,15 @@ async def _serve(
     await _prune(store, clock())
     identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
     lockout = settings.lockout()
-    host = registry_host(
+    host = ServiceHost(
         nc,
+        name="registry",
+        version=__version__,
+        description=DESCRIPTION,
+        max_in_flight=settings.max_in_flight,
+    )
+    transport.register(
+        host,
         lookup=LookupRegistration(identity, store),
         register=Register(identity, store, hasher, clock),
         create_session=CreateSession(identity, store, store, hasher, tokens, lockout, clock),
@@ -134,7 +145,6 @@ async def _serve(
         complete_reset=CompletePasswordReset(identity, store, hasher, clock),
         change_password=ChangePassword(identity, store, store, hasher, tokens, lockout, clock),
         update_account=UpdateAccount(store, store, tokens, clock),
-        max_in_flight=settings.max_in_flight,
     )
     await host.start()
     return host
@@ -155,12 +165,7 @@ async def running_registry(
 ) -> AsyncIterator[Registry]:
     """The whole service in-process on its own connection (tests, embedding)."""
     settings = RegistrySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    nc = await bus.connect(settings.nats_url, name="registry", allow_reconnect=False)
-    try:
-        registry = await Registry.start(settings, nc, clock=clock)
-        try:
-            yield registry
-        finally:
-            await registry.stop()
-    finally:
-        await nc.drain()
+    async with bus.running(
+        "registry", nats_url, lambda nc: Registry.start(settings, nc, clock=clock)
+    ) as registry:
+        yield registry

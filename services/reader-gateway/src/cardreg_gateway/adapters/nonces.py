@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import b64url_decode, b64url_encode
-from nats.errors import Error as NatsError
-from nats.js import JetStreamContext
+from nats.aio.client import Client
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
@@ -32,15 +32,24 @@ class Challenge:
 
 
 class NonceStore:
-    def __init__(self, kv: KeyValue, *, ttl_seconds: int, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        nc: Client,
+        kv: KeyValue,
+        config: KeyValueConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._nc = nc
         self._kv = kv
-        self._ttl = ttl_seconds
+        self._config = config
+        self._ttl = int(config.ttl or 0)
         self._clock = clock
 
     @classmethod
     async def open(
         cls,
-        js: JetStreamContext,
+        nc: Client,
         *,
         bucket: str,
         ttl_seconds: int,
@@ -56,23 +65,20 @@ class NonceStore:
             # and memory storage keeps the three KV operations per login cheap.
             storage=StorageType.MEMORY,
         )
-        try:
-            kv = await js.create_key_value(config)
-        except BadRequestError:
-            # Exists with another configuration (another TTL): tickets carry their own expiry,
-            # so the existing bucket is safe to share.
-            log.warning("nonce bucket %s exists with another configuration; using it", bucket)
-            kv = await js.key_value(bucket)
-        return cls(kv, ttl_seconds=ttl_seconds, clock=clock)
+        return cls(nc, await _bucket(nc, config), config, clock=clock)
+
+    async def ensure_bucket(self) -> None:
+        """Create the bucket again if the server lost it (memory storage, a restart)."""
+        await _bucket(self._nc, self._config)
 
     async def issue(self) -> Challenge:
         raw = new_nonce()
         ticket = Ticket(expires_at=self._clock() + self._ttl)
+        bus.require_connection(self._nc)
         try:
             await self._kv.create(nonce_key(raw), ticket.encode())
-        except NatsError as exc:
-            log.warning("could not store a challenge: %s", type(exc).__name__)
-            raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc
+        except bus.BUS_ERRORS as exc:
+            raise bus.unavailable(exc, "storing a challenge") from exc
         return Challenge(nonce=b64url_encode(raw), expires_in=self._ttl)
 
     async def consume(self, nonce: str) -> None:
@@ -81,6 +87,7 @@ class NonceStore:
             key = nonce_key(b64url_decode(nonce))
         except ValueError as exc:
             raise ServiceFailure(ErrorCode.NONCE_INVALID) from exc
+        bus.require_connection(self._nc)
         try:
             entry = await self._kv.get(key)
             ticket = Ticket.decode(entry.value or b"")
@@ -89,6 +96,16 @@ class NonceStore:
             await self._kv.update(key, USED, last=entry.revision)
         except (KeyNotFoundError, KeyWrongLastSequenceError) as exc:
             raise ServiceFailure(ErrorCode.NONCE_INVALID) from exc
-        except NatsError as exc:
-            log.warning("could not consume a challenge: %s", type(exc).__name__)
-            raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc
+        except bus.BUS_ERRORS as exc:
+            raise bus.unavailable(exc, "consuming a challenge") from exc
+
+
+async def _bucket(nc: Client, config: KeyValueConfig) -> KeyValue:
+    js = nc.jetstream()
+    try:
+        return await js.create_key_value(config)
+    except BadRequestError:
+        # Exists with another configuration (another TTL): tickets carry their own expiry,
+        # so the existing bucket is safe to share.
+        log.warning("nonce bucket %s exists with another configuration; using it", config.bucket)
+        return await js.key_value(config.bucket)

@@ -1,2 +1,2 @@
 """What the flows talk to: the sqlite store and its outbox relay, argon2 hashing, token signing,
-the identity service, background work."""
+the identity service."""
