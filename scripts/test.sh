@@ -9,4 +9,5 @@ npm ci --prefix tests/browser --no-audit --no-fund --silent
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { echo "ruff format: files need formatting" >&2; exit 1; }
 .venv/bin/cardreg asyncapi --check
+.venv/bin/mypy  # strict, on shared/ (pyproject.toml [tool.mypy])
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

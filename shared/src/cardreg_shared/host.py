@@ -170,14 +170,14 @@ class ServiceHost:
         for sub in discovery:
             await _quietly(sub.unsubscribe())
         for endpoint in self._endpoints:
-            sub, endpoint.subscription = endpoint.subscription, None
-            if sub is not None:
+            held, endpoint.subscription = endpoint.subscription, None
+            if held is not None:
                 # Drain: requests already delivered to us are still answered. Without a
                 # connection there is nothing to drain from; drop the interest instead.
                 if self._nc.is_connected:
-                    await _quietly(sub.drain())
+                    await _quietly(held.drain())  # type: ignore[no-untyped-call]
                 else:
-                    await _quietly(sub.unsubscribe())
+                    await _quietly(held.unsubscribe())
         await self._pool.wait()
         if self._nc.is_connected:
             await _quietly(self._nc.flush())

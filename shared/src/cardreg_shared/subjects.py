@@ -7,7 +7,7 @@ Events: `evt.<owner>.<aggregate>.<past-tense>` on JetStream streams listed in ST
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -186,7 +186,7 @@ CARD_READ = EventSubject(
     "A card read submitted to the gateway, with its outcome.",
 )
 
-REQUESTS: tuple[Subject, ...] = (
+REQUESTS: tuple[Subject[Any, Any], ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
@@ -217,5 +217,5 @@ def dead_letter_subject(mail_subject: str) -> str:
     return f"deadletter.{mail_subject}"
 
 
-def owned_by(owner: str) -> tuple[Subject, ...]:
+def owned_by(owner: str) -> tuple[Subject[Any, Any], ...]:
     return tuple(s for s in REQUESTS if s.owner == owner)

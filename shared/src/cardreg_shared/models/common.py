@@ -41,7 +41,7 @@ def b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _fixed_bytes(size: int):
+def _fixed_bytes(size: int) -> AfterValidator:
     def check(text: str) -> str:
         if len(b64url_decode(text)) != size:
             raise ValueError(f"must encode exactly {size} bytes")
