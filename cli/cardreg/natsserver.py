@@ -11,10 +11,13 @@ from pathlib import Path
 BINARY = Path(sys.executable).parent / "nats-server"
 
 
-def start(store_dir: Path, *, timeout: float = 10.0, **popen) -> tuple[subprocess.Popen, str]:
+def start(
+    store_dir: Path, *, port: int | None = None, timeout: float = 10.0, **popen
+) -> tuple[subprocess.Popen, str]:
     """Start nats-server with JetStream on a free loopback port; return it and its URL.
 
-    The server picks the port and writes it to a ports file: no free-port race.
+    The server picks the port and writes it to a ports file: no free-port race. `port` asks
+    for a given one instead (a restart where the clients expect the server to be).
     """
     ports_dir = store_dir / "ports"
     ports_dir.mkdir(parents=True, exist_ok=True)
@@ -26,7 +29,7 @@ def start(store_dir: Path, *, timeout: float = 10.0, **popen) -> tuple[subproces
             "-a",
             "127.0.0.1",
             "-p",
-            "-1",
+            "-1" if port is None else str(port),
             "--ports_file_dir",
             str(ports_dir),
             "-js",

@@ -202,3 +202,72 @@ def reset_token(message: EmailMessage) -> str:
 
 def error_code(reply: httpx.Response) -> str:
     return reply.json()["error"]["code"]
+
+
+class ServiceProcesses:
+    """identity, registry, mailer and the gateway, each `python -m` in its own process, on a
+    nats-server the test owns (so that the test can stop, kill and restart it)."""
+
+    MODULES = ("cardreg_identity", "cardreg_registry", "cardreg_mailer", "cardreg_gateway")
+
+    def __init__(self, data_dir: Path, nats_url: str, smtp_port: int) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CARDREG_", "NATS_"))},
+            "CARDREG_NATS_URL": nats_url,
+            "CARDREG_DATA_DIR": str(data_dir),
+            "CARDREG_GATEWAY_HTTP_PORT": str(self.port),
+            "CARDREG_MAILER_SMTP_HOST": "127.0.0.1",
+            "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
+            "CARDREG_MAILER_SMTP_SECURITY": "none",
+        }
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, timeout: float = 60) -> ServiceProcesses:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for module in self.MODULES:
+            with (self.data_dir / f"{module}.log").open("ab") as out:
+                self.procs[module] = subprocess.Popen(
+                    [sys.executable, "-m", module], env=self.env, stdout=out, stderr=out
+                )
+        self.wait_ready(timeout)
+        return self
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if dead := self.exited():
+                raise RuntimeError(f"{dead} exited:\n{self.logs()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout} s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def exited(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def logs(self) -> str:
+        return "\n".join(
+            (self.data_dir / f"{m}.log").read_text(errors="replace") for m in self.procs
+        )
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM to each, gateway first; their exit codes."""
+        for proc in reversed(list(self.procs.values())):
+            if proc.poll() is None:
+                proc.terminate()
+        codes = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+        return codes
