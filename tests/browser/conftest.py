@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cardreg_testkit.waits import poll_until
 from playwright.sync_api import Browser, sync_playwright
 
 from ..e2e.system import Mailbox, People, RunningSystem, free_port
@@ -23,7 +24,6 @@ from .harness import (
     Agent,
     PortalPage,
     Problems,
-    wait_until,
 )
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -127,7 +127,7 @@ def empty_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(["pcscd", "--foreground"], stdout=log, stderr=subprocess.STDOUT)
         log.close()
     try:
-        readers = wait_until(_vpcd_readers, "pcscd with vpcd's readers")
+        readers = poll_until(_vpcd_readers, "pcscd with vpcd's readers")
         # Nothing connects to the last slot: the agent tests' virtual cards use the first.
         yield readers[-1]
     finally:

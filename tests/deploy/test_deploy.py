@@ -28,7 +28,6 @@ import httpx
 import nats
 import pytest
 from aiosmtpd.controller import Controller
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_mailer.app import running_mailer
 from cardreg_mailer.transport import DURABLE
 from cardreg_shared import bus
@@ -49,6 +48,7 @@ from cardreg_shared.subjects import (
     SESSION_CREATE,
     STREAMS,
 )
+from cardreg_testkit.people import WalletCard, load_wallet
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
@@ -575,7 +575,7 @@ async def _wait_healthy(system: Composed) -> None:
         await asyncio.sleep(0.05)
 
 
-def _register_reset_and_log_in(base_url: str, person: WalletEntry, inbox: Inbox) -> None:
+def _register_reset_and_log_in(base_url: str, person: WalletCard, inbox: Inbox) -> None:
     """Through the gateway's HTTP API, as the portal does; the reset link comes by mail."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
         portal = Portal(http)

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
+from cardreg_testkit.people import WalletCard, load_wallet
 
 CARDREG = Path(sys.executable).parent / "cardreg"
 
@@ -94,7 +94,7 @@ class RunningSystem:
             timeout=120,
         )
 
-    def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletEntry]:
+    def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletCard]:
         self.cardreg(
             "seed",
             "--data-dir",
@@ -112,15 +112,15 @@ class RunningSystem:
 class People:
     """Hands out wallet people so that no two tests touch the same person."""
 
-    def __init__(self, entries: list[WalletEntry]) -> None:
+    def __init__(self, entries: list[WalletCard]) -> None:
         self.all = list(entries)
         self._citizens = [e for e in entries if e.kind == "citizen"]
         self._foreigners = [e for e in entries if e.kind == "foreigner"]
 
-    def citizen(self) -> WalletEntry:
+    def citizen(self) -> WalletCard:
         return self._citizens.pop()
 
-    def foreigner(self) -> WalletEntry:
+    def foreigner(self) -> WalletCard:
         return self._foreigners.pop()
 
 
@@ -135,29 +135,29 @@ class Portal:
         assert reply.status_code == 201, reply.text
         return reply.json()["nonce"]
 
-    def card(self, entry: WalletEntry, nonce: str | None = None) -> dict:
+    def card(self, entry: WalletCard, nonce: str | None = None) -> dict:
         return entry.read(nonce or self.challenge()).model_dump(mode="json")
 
-    def bearer(self, entry: WalletEntry, password: str) -> dict[str, str]:
+    def bearer(self, entry: WalletCard, password: str) -> dict[str, str]:
         reply = self.login(entry, password)
         assert reply.status_code == 201, reply.text
         return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
-    def forgot(self, entry: WalletEntry, **extra) -> httpx.Response:
+    def forgot(self, entry: WalletCard, **extra) -> httpx.Response:
         return self.http.post("/api/v1/password-resets", json={"card": self.card(entry), **extra})
 
     def complete(self, token: str, new_password: str) -> httpx.Response:
         body = {"token": token, "new_password": new_password}
         return self.http.post("/api/v1/password-resets/complete", json=body)
 
-    def register(self, entry: WalletEntry, password: str, **extra) -> httpx.Response:
+    def register(self, entry: WalletCard, password: str, **extra) -> httpx.Response:
         body = {"card": self.card(entry), "password": password, **entry.proof(), **extra}
         return self.http.post("/api/v1/registrations", json=body)
 
-    def lookup(self, entry: WalletEntry) -> httpx.Response:
+    def lookup(self, entry: WalletCard) -> httpx.Response:
         return self.http.post("/api/v1/registrations/lookup", json={"card": self.card(entry)})
 
-    def login(self, entry: WalletEntry, password: str) -> httpx.Response:
+    def login(self, entry: WalletCard, password: str) -> httpx.Response:
         return self.http.post(
             "/api/v1/sessions", json={"card": self.card(entry), "password": password}
         )

@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from cardreg import natsserver
-from cardreg_gateway.agent.wallet import load_wallet
+from cardreg_shared import natsserver
+from cardreg_testkit.people import load_wallet
+from cardreg_testkit.waits import poll_until
 
 from .system import People, Portal, ServiceProcesses, error_code, free_port
 
@@ -105,13 +106,6 @@ def portal(services: ServiceProcesses) -> Iterator[Portal]:
         yield Portal(http)
 
 
-def wait_until(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_while_nats_is_stopped_logins_fail_fast_then_work_again_after_its_restart(
     nats: NatsServer, services: ServiceProcesses, people: People, portal: Portal, sink: Sink
 ) -> None:
@@ -120,7 +114,7 @@ def test_while_nats_is_stopped_logins_fail_fast_then_work_again_after_its_restar
     assert portal.register(person, PASSWORD, email=address).status_code == 201
     card = portal.card(person)  # a challenge issued while the bus is up
     nats.stop()
-    wait_until(lambda: not services.ready(), "/readyz to say not ready")
+    poll_until(lambda: not services.ready(), "/readyz to say not ready")
     ready = portal.http.get("/readyz")
     assert ready.status_code == 503 and error_code(ready) == "unavailable"
     assert portal.http.get("/healthz").status_code == 200  # live all the same
@@ -134,12 +128,12 @@ def test_while_nats_is_stopped_logins_fail_fast_then_work_again_after_its_restar
     assert services.exited() == []
 
     nats.restart()
-    wait_until(services.ready, "/readyz after the restart")
+    poll_until(services.ready, "/readyz after the restart")
     # The nonce bucket (memory storage) is back; the accounts never left.
     assert portal.login(person, PASSWORD).status_code == 201
     # The outbox relay, the MAIL stream on disk and the mailer's durable consumer work again.
     assert portal.forgot(person).status_code == 202
-    wait_until(lambda: address in sink.recipients, "the reset mail after the restart")
+    poll_until(lambda: address in sink.recipients, "the reset mail after the restart")
     assert services.exited() == []
 
 
@@ -167,15 +161,15 @@ def test_kill_9_of_nats_under_load_crashes_nothing_and_every_account_logs_in_aft
     worker = threading.Thread(target=load)
     worker.start()
     try:
-        wait_until(lambda: 201 in statuses, "a login under load")
+        poll_until(lambda: 201 in statuses, "a login under load")
         nats.stop(signal.SIGKILL)
         seen = len(statuses)
-        wait_until(lambda: len(statuses) > seen + 5, "logins answered while NATS is gone")
+        poll_until(lambda: len(statuses) > seen + 5, "logins answered while NATS is gone")
         assert services.exited() == []
         nats.restart()
-        wait_until(services.ready, "/readyz after the restart")
+        poll_until(services.ready, "/readyz after the restart")
         recovered = len(statuses)
-        wait_until(lambda: 201 in statuses[recovered:], "a login after the restart")
+        poll_until(lambda: 201 in statuses[recovered:], "a login after the restart")
     finally:
         stop.set()
         worker.join(timeout=30)

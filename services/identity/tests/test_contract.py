@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from cardreg_gateway.agent.wallet import load_wallet
 from cardreg_identity.adapters.card_keys import new_card_key
 from cardreg_identity.app import running_identity
 from cardreg_identity.flows.reference_import import import_reference
@@ -34,6 +33,7 @@ from cardreg_shared.subjects import (
     RESIDENCE_VERIFY,
     owned_by,
 )
+from cardreg_testkit.people import load_wallet
 from nats.micro.request import ERROR_CODE_HEADER
 
 
@@ -239,7 +239,7 @@ async def test_pilot_mode_accepts_profile_only_reads_but_still_checks_fields(
 ) -> None:
     entry = seeded.first("citizen")
     unsigned = entry.read(nonce()).model_copy(update={"signature": None})
-    async with running_identity(nats_url, seeded.data_dir, clock=clock, profile_only=True):
+    async with running_identity(nats_url, seeded.data_dir, clock=clock.epoch, profile_only=True):
         nc = await bus.connect(nats_url, name="pilot-client", allow_reconnect=False)
         try:
             reply = await verify_card(nc, unsigned)

@@ -1,4 +1,4 @@
-"""`cardreg seed`: the wallet loads as WalletEntry, its cards verify against the roster, reruns add."""
+"""`cardreg seed`: the wallet loads as WalletCard, its cards verify against the roster, reruns add."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cardreg_gateway.agent.wallet import load_wallet
 from cardreg_identity.adapters.card_keys import signature_valid
 from cardreg_identity.adapters.store import SqliteStore
 from cardreg_identity.cli import seed_main
@@ -18,6 +17,7 @@ from cardreg_identity.flows.card_verify import CardVerification
 from cardreg_identity.flows.seed import seed
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest
+from cardreg_testkit.people import load_wallet
 
 
 def _count(db: Path, sql: str) -> int:

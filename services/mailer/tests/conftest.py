@@ -8,7 +8,7 @@ import secrets
 import socket
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -30,6 +30,7 @@ from cardreg_shared.models.mail import (
     PasswordResetMail,
 )
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_REQUESTS, MAIL_STREAM, MAILER_STATS
+from cardreg_testkit.waits import wait_until
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
@@ -186,22 +187,6 @@ def email_changed_mail(**fields: Any) -> EmailChangedMail:
     return EmailChangedMail(**{**values, **fields})
 
 
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 20.0, what: str = ""
-) -> None:
-    """Poll `condition` until true; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        assert loop.time() < deadline, f"timed out waiting for {what or condition}"
-        await asyncio.sleep(0.02)
-
-
 class MailLab:
     """What the tests do around the mailer: build and publish requests as the registry's outbox
     relay does, run the mailer in-process, read its counters and the dead letters."""
@@ -209,7 +194,7 @@ class MailLab:
     reset = staticmethod(reset_mail)
     changed = staticmethod(changed_mail)
     email_changed = staticmethod(email_changed_mail)
-    wait_for = staticmethod(wait_for)
+    wait_for = staticmethod(wait_until)
 
     def __init__(self, nats_url: str, nc: Client, data_dir: Path) -> None:
         self.nats_url = nats_url

@@ -10,14 +10,7 @@ from cardreg_gateway.domain.challenges import USED, nonce_key
 from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import b64url_decode, b64url_encode
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from cardreg_testkit.clock import FakeClock
 
 
 @pytest.fixture
@@ -63,20 +56,20 @@ async def test_unknown_and_undecodable_nonces_are_refused(nc) -> None:
 
 
 async def test_expired_nonce_is_refused_even_while_still_stored(nc) -> None:
-    clock = Clock()
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock)
+    clock = FakeClock()
+    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock.epoch)
     challenge = await store.issue()
-    clock.now += 120
+    clock.advance(120)
     with pytest.raises(ServiceFailure) as caught:
         await store.consume(challenge.nonce)
     assert caught.value.code is ErrorCode.NONCE_INVALID
 
 
 async def test_nonce_just_before_expiry_is_accepted(nc) -> None:
-    clock = Clock()
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock)
+    clock = FakeClock()
+    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock.epoch)
     challenge = await store.issue()
-    clock.now += 119.9
+    clock.advance(119.9)
     await store.consume(challenge.nonce)
 
 

@@ -6,15 +6,14 @@ card signatures with real Ed25519 keys, so tests sign card reads exactly as card
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +74,8 @@ from cardreg_shared.subjects import (
     SESSION_CREATE,
     SESSION_REVOKE,
 )
+from cardreg_testkit.clock import FakeClock
+from cardreg_testkit.peers import scripted_peer
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.aio.msg import Msg
@@ -241,19 +242,6 @@ class ScriptedIdentity:
         return self.people[person_id]
 
 
-class FakeClock:
-    """The registry's notion of now; tests move it forward instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 class RegistryClient:
     """Typed calls to every registry subject, as the gateway makes them."""
 
@@ -356,21 +344,6 @@ class MailStream:
         return (await self.js.stream_info(MAIL_STREAM.name)).state.messages
 
 
-async def wait_until(condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
-    """Poll a (sync or async) condition until it holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            pytest.fail("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 def db_rows(data_dir: Path, sql: str, *params: Any) -> list[tuple]:
     with sqlite3.connect(data_dir / "registry.db") as db:
         return db.execute(sql, params).fetchall()
@@ -389,29 +362,20 @@ def sha256_hex(text: str) -> str:
 @asynccontextmanager
 async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterator[ScriptedIdentity]:
     """Serve the scripted identity subjects on the server at `url`."""
-    nc = await bus.connect(url, name="identity", allow_reconnect=False)
-    host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="scripted identity")
-    host.add(CARD_VERIFY, scripted.verify_card)
-    host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
-    host.add(RESIDENCE_VERIFY, scripted.verify_residence)
-    host.add(PERSON_GET, scripted.get_person)
-    await host.start()
-    try:
+    handlers = {
+        CARD_VERIFY: scripted.verify_card,
+        HOUSEHOLD_VERIFY: scripted.verify_household,
+        RESIDENCE_VERIFY: scripted.verify_residence,
+        PERSON_GET: scripted.get_person,
+    }
+    async with scripted_peer(url, "identity", handlers, description="scripted identity"):
         yield scripted
-    finally:
-        await host.stop()
-        await nc.drain()
 
 
 @pytest.fixture
 async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
     async with serving_identity(nats_url, ScriptedIdentity()) as scripted:
         yield scripted
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cardreg import natsserver
 from cardreg_registry.adapters.sqlite_store import SqliteStore
 from cardreg_registry.app import running_registry
 from cardreg_registry.domain.outbox import OutboxMessage, new_request_id
-from cardreg_shared import bus
+from cardreg_shared import bus, natsserver
 from cardreg_shared.models.mail import PasswordChangedMail
 from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED, MAIL_STREAM
+from cardreg_testkit.waits import wait_until
 
 from .conftest import (
     FAST_ARGON2,
@@ -27,7 +27,6 @@ from .conftest import (
     db_rows,
     serving_identity,
     token_of,
-    wait_until,
 )
 
 NEW_PASSWORD = "river-lantern-orchid"

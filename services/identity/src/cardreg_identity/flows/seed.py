@@ -39,7 +39,7 @@ class SeedSummary:
 
 
 def wallet_line(synthetic: SyntheticPerson, card_key: bytes) -> str:
-    """One wallet entry (see cardreg_gateway.agent.wallet.WalletEntry) as a JSON line."""
+    """One wallet entry (the contract: `cardreg_shared.wallet.WalletEntry`) as a JSON line."""
     person = synthetic.person
     entry: dict = {
         "kind": person.kind,

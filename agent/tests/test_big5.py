@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from cardreg_gateway.agent.big5 import (
+from cardreg_agent.big5 import (
     NAME_BYTES,
     PRIVATE_USE,
     TRAILS,
