@@ -10,4 +10,5 @@ npm ci --prefix tests/browser --no-audit --no-fund --silent
 .venv/bin/ruff format --check . >/dev/null || { echo "ruff format: files need formatting" >&2; exit 1; }
 .venv/bin/cardreg asyncapi --check
 .venv/bin/mypy  # strict, on shared/ (pyproject.toml [tool.mypy])
+scripts/check-packages.sh  # each package's tests with only its own declared dependencies
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
