@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cardreg_identity.app import running_identity
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import seed
 from cardreg_shared import bus
 from cardreg_testkit.clock import FakeClock
 from cardreg_testkit.people import WalletCard, load_wallet

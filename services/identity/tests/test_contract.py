@@ -12,8 +12,7 @@ from datetime import date
 import pytest
 from cardreg_identity.adapters.card_keys import new_card_key
 from cardreg_identity.app import running_identity
-from cardreg_identity.flows.reference_import import import_reference
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import import_reference, seed
 from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Household, Residence, b64url_encode

@@ -8,7 +8,7 @@ import secrets
 import signal
 import sys
 
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import seed
 from cardreg_shared import bus
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from cardreg_identity.adapters.card_keys import signature_valid
 from cardreg_identity.adapters.store import SqliteStore
-from cardreg_identity.cli import seed_main
+from cardreg_identity.cli import seed, seed_main
 from cardreg_identity.domain.guessing import GuessPolicy
 from cardreg_identity.flows.card_verify import CardVerification
-from cardreg_identity.flows.seed import seed
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest
 from cardreg_testkit.people import load_wallet
