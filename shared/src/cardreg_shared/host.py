@@ -116,7 +116,7 @@ class ServiceHost:
         self._nc = nc
         self._config = ServiceConfig(name=name, version=version, description=description)
         self.id = NUID().next().decode()
-        self._endpoints: list[_Endpoint] = []
+        self._served: list[_Endpoint] = []
         self._pool = TaskPool(max_in_flight, name=f"{name} request")
         self._discovery: list[Subscription] = []
         self._started = datetime.now(UTC)
@@ -134,11 +134,11 @@ class ServiceHost:
             handler=_unused,
             metadata={"request": subject.request.__name__, "reply": subject.reply.__name__},
         )
-        self._endpoints.append(_Endpoint(subject, handler, config))
+        self._served.append(_Endpoint(subject, handler, config))
 
     async def start(self) -> None:
         nc = self._nc
-        for endpoint in self._endpoints:
+        for endpoint in self._served:
             endpoint.subscription = await nc.subscribe(
                 endpoint.subject.name, queue=endpoint.subject.owner, cb=self._receiver(endpoint)
             )
@@ -169,7 +169,7 @@ class ServiceHost:
         discovery, self._discovery = self._discovery, []
         for sub in discovery:
             await _quietly(sub.unsubscribe())
-        for endpoint in self._endpoints:
+        for endpoint in self._served:
             held, endpoint.subscription = endpoint.subscription, None
             if held is not None:
                 # Drain: requests already delivered to us are still answered. Without a
@@ -193,7 +193,7 @@ class ServiceHost:
             name=self.name,
             version=self._config.version,
             description=self._config.description,
-            endpoints=[e.info() for e in self._endpoints],
+            endpoints=[e.info() for e in self._served],
         )
 
     def stats(self) -> ServiceStats:
@@ -202,7 +202,7 @@ class ServiceHost:
             name=self.name,
             version=self._config.version,
             started=self._started,
-            endpoints=[e.stats() for e in self._endpoints],
+            endpoints=[e.stats() for e in self._served],
         )
 
     def _ping(self) -> dict[str, Any]:
