@@ -33,7 +33,7 @@ from nats.micro.service import ServiceVerb, control_subject
 from pydantic import BaseModel, ValidationError
 
 from .errors import ErrorCode, ServiceFailure
-from .host import ServiceHost, describe_validation, error_body
+from .host import ServiceHost
 from .models.common import ErrorReply
 from .subjects import EventSubject, Rep, Req, Stream, Subject
 
@@ -42,9 +42,7 @@ __all__ = [
     "ServiceHost",
     "close",
     "connect",
-    "describe_validation",
     "ensure_streams",
-    "error_body",
     "publish_event",
     "publish_event_soon",
     "request",
