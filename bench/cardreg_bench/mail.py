@@ -40,6 +40,7 @@ from cardreg_shared.subjects import (
     MAIL_STREAM,
     MAILER_STATS,
 )
+from nats.js.api import Header
 
 MAIL_FROM = "cardreg <no-reply@cardreg.localhost>"
 SENDER = "no-reply@cardreg.localhost"
@@ -188,7 +189,7 @@ async def _publish_all(js, bodies: list[tuple[str, bytes]], in_flight: int = 256
 
     async def one(msg_id: str, body: bytes) -> None:
         async with slots:
-            await js.publish(MAIL_PASSWORD_RESET.name, body, headers={"Nats-Msg-Id": msg_id})
+            await js.publish(MAIL_PASSWORD_RESET.name, body, headers={Header.MSG_ID: msg_id})
 
     await asyncio.gather(*(one(i, b) for i, b in bodies))
 

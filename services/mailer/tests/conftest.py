@@ -33,6 +33,7 @@ from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_REQUESTS, MAIL_STREA
 from cardreg_testkit.waits import wait_until
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import Header
 
 # Fast retries and shutdown: the defaults (1 s backoff, 1 s pulls) would only slow tests down.
 FAST = {"backoff_base_seconds": 0.05, "backoff_cap_seconds": 0.2, "fetch_wait_seconds": 0.2}
@@ -212,7 +213,7 @@ class MailLab:
         await self.js.publish(
             SUBJECT_OF[type(mail)],
             mail.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": msg_id or f"outbox-{secrets.token_hex(8)}"},
+            headers={Header.MSG_ID: msg_id or f"outbox-{secrets.token_hex(8)}"},
         )
 
     async def stats(self) -> MailerStatsReply:

@@ -80,6 +80,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import Header
 
 # Cheap argon2 where speed matters; test_restart.py runs the real defaults.
 FAST_ARGON2 = {"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
@@ -329,7 +330,7 @@ class MailStream:
         """The next mail request: its subject and its model, checked against the contract."""
         msg = await self.next(timeout)
         mail = MAIL_MODELS[msg.subject].model_validate_json(msg.data)
-        assert msg.headers["Nats-Msg-Id"] == mail.request_id
+        assert msg.headers[Header.MSG_ID] == mail.request_id
         return msg.subject, mail
 
     async def is_drained(self) -> bool:

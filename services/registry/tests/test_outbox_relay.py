@@ -18,6 +18,7 @@ from cardreg_shared import bus, natsserver
 from cardreg_shared.models.mail import PasswordChangedMail
 from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED, MAIL_STREAM
 from cardreg_testkit.waits import wait_until
+from nats.js.api import Header
 
 from .conftest import (
     FAST_ARGON2,
@@ -123,7 +124,7 @@ async def test_rows_left_by_a_crash_are_published_once_per_message_id(nats_url, 
     js = client.nc.jetstream()
     await bus.ensure_streams(js, [MAIL_STREAM])
     first = messages[0]
-    await js.publish(first.subject, first.payload.encode(), headers={"Nats-Msg-Id": first.msg_id})
+    await js.publish(first.subject, first.payload.encode(), headers={Header.MSG_ID: first.msg_id})
 
     async with running_registry(nats_url, data_dir, **FAST_ARGON2) as registry:
         await wait_until(lambda: registry.relay.published == 3)
