@@ -83,7 +83,8 @@ class Gateway:
             nc, name="gateway", version="0.1.0", description="HTTP edge: portal and JSON API"
         )
         await discovery.start()
-        gateway = cls(settings, nc, nonces, CardReadEvents(js), discovery)
+        events = CardReadEvents(js, ack_timeout=settings.request_timeout_seconds)
+        gateway = cls(settings, nc, nonces, events, discovery)
         bus.when_reconnected(nc, gateway._restore)
         if settings.profile_only:
             log.warning("profile-only pilot mode is ON: card reads without proof are accepted")

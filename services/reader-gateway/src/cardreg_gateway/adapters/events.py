@@ -17,8 +17,9 @@ from nats.js import JetStreamContext
 
 
 class CardReadEvents:
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, *, ack_timeout: float = bus.DEFAULT_TIMEOUT) -> None:
         self._js = js
+        self._ack_timeout = ack_timeout
 
     async def record(self, flow: CardReadFlow, outcome: str) -> str:
         """Publish and return the read id; never raises, never waits for JetStream."""
@@ -26,7 +27,9 @@ class CardReadEvents:
         event = CardReadEvent(
             read_id=read_id, occurred_at=datetime.now(UTC), flow=flow, outcome=outcome
         )
-        await bus.publish_event_soon(self._js, CARD_READ, event, msg_id=read_id)
+        await bus.publish_event_soon(
+            self._js, CARD_READ, event, msg_id=read_id, ack_timeout=self._ack_timeout
+        )
         return read_id
 
     async def flushed(self) -> None:
