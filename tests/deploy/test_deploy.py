@@ -736,3 +736,18 @@ def test_dockerfile_passes_hadolint():
         check=False,
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_dockerfile_copies_every_workspace_member_s_pyproject_first():
+    """The lock-only layer runs `uv sync` on the workspace: it needs every member's pyproject."""
+    import tomllib
+
+    root = DEPLOY.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    members = {
+        p.parent for pattern in patterns["members"] for p in root.glob(f"{pattern}/pyproject.toml")
+    }
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    for member in members:
+        relative = member.relative_to(root)
+        assert f"COPY {relative}/pyproject.toml {relative}/" in dockerfile, relative

@@ -116,10 +116,12 @@ async def connect(url: str, *, name: str, allow_reconnect: bool = True, **option
     return nc
 
 
-def when_reconnected(nc: Client, hook: Hook) -> None:
+def when_reconnected(nc: Client, hook: Hook) -> Callable[[], None]:
     """Run `hook` each time `nc` (from `connect`) is back after an outage, e.g. to set up
-    again what a restarted server may not have kept."""
-    _reconnect_hooks.setdefault(nc, []).append(hook)
+    again what a restarted server may not have kept. Returns what takes the hook off again."""
+    hooks = _reconnect_hooks.setdefault(nc, [])
+    hooks.append(hook)
+    return lambda: hooks.remove(hook) if hook in hooks else None
 
 
 async def close(nc: Client) -> None:

@@ -70,6 +70,7 @@ class Gateway:
         self.card_reads = CardReadCheck(nonces, events, profile_only=settings.profile_only)
         self.reset_requests = ResetRequests(self.card_reads, self.registry)
         self._discovery = discovery
+        self._forget_reconnects = bus.when_reconnected(nc, self._restore)
 
     @classmethod
     async def start(cls, settings: GatewaySettings, nc: Client) -> Gateway:
@@ -85,7 +86,6 @@ class Gateway:
         await discovery.start()
         events = CardReadEvents(js, ack_timeout=settings.request_timeout_seconds)
         gateway = cls(settings, nc, nonces, events, discovery)
-        bus.when_reconnected(nc, gateway._restore)
         if settings.profile_only:
             log.warning("profile-only pilot mode is ON: card reads without proof are accepted")
         return gateway
@@ -113,6 +113,7 @@ class Gateway:
     async def stop(self) -> None:
         """Leave discovery; requests in flight have had their replies (uvicorn waits), so only
         the acks of their events may be outstanding: wait for those, each bounded."""
+        self._forget_reconnects()
         await self._discovery.stop()
         await self.events.flushed()
 
