@@ -17,7 +17,7 @@ uv() { UV_PYTHON_DOWNLOADS=never "$PYTHON" -m uv "$@"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-venv_with() {  # venv_with NAME PACKAGE...: a venv holding these packages' locked closures
+venv_with() {  # venv_with NAME PACKAGE...: the venv NAME holding exactly these packages' locked closures
   local name=$1; shift
   local exact=()
   for package in "$@"; do
@@ -38,9 +38,9 @@ PY
 
 check() {  # check DISTRIBUTION MODULE TESTS
   local started=$SECONDS
-  venv_with "$1" "$1" cardreg-testkit
-  import_all "$1" "$2"
-  "$work/$1/bin/python" -m pytest -q -p no:cacheprovider -m unit "$3" >"$work/$1.log" 2>&1 \
+  venv_with check "$1" cardreg-testkit  # one venv, re-synced exactly: only the changes move
+  import_all check "$2"
+  "$work/check/bin/python" -m pytest -q -p no:cacheprovider -m unit "$3" >"$work/$1.log" 2>&1 \
     || { cat "$work/$1.log"; echo "package check: $1 fails on its own dependencies" >&2; exit 1; }
   echo "package check: $1 ok ($(tail -1 "$work/$1.log" | sed 's/=//g' | xargs); $((SECONDS - started)) s)"
 }
