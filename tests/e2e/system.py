@@ -7,7 +7,6 @@ import email.policy
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+from cardreg_testkit.net import free_port
 from cardreg_testkit.people import WalletCard, load_wallet
 
 CARDREG = Path(sys.executable).parent / "cardreg"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RunningSystem:

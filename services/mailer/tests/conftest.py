@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +29,7 @@ from cardreg_shared.models.mail import (
     PasswordResetMail,
 )
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_REQUESTS, MAIL_STREAM, MAILER_STATS
+from cardreg_testkit.net import free_port
 from cardreg_testkit.waits import wait_until
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -38,12 +38,6 @@ from nats.js.api import Header
 # Fast retries and shutdown: the defaults (1 s backoff, 1 s pulls) would only slow tests down.
 FAST = {"backoff_base_seconds": 0.05, "backoff_cap_seconds": 0.2, "fetch_wait_seconds": 0.2}
 SUBJECT_OF = {m.payload: m.name for m in MAIL_REQUESTS}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
