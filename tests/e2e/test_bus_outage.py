@@ -177,3 +177,14 @@ def test_kill_9_of_nats_under_load_crashes_nothing_and_every_account_logs_in_aft
     assert set(statuses) <= {201, 503, 0}
     for person in registered:
         assert portal.login(person, PASSWORD).status_code == 201
+
+
+def test_every_service_stops_cleanly_while_nats_is_gone(
+    nats: NatsServer, services: ServiceProcesses
+) -> None:
+    """Runs last in this module: stopping a service while it is reconnecting used to end in a
+    traceback from draining a connection that was not there."""
+    nats.stop(signal.SIGKILL)
+    poll_until(lambda: not services.ready(), "/readyz to say not ready")
+    assert services.stop() == dict.fromkeys(ServiceProcesses.MODULES, 0), services.logs()
+    assert "Traceback" not in services.logs()
