@@ -95,11 +95,12 @@ async def connect(url: str, *, name: str, allow_reconnect: bool = True, **option
     async def on_reconnect() -> None:
         outage["reported"] = False
         log.info("reconnected to NATS")
+        # On tasks of their own: nats-py's reconnect waits for this callback, and a hook may
+        # take a while (a restarted server recovers its streams first).
         for hook in list(_reconnect_hooks.get(nc, ())):
-            try:
-                await hook()
-            except Exception as exc:  # noqa: BLE001 - one hook must not stop the others
-                log.error("reconnect hook failed: %s", type(exc).__name__)
+            task = asyncio.create_task(_run_hook(hook))
+            _hook_tasks.add(task)
+            task.add_done_callback(_hook_tasks.discard)
 
     settings: dict[str, Any] = {
         "name": name,
@@ -114,6 +115,16 @@ async def connect(url: str, *, name: str, allow_reconnect: bool = True, **option
     }
     await nc.connect(url, **(settings | options))
     return nc
+
+
+_hook_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _run_hook(hook: Hook) -> None:
+    try:
+        await hook()
+    except Exception as exc:  # noqa: BLE001 - nobody awaits this task: log it here
+        log.error("reconnect hook failed: %s", type(exc).__name__)
 
 
 def when_reconnected(nc: Client, hook: Hook) -> Callable[[], None]:

@@ -92,9 +92,21 @@ class Gateway:
 
     async def _restore(self) -> None:
         """After an outage: a restarted server keeps streams on disk but not memory storage
-        (the nonce bucket); set both up again, as at start-up."""
-        await bus.ensure_streams(self.nc.jetstream(), [READER_EVENTS])
-        await self.nonces.ensure_bucket()
+        (the nonce bucket); set both up again, as at start-up. JetStream may still be
+        recovering its streams right after a restart: try again for about half a minute."""
+        delay = 0.1
+        for _ in range(9):
+            try:
+                await bus.ensure_streams(self.nc.jetstream(), [READER_EVENTS])
+                await self.nonces.ensure_bucket()
+                return
+            except bus.BUS_ERRORS as exc:
+                if not self.nc.is_connected:
+                    return  # gone again: the next reconnect runs this again
+                log.warning("setting up JetStream again failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay *= 2
+        log.error("could not set up the events stream and the nonce bucket again")
 
     @property
     def connected(self) -> bool:
