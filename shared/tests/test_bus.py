@@ -149,3 +149,72 @@ async def test_wait_for_service_returns_once_it_answers_and_gives_up_when_it_die
     assert not await bus.service_answers(nc, "absent")
     with pytest.raises(RuntimeError, match="exited"):
         await bus.wait_for_service(nc, "absent", alive=lambda: False)
+
+
+async def stats_of(nc, name: str) -> dict[str, dict]:
+    reply = json.loads((await nc.request(f"$SRV.STATS.{name}", b"", timeout=2)).data)
+    return {e["subject"]: e for e in reply["endpoints"]}
+
+
+async def test_stats_count_error_replies_and_the_real_processing_time(served):
+    nc, _ = served
+    await bus.request(nc, SLOW, Ping(n=1))
+    for subject in (BOOM, DENY):
+        with pytest.raises(ServiceFailure):
+            await bus.request(nc, subject, Empty())
+    await nc.request(ECHO.name, b"{", timeout=2)  # malformed: an invalid_request reply
+    stats = await stats_of(nc, "test")
+    assert stats[SLOW.name]["num_requests"] == 1 and stats[SLOW.name]["num_errors"] == 0
+    # The handler sleeps 0.2 s: the time is the handler's, not the callback's that spawned it.
+    assert stats[SLOW.name]["processing_time"] >= 200_000_000
+    assert stats[SLOW.name]["average_processing_time"] >= 200_000_000
+    assert stats[BOOM.name]["num_errors"] == 1
+    assert stats[BOOM.name]["last_error"] == "500:internal"
+    assert stats[DENY.name]["last_error"] == "423:account_locked"
+    assert stats[ECHO.name]["num_errors"] == 1
+    assert SECRET not in json.dumps(stats)
+
+
+async def test_ping_stops_answering_once_stopping_while_requests_in_hand_still_reply(nats_url):
+    nc = await bus.connect(nats_url, name="test", allow_reconnect=False)
+    client = await bus.connect(nats_url, name="client", allow_reconnect=False)
+    release = asyncio.Event()
+
+    async def held(req: Ping) -> Pong:
+        await release.wait()
+        return Pong(n=req.n)
+
+    host = bus.ServiceHost(nc, name="test", version="1.0.0", description="test")
+    host.add(SLOW, held)
+    await host.start()
+    try:
+        assert await bus.service_answers(client, "test")
+        pending = asyncio.create_task(bus.request(client, SLOW, Ping(n=3)))
+        await asyncio.sleep(0.05)
+        stopping = asyncio.create_task(host.stop())
+        await asyncio.sleep(0.05)
+        assert not stopping.done()  # still waiting for the request in hand
+        assert not await bus.service_answers(client, "test")
+        release.set()
+        await stopping
+        assert (await pending).n == 3
+    finally:
+        await nc.close()
+        await client.close()
+
+
+async def test_a_closed_connection_is_unavailable(nats_url):
+    nc = await bus.connect(nats_url, name="lonely", allow_reconnect=False)
+    await nc.close()
+    with pytest.raises(ServiceFailure) as caught:
+        await bus.request(nc, ECHO, Ping(n=1))
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert not await bus.service_answers(nc, "test")
+    await bus.close(nc)  # leaving twice is harmless
+
+
+async def test_close_drains_a_live_connection(served):
+    nc, _ = served
+    client = await bus.connect(nc.connected_url.geturl(), name="client", allow_reconnect=False)
+    await bus.close(client)
+    assert client.is_closed

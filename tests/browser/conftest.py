@@ -1,5 +1,6 @@
-"""The browser suite's fixtures: per module one running system (with the portal pointed at a
-reader agent port), one seeded wallet and one Chromium; per test a fresh browser context (no
+"""The browser suite's fixtures: for the suite one running system (with the portal pointed at a
+reader agent port), one seeded wallet; per module one Chromium (Playwright's sync API may not outlive the
+module: the asynchronous tests after it run event loops of their own); per test a fresh browser context (no
 shared storage) and a reader agent that the test puts a card in.
 
 Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright for Python; Playwright's own
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cardreg_testkit.waits import poll_until
 from playwright.sync_api import Browser, sync_playwright
 
 from ..e2e.system import Mailbox, People, RunningSystem, free_port
@@ -23,19 +25,18 @@ from .harness import (
     Agent,
     PortalPage,
     Problems,
-    wait_until,
 )
 
 DESKTOP = {"width": 1280, "height": 900}
 VPCD_PREFIX = "Virtual PCD"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def agent_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory, agent_port: int) -> Iterator[RunningSystem]:
     running = RunningSystem(
         tmp_path_factory.mktemp("system"),
@@ -48,12 +49,12 @@ def system(tmp_path_factory: pytest.TempPathFactory, agent_port: int) -> Iterato
         running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def people(system: RunningSystem) -> People:
-    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=30, foreigners=8))
+    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=60, foreigners=16))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mailbox(system: RunningSystem) -> Mailbox:
     return Mailbox(system.data_dir / "mail")
 
@@ -127,7 +128,7 @@ def empty_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(["pcscd", "--foreground"], stdout=log, stderr=subprocess.STDOUT)
         log.close()
     try:
-        readers = wait_until(_vpcd_readers, "pcscd with vpcd's readers")
+        readers = poll_until(_vpcd_readers, "pcscd with vpcd's readers")
         # Nothing connects to the last slot: the agent tests' virtual cards use the first.
         yield readers[-1]
     finally:

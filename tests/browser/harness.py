@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import http.client
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from cardreg_gateway.agent.wallet import WalletEntry
+from cardreg_testkit.people import WalletCard
+from cardreg_testkit.waits import poll_until
 from playwright.sync_api import ConsoleMessage, Page
 
 from ..e2e.system import CARDREG
@@ -40,15 +39,6 @@ AGENT_COMMAND = [str(CARDREG), "agent"]
 DEADLINE_SECONDS = 20.0
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = DEADLINE_SECONDS):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-    return result
-
-
 class Agent:
     """`cardreg agent` on the one port the portal knows, with one card (or none) at a time."""
 
@@ -63,7 +53,7 @@ class Agent:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def insert(self, entry: WalletEntry) -> None:
+    def insert(self, entry: WalletCard) -> None:
         """A virtual card from a wallet line, as `cardreg agent --card FILE`."""
         self._serial += 1
         card = self.folder / f"card-{self._serial}.jsonl"
@@ -96,7 +86,7 @@ class Agent:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(self._ready, "the reader agent")
+        poll_until(self._ready, "the reader agent", timeout=DEADLINE_SECONDS)
 
     def _ready(self) -> bool:
         if self.proc is None or self.proc.poll() is not None:

@@ -30,7 +30,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from cardreg import events as events_command
 from cardreg import natsconfig
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_mailer.app import running_mailer
 from cardreg_mailer.transport import DURABLE
 from cardreg_shared import bus
@@ -53,9 +52,11 @@ from cardreg_shared.subjects import (
     SESSION_CREATE,
     STREAMS,
 )
+from cardreg_testkit.people import WalletCard, load_wallet
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import Header
 from nats.js.errors import KeyWrongLastSequenceError
 
 from ..e2e.system import Portal, body_text, free_port, reset_token
@@ -514,7 +515,7 @@ class Composed:
 
     @property
     def health(self) -> str:
-        return f"{self.base_url}/healthz"
+        return f"{self.base_url}/readyz"
 
 
 @pytest.fixture
@@ -534,7 +535,6 @@ def composed(tmp_path: Path, secured_url: str, smtp: Inbox) -> Iterator[Composed
         "gateway": {
             "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
             "CARDREG_GATEWAY_HTTP_PORT": str(port),
-            "CARDREG_GATEWAY_PUBLIC_BASE_URL": base_url,
         },
     }
     procs = []
@@ -579,7 +579,7 @@ async def _wait_healthy(system: Composed) -> None:
         await asyncio.sleep(0.05)
 
 
-def _register_reset_and_log_in(base_url: str, person: WalletEntry, inbox: Inbox) -> None:
+def _register_reset_and_log_in(base_url: str, person: WalletCard, inbox: Inbox) -> None:
     """Through the gateway's HTTP API, as the portal does; the reset link comes by mail."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
         portal = Portal(http)
@@ -685,10 +685,9 @@ def test_compose_file_is_valid_and_each_service_connects_as_itself():
         assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
         assert svc["depends_on"]["nats"]["condition"] == "service_healthy"
     assert services["gateway"]["ports"][0]["published"] == "8080"
-    assert (
-        services["registry"]["environment"]["CARDREG_PUBLIC_BASE_URL"]
-        == (services["gateway"]["environment"]["CARDREG_GATEWAY_PUBLIC_BASE_URL"])
-    )
+    # The registry builds the reset links; the gateway builds none.
+    assert services["registry"]["environment"]["CARDREG_PUBLIC_BASE_URL"] == "http://localhost:8080"
+    assert not any("PUBLIC_BASE_URL" in key for key in services["gateway"]["environment"])
     mounts = {v["target"]: v["source"] for v in services["nats"]["volumes"]}
     assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / "nats-server.conf"
 
@@ -884,7 +883,7 @@ async def test_registry_publishes_account_events_that_ops_may_read_but_not_write
     await registry_js.publish(
         ACCOUNT_EVENTS["logged_in"].name,
         event.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": event.event_id},
+        headers={Header.MSG_ID: event.event_id},
     )
 
     # `cardreg events` connects as ops, through a short-lived consumer of its own.
@@ -902,3 +901,18 @@ async def test_registry_publishes_account_events_that_ops_may_read_but_not_write
     gateway = await connect("gateway")
     await gateway.nc.publish(ACCOUNT_EVENTS["registered"].name, b"{}")
     assert 'publish to "evt.registry.account.registered"' in await gateway.violation()
+
+
+def test_the_dockerfile_copies_every_workspace_member_s_pyproject_first():
+    """The lock-only layer runs `uv sync` on the workspace: it needs every member's pyproject."""
+    import tomllib
+
+    root = DEPLOY.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    members = {
+        p.parent for pattern in patterns["members"] for p in root.glob(f"{pattern}/pyproject.toml")
+    }
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    for member in members:
+        relative = member.relative_to(root)
+        assert f"COPY {relative}/pyproject.toml {relative}/" in dockerfile, relative

@@ -1,4 +1,5 @@
-"""One running system per test module (start-up is seconds); people are never shared."""
+"""One running system for the suite's modules that need no system of their own (start-up is
+seconds); people are never shared, so no test sees another's account."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from .system import Mailbox, People, Portal, RunningSystem
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     # DEBUG, so that the no-personal-data check of the logs covers every log line there is.
     running = RunningSystem(tmp_path_factory.mktemp("system"), env={"CARDREG_LOG_LEVEL": "DEBUG"})
@@ -21,9 +22,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def people(system: RunningSystem) -> People:
-    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=40, foreigners=10))
+    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=80, foreigners=20))
 
 
 @pytest.fixture
@@ -32,6 +33,6 @@ def portal(system: RunningSystem) -> Iterator[Portal]:
         yield Portal(http)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mailbox(system: RunningSystem) -> Mailbox:
     return Mailbox(system.data_dir / "mail")

@@ -7,7 +7,6 @@ import email.policy
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_shared import bus
+from cardreg_testkit.net import free_port
+from cardreg_testkit.people import WalletCard, load_wallet
 from nats.aio.client import Client
 
 CARDREG = Path(sys.executable).parent / "cardreg"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RunningSystem:
@@ -115,7 +109,7 @@ class RunningSystem:
             timeout=120,
         )
 
-    def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletEntry]:
+    def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletCard]:
         self.cardreg(
             "seed",
             "--data-dir",
@@ -133,15 +127,15 @@ class RunningSystem:
 class People:
     """Hands out wallet people so that no two tests touch the same person."""
 
-    def __init__(self, entries: list[WalletEntry]) -> None:
+    def __init__(self, entries: list[WalletCard]) -> None:
         self.all = list(entries)
         self._citizens = [e for e in entries if e.kind == "citizen"]
         self._foreigners = [e for e in entries if e.kind == "foreigner"]
 
-    def citizen(self) -> WalletEntry:
+    def citizen(self) -> WalletCard:
         return self._citizens.pop()
 
-    def foreigner(self) -> WalletEntry:
+    def foreigner(self) -> WalletCard:
         return self._foreigners.pop()
 
 
@@ -156,29 +150,29 @@ class Portal:
         assert reply.status_code == 201, reply.text
         return reply.json()["nonce"]
 
-    def card(self, entry: WalletEntry, nonce: str | None = None) -> dict:
+    def card(self, entry: WalletCard, nonce: str | None = None) -> dict:
         return entry.read(nonce or self.challenge()).model_dump(mode="json")
 
-    def bearer(self, entry: WalletEntry, password: str) -> dict[str, str]:
+    def bearer(self, entry: WalletCard, password: str) -> dict[str, str]:
         reply = self.login(entry, password)
         assert reply.status_code == 201, reply.text
         return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
-    def forgot(self, entry: WalletEntry, **extra) -> httpx.Response:
+    def forgot(self, entry: WalletCard, **extra) -> httpx.Response:
         return self.http.post("/api/v1/password-resets", json={"card": self.card(entry), **extra})
 
     def complete(self, token: str, new_password: str) -> httpx.Response:
         body = {"token": token, "new_password": new_password}
         return self.http.post("/api/v1/password-resets/complete", json=body)
 
-    def register(self, entry: WalletEntry, password: str, **extra) -> httpx.Response:
+    def register(self, entry: WalletCard, password: str, **extra) -> httpx.Response:
         body = {"card": self.card(entry), "password": password, **entry.proof(), **extra}
         return self.http.post("/api/v1/registrations", json=body)
 
-    def lookup(self, entry: WalletEntry) -> httpx.Response:
+    def lookup(self, entry: WalletCard) -> httpx.Response:
         return self.http.post("/api/v1/registrations/lookup", json={"card": self.card(entry)})
 
-    def login(self, entry: WalletEntry, password: str) -> httpx.Response:
+    def login(self, entry: WalletCard, password: str) -> httpx.Response:
         return self.http.post(
             "/api/v1/sessions", json={"card": self.card(entry), "password": password}
         )
@@ -223,3 +217,72 @@ def reset_token(message: EmailMessage) -> str:
 
 def error_code(reply: httpx.Response) -> str:
     return reply.json()["error"]["code"]
+
+
+class ServiceProcesses:
+    """identity, registry, mailer and the gateway, each `python -m` in its own process, on a
+    nats-server the test owns (so that the test can stop, kill and restart it)."""
+
+    MODULES = ("cardreg_identity", "cardreg_registry", "cardreg_mailer", "cardreg_gateway")
+
+    def __init__(self, data_dir: Path, nats_url: str, smtp_port: int) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CARDREG_", "NATS_"))},
+            "CARDREG_NATS_URL": nats_url,
+            "CARDREG_DATA_DIR": str(data_dir),
+            "CARDREG_GATEWAY_HTTP_PORT": str(self.port),
+            "CARDREG_MAILER_SMTP_HOST": "127.0.0.1",
+            "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
+            "CARDREG_MAILER_SMTP_SECURITY": "none",
+        }
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, timeout: float = 60) -> ServiceProcesses:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for module in self.MODULES:
+            with (self.data_dir / f"{module}.log").open("ab") as out:
+                self.procs[module] = subprocess.Popen(
+                    [sys.executable, "-m", module], env=self.env, stdout=out, stderr=out
+                )
+        self.wait_ready(timeout)
+        return self
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if dead := self.exited():
+                raise RuntimeError(f"{dead} exited:\n{self.logs()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout} s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def exited(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def logs(self) -> str:
+        return "\n".join(
+            (self.data_dir / f"{m}.log").read_text(errors="replace") for m in self.procs
+        )
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM to each, gateway first; their exit codes."""
+        for proc in reversed(list(self.procs.values())):
+            if proc.poll() is None:
+                proc.terminate()
+        codes = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+        return codes

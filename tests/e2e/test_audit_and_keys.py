@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from .system import RunningSystem, error_code
+from .system import People, RunningSystem, error_code
 
 PASSWORD = "tea-mountain-harbour"
 
 
+# A system of this module's own: it rotates the key set, and its registry reloads keys often.
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     # A short reload interval, so that the registry signs with a rotated key within a second.
@@ -26,6 +27,11 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def people(system: RunningSystem) -> People:
+    return People(system.seed(system.data_dir / "wallet.jsonl", citizens=2, foreigners=2))
 
 
 def events(system: RunningSystem, *options: str, expect: int, timeout: float = 60) -> list[dict]:

@@ -6,7 +6,7 @@ import base64
 import json
 from datetime import date, timedelta
 
-from cardreg_gateway.agent.wallet import WalletEntry
+from cardreg_testkit.people import WalletCard
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -183,7 +183,7 @@ def test_login_wrong_password_and_no_account_answer_alike_then_lockout(portal, p
     assert locked.json()["error"]["retry_after"] > 0
 
 
-def _newer_card(system, me: WalletEntry, tmp_path) -> WalletEntry:
+def _newer_card(system, me: WalletCard, tmp_path) -> WalletCard:
     """Issue a new card for the same person, as the card office would, and import it."""
     key = Ed25519PrivateKey.generate()
     raw_pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

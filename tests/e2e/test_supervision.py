@@ -71,8 +71,13 @@ class Load:
             while not self.stop.is_set():
                 if self.people and (len(self.registered) < 3 or rng.random() < 0.3):
                     me = self.people.pop()
-                    if self._call(lambda me=me: portal.register(me, PASSWORD)) == 201:
+                    status = self._call(lambda me=me: portal.register(me, PASSWORD))
+                    if status == 201:
                         self.registered.append(me)
+                    elif status in (0, 503):
+                        # Down meanwhile, and answered at once: the person tries again later
+                        # (the people would otherwise run out within one outage).
+                        self.people.insert(0, me)
                 elif self.registered:
                     me = rng.choice(self.registered)
                     started = time.monotonic()

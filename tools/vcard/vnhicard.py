@@ -19,7 +19,7 @@ closed instead of answering).
 
 The vpcd side is the standard library only. Signing needs the `cryptography` package (the
 standard library has no Ed25519); without it only `profile-only` and `wrong-card` work. The
-Big5 encoder is a copy of `cardreg_gateway.agent.big5.encode_name` (this file imports nothing
+Big5 encoder is a copy of `cardreg_agent.big5.encode_name` (this file imports nothing
 from the project, so it runs with any Python 3.11); keep the two in step.
 
 Importable: `VirtualNhiCard(wallet_line).insert()` / `.remove()` from a test, in a thread.
@@ -86,7 +86,7 @@ class Mode(StrEnum):
     REMOVE_ON_PROOF = "remove-on-proof"
 
 
-# --- the card's data: Big5 names (copy of cardreg_gateway.agent.big5) and ROC dates ----------
+# --- the card's data: Big5 names (copy of cardreg_agent.big5) and ROC dates ----------
 
 NAME_BYTES = 20
 # Big5 user-defined areas (Microsoft / Taiwan EUDC convention), in private-use order: each

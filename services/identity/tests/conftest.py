@@ -1,4 +1,5 @@
-"""Fixtures for identity tests: a seeded database, a fake clock, the service on a real nats-server."""
+"""Fixtures for identity tests: a seeded database and the service on a real nats-server (the
+fake clock is the test kit's `clock` fixture)."""
 
 from __future__ import annotations
 
@@ -7,35 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cardreg_gateway.agent.wallet import WalletEntry, load_wallet
 from cardreg_identity.app import running_identity
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import seed
 from cardreg_shared import bus
-
-
-class FakeClock:
-    """Seconds since the epoch that only move when a test says so."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from cardreg_testkit.clock import FakeClock
+from cardreg_testkit.people import WalletCard, load_wallet
 
 
 @dataclass
 class Seeded:
     data_dir: Path
     db_path: Path
-    wallet: list[WalletEntry]
+    wallet: list[WalletCard]
 
-    def first(self, kind: str) -> WalletEntry:
+    def first(self, kind: str) -> WalletCard:
         return next(entry for entry in self.wallet if entry.kind == kind)
 
-    def all(self, kind: str) -> list[WalletEntry]:
+    def all(self, kind: str) -> list[WalletCard]:
         return [entry for entry in self.wallet if entry.kind == kind]
 
 
@@ -48,13 +37,8 @@ def seeded(tmp_path: Path) -> Seeded:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def service(nats_url: str, seeded: Seeded, clock: FakeClock):
-    async with running_identity(nats_url, seeded.data_dir, clock=clock) as app:
+    async with running_identity(nats_url, seeded.data_dir, clock=clock.epoch) as app:
         yield app
 
 

@@ -10,11 +10,9 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from cardreg_gateway.agent.wallet import load_wallet
 from cardreg_identity.adapters.card_keys import new_card_key
 from cardreg_identity.app import running_identity
-from cardreg_identity.flows.reference_import import import_reference
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import import_reference, seed
 from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Household, Residence, b64url_encode
@@ -31,6 +29,7 @@ from cardreg_shared.subjects import (
     RESIDENCE_VERIFY,
     owned_by,
 )
+from cardreg_testkit.people import load_wallet
 from nats.micro.request import ERROR_CODE_HEADER
 
 
@@ -236,7 +235,7 @@ async def test_pilot_mode_accepts_profile_only_reads_but_still_checks_fields(
 ) -> None:
     entry = seeded.first("citizen")
     unsigned = entry.read(nonce()).model_copy(update={"signature": None})
-    async with running_identity(nats_url, seeded.data_dir, clock=clock, profile_only=True):
+    async with running_identity(nats_url, seeded.data_dir, clock=clock.epoch, profile_only=True):
         nc = await bus.connect(nats_url, name="pilot-client", allow_reconnect=False)
         try:
             reply = await verify_card(nc, unsigned)

@@ -7,9 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cardreg_identity.cli import import_main
+from cardreg_identity.cli import import_main, import_reference
 from cardreg_identity.flows.import_rows import CARD_COLUMNS, PEOPLE_COLUMNS
-from cardreg_identity.flows.reference_import import import_reference
 from cardreg_shared.models.common import b64url_encode
 
 TODAY = date(2026, 6, 1)

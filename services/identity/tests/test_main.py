@@ -8,12 +8,12 @@ import secrets
 import signal
 import sys
 
-from cardreg_gateway.agent.wallet import load_wallet
-from cardreg_identity.flows.seed import seed
+from cardreg_identity.cli import seed
 from cardreg_shared import bus
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest
 from cardreg_shared.subjects import CARD_VERIFY
+from cardreg_testkit.people import load_wallet
 
 
 async def _wait_for_line(stream: asyncio.StreamReader, needle: str) -> list[str]:

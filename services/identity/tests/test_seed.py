@@ -1,4 +1,4 @@
-"""`cardreg seed`: the wallet loads as WalletEntry, its cards verify against the roster, reruns add."""
+"""`cardreg seed`: the wallet loads as WalletCard, its cards verify against the roster, reruns add."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cardreg_gateway.agent.wallet import load_wallet
+from cardreg_identity.adapters.card_keys import signature_valid
 from cardreg_identity.adapters.store import SqliteStore
-from cardreg_identity.cli import seed_main
+from cardreg_identity.cli import seed, seed_main
 from cardreg_identity.domain.guessing import GuessPolicy
 from cardreg_identity.flows.card_verify import CardVerification
-from cardreg_identity.flows.seed import seed
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest
+from cardreg_testkit.people import load_wallet
 
 
 def _count(db: Path, sql: str) -> int:
@@ -34,7 +34,7 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
     assert all((e.household is None) == (e.kind == "foreigner") for e in entries)
     assert os.stat(wallet).st_mode & 0o077 == 0  # card keys: owner only
     store = await SqliteStore.open(db, GuessPolicy())
-    verify = CardVerification(store)
+    verify = CardVerification(store, signature_valid)
     try:
         for entry in entries:
             reply = await verify(

@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cardreg_identity.adapters import reference_writer as writer
 from cardreg_identity.adapters import schema
+from cardreg_identity.adapters.reference_writer import SqliteRoster
 from cardreg_identity.adapters.store import SqliteStore
 from cardreg_identity.domain.guessing import GuessPolicy
 from cardreg_identity.domain.people import HouseholdRecord, Person, ResidencePermit
+from cardreg_identity.flows.ports import RosterCard
 
 CITIZEN = Person(
     "citizen", "A123456789", "陳志明", date(1980, 5, 17), "M",
@@ -28,7 +29,7 @@ KEY_1, KEY_2, KEY_3 = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
 def _stored(path: Path) -> sqlite3.Connection:
     conn = schema.open_migrated(path)
     with schema.write_transaction(conn):
-        writer.upsert_people(conn, [CITIZEN, FOREIGNER])
+        SqliteRoster(conn).upsert_people([CITIZEN, FOREIGNER])
     return conn
 
 
@@ -67,7 +68,7 @@ def test_reimport_keeps_person_id_and_updates_fields(tmp_path: Path) -> None:
     moved = Person(**{**{f: getattr(CITIZEN, f) for f in CITIZEN.__slots__},
                       "household": HouseholdRecord("A7654321", "臺北市信義區", "三民里", 3)})  # fmt: skip
     with schema.write_transaction(conn):
-        writer.upsert_people(conn, [moved])
+        SqliteRoster(conn).upsert_people([moved])
     assert _person_id(conn, CITIZEN.id_no) == before
     assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 2
     assert (
@@ -81,14 +82,14 @@ def test_newest_card_is_active_older_ones_replaced(tmp_path: Path) -> None:
     conn = _stored(tmp_path / "identity.db")
     pid = _person_id(conn, CITIZEN.id_no)
     with schema.write_transaction(conn):
-        writer.upsert_cards(conn, [writer.card_row("000000000001", pid, date(2010, 1, 1), KEY_1)])
+        SqliteRoster(conn).upsert_cards([RosterCard("000000000001", pid, date(2010, 1, 1), KEY_1)])
     assert _statuses(conn) == {"000000000001": "active"}
     with schema.write_transaction(conn):
-        writer.upsert_cards(conn, [writer.card_row("000000000002", pid, date(2020, 1, 1), KEY_2)])
+        SqliteRoster(conn).upsert_cards([RosterCard("000000000002", pid, date(2020, 1, 1), KEY_2)])
     assert _statuses(conn) == {"000000000001": "replaced", "000000000002": "active"}
     # An older card imported late does not displace the newest.
     with schema.write_transaction(conn):
-        writer.upsert_cards(conn, [writer.card_row("000000000003", pid, date(2015, 1, 1), KEY_3)])
+        SqliteRoster(conn).upsert_cards([RosterCard("000000000003", pid, date(2015, 1, 1), KEY_3)])
     assert _statuses(conn) == {
         "000000000001": "replaced", "000000000002": "active", "000000000003": "replaced",
     }  # fmt: skip
@@ -100,7 +101,7 @@ async def test_roster_entry_and_proof_records(tmp_path: Path) -> None:
     conn = _stored(path)
     pid = _person_id(conn, CITIZEN.id_no)
     with schema.write_transaction(conn):
-        writer.upsert_cards(conn, [writer.card_row("000000000001", pid, date(2010, 1, 1), KEY_1)])
+        SqliteRoster(conn).upsert_cards([RosterCard("000000000001", pid, date(2010, 1, 1), KEY_1)])
     conn.close()
     store = await SqliteStore.open(path, GuessPolicy())
     try:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -30,18 +29,15 @@ from cardreg_shared.models.mail import (
     PasswordResetMail,
 )
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_REQUESTS, MAIL_STREAM, MAILER_STATS
+from cardreg_testkit.net import free_port
+from cardreg_testkit.waits import wait_until
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import Header
 
 # Fast retries and shutdown: the defaults (1 s backoff, 1 s pulls) would only slow tests down.
 FAST = {"backoff_base_seconds": 0.05, "backoff_cap_seconds": 0.2, "fetch_wait_seconds": 0.2}
 SUBJECT_OF = {m.payload: m.name for m in MAIL_REQUESTS}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -186,22 +182,6 @@ def email_changed_mail(**fields: Any) -> EmailChangedMail:
     return EmailChangedMail(**{**values, **fields})
 
 
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 20.0, what: str = ""
-) -> None:
-    """Poll `condition` until true; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        assert loop.time() < deadline, f"timed out waiting for {what or condition}"
-        await asyncio.sleep(0.02)
-
-
 class MailLab:
     """What the tests do around the mailer: build and publish requests as the registry's outbox
     relay does, run the mailer in-process, read its counters and the dead letters."""
@@ -209,7 +189,7 @@ class MailLab:
     reset = staticmethod(reset_mail)
     changed = staticmethod(changed_mail)
     email_changed = staticmethod(email_changed_mail)
-    wait_for = staticmethod(wait_for)
+    wait_for = staticmethod(wait_until)
 
     def __init__(self, nats_url: str, nc: Client, data_dir: Path) -> None:
         self.nats_url = nats_url
@@ -227,7 +207,7 @@ class MailLab:
         await self.js.publish(
             SUBJECT_OF[type(mail)],
             mail.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": msg_id or f"outbox-{secrets.token_hex(8)}"},
+            headers={Header.MSG_ID: msg_id or f"outbox-{secrets.token_hex(8)}"},
         )
 
     async def stats(self) -> MailerStatsReply:

@@ -1,6 +1,6 @@
 """Gateway test harness: real nats-server, a scripted registry, the app run in-process.
 
-The scripted registry is a `ServiceHost` named "registry" that checks card signatures with
+The scripted registry is the test kit's scripted peer named "registry" that checks card signatures with
 the test cards' real Ed25519 keys and answers with canned replies, or with a typed failure
 a test scripts per subject.
 """
@@ -12,24 +12,19 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from cardreg_gateway.agent.wallet import WalletEntry
-from cardreg_gateway.app import create_app
-from cardreg_gateway.runtime import Gateway
+from cardreg_gateway.app import Gateway, create_app
 from cardreg_gateway.settings import GatewaySettings
 from cardreg_shared import bus
 from cardreg_shared.card import auth_message
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import (
-    CardFields,
     CardRead,
     Empty,
-    Household,
     b64url_decode,
-    b64url_encode,
 )
 from cardreg_shared.models.events import CardReadEvent
 from cardreg_shared.models.registry import (
@@ -63,8 +58,10 @@ from cardreg_shared.subjects import (
     SESSION_REVOKE,
     Subject,
 )
+from cardreg_testkit.peers import scripted_peer
+from cardreg_testkit.people import WalletCard, wallet_person
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 from nats.aio.client import Client
 
@@ -75,25 +72,9 @@ RESET_TOKEN = "rT9v2Qk7Xy4mLp8sWn3bZc6dHf1gJa5eUo0iVt-_Kq"
 _card_numbers = itertools.count(100000000001)
 
 
-def new_person() -> WalletEntry:
+def new_person() -> WalletCard:
     """A citizen with a virtual card and its real Ed25519 key."""
-    key = Ed25519PrivateKey.generate()
-    card = CardFields(
-        card_no=str(next(_card_numbers)),
-        id_no="A123456789",
-        name="王小明",
-        birth_date=date(1980, 5, 17),
-        sex="M",
-        issued_on=date(2015, 3, 2),
-    )
-    return WalletEntry(
-        kind="citizen",
-        card=card,
-        card_key=b64url_encode(key.private_bytes_raw()),
-        household=Household(
-            household_no="F1234567", township="大安區", village="龍安里", neighborhood="12"
-        ),
-    )
+    return wallet_person()
 
 
 class ScriptedRegistry:
@@ -116,7 +97,7 @@ class ScriptedRegistry:
             updated_at=now,
         )
 
-    def enrol(self, person: WalletEntry) -> WalletEntry:
+    def enrol(self, person: WalletCard) -> WalletCard:
         self.roster[person.card.card_no] = person.private_key().public_key()
         return person
 
@@ -209,26 +190,24 @@ class ScriptedRegistry:
 @pytest.fixture
 async def registry(nats_url: str) -> AsyncIterator[ScriptedRegistry]:
     script = ScriptedRegistry()
-    nc = await bus.connect(nats_url, name="registry", allow_reconnect=False)
-    host = bus.ServiceHost(nc, name="registry", version="0.0.0", description="scripted")
-    host.add(REGISTRATION_LOOKUP, script.lookup)
-    host.add(ACCOUNT_REGISTER, script.register)
-    host.add(SESSION_CREATE, script.create_session)
-    host.add(SESSION_REVOKE, script.revoke_session)
-    host.add(ACCOUNT_GET, script.account)
-    host.add(JWKS_GET, script.jwks)
-    host.add(ACCOUNT_UPDATE, script.update_account)
-    host.add(PASSWORD_CHANGE, script.change_password)
-    host.add(PASSWORD_RESET_REQUEST, script.request_password_reset)
-    host.add(PASSWORD_RESET_COMPLETE, script.complete_password_reset)
-    await host.start()
-    yield script
-    await host.stop()
-    await nc.close()
+    handlers = {
+        REGISTRATION_LOOKUP: script.lookup,
+        ACCOUNT_REGISTER: script.register,
+        SESSION_CREATE: script.create_session,
+        SESSION_REVOKE: script.revoke_session,
+        ACCOUNT_GET: script.account,
+        JWKS_GET: script.jwks,
+        ACCOUNT_UPDATE: script.update_account,
+        PASSWORD_CHANGE: script.change_password,
+        PASSWORD_RESET_REQUEST: script.request_password_reset,
+        PASSWORD_RESET_COMPLETE: script.complete_password_reset,
+    }
+    async with scripted_peer(nats_url, "registry", handlers):
+        yield script
 
 
 @pytest.fixture
-def person(registry: ScriptedRegistry) -> WalletEntry:
+def person(registry: ScriptedRegistry) -> WalletCard:
     return registry.enrol(new_person())
 
 
@@ -249,7 +228,7 @@ class Replica:
         assert reply.status_code == 201, reply.text
         return reply.json()["nonce"]
 
-    async def card_read(self, person: WalletEntry) -> dict:
+    async def card_read(self, person: WalletCard) -> dict:
         return person.read(await self.nonce()).model_dump(mode="json")
 
 
@@ -281,9 +260,11 @@ async def replica(launch: Launch) -> Replica:
     return await launch()
 
 
-async def card_read_events(nc: Client, expected: int) -> list[CardReadEvent]:
-    """Every card-read event in the stream, read back with a JetStream consumer."""
-    js = nc.jetstream()
+async def card_read_events(replica: Replica, expected: int) -> list[CardReadEvent]:
+    """Every card-read event in the stream, read back with a JetStream consumer, once the
+    gateway has its acks (it publishes without waiting for them)."""
+    await replica.gateway.events.flushed()
+    js = replica.nc.jetstream()
     info = await js.stream_info(READER_EVENTS.name)
     assert info.state.messages == expected
     if expected == 0:

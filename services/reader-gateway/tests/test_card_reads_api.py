@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.registry import LookupReply
-from cardreg_shared.subjects import ACCOUNT_REGISTER, REGISTRATION_LOOKUP, SESSION_CREATE
+from cardreg_shared.subjects import (
+    ACCOUNT_REGISTER,
+    CARD_READ,
+    READER_EVENTS,
+    REGISTRATION_LOOKUP,
+    SESSION_CREATE,
+)
 
 from .conftest import PASSWORD, VALID_TOKEN, card_read_events, new_person
 
@@ -177,7 +184,7 @@ async def test_every_card_read_is_an_event_with_its_outcome(replica, registry, p
     # Not a card read: the body never validated.
     await replica.http.post("/api/v1/sessions", json={"card": {}, "password": PASSWORD})
 
-    events = await card_read_events(replica.nc, 4)
+    events = await card_read_events(replica, 4)
     assert [(e.flow, e.outcome) for e in events] == [
         ("lookup", "ok"),
         ("lookup", "nonce_invalid"),
@@ -191,7 +198,7 @@ async def test_events_carry_no_personal_data(replica, registry, person) -> None:
     card = await replica.card_read(person)
     await replica.http.post("/api/v1/sessions", json={"card": card, "password": PASSWORD})
     js = replica.nc.jetstream()
-    await card_read_events(replica.nc, 1)
+    await card_read_events(replica, 1)
     raw = (await js.get_msg("READER_EVENTS", seq=1)).data.decode()
     for secret in (
         person.card.card_no,
@@ -207,7 +214,7 @@ async def test_events_carry_no_personal_data(replica, registry, person) -> None:
 async def test_unavailable_registry_is_recorded_as_such(replica) -> None:
     card = await replica.card_read(new_person())
     await replica.http.post("/api/v1/sessions", json={"card": card, "password": PASSWORD})
-    [event] = await card_read_events(replica.nc, 1)
+    [event] = await card_read_events(replica, 1)
     assert (event.flow, event.outcome) == ("login", "unavailable")
 
 
@@ -228,3 +235,32 @@ async def test_profile_only_read_is_refused_unless_pilot_mode(launch, registry, 
     assert reply.status_code == 200, reply.text
     (forwarded,) = registry.received[REGISTRATION_LOOKUP.name]
     assert forwarded.card.signature is None
+
+
+async def test_a_card_read_event_whose_ack_never_comes_does_not_delay_the_reply(
+    registry, person, replica, nats_url, caplog
+) -> None:
+    await replica.nc.jetstream().delete_stream(READER_EVENTS.name)
+    # Something takes the events' subject but never acks: JetStream's answer never comes.
+    sink = await bus.connect(nats_url, name="sink", allow_reconnect=False)
+
+    async def swallow(msg) -> None:
+        pass
+
+    await sink.subscribe(CARD_READ.name, cb=swallow)
+    await sink.flush()
+    try:
+        card = await replica.card_read(person)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        reply = await replica.http.post(
+            "/api/v1/sessions", json={"card": card, "password": PASSWORD}
+        )
+        took = loop.time() - started
+        assert reply.status_code == 201
+        # The ack wait (the request timeout, 2 s here) is never the caller's.
+        assert took < 1.0, f"the reply took {took:.2f} s"
+        await replica.gateway.events.flushed()
+        assert "no ack in time" in caplog.text
+    finally:
+        await sink.close()

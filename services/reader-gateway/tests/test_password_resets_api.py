@@ -180,7 +180,7 @@ async def test_card_reads_are_recorded_with_the_real_outcome(replica, registry, 
     # Not a card read: the body never validated.
     await replica.http.post(RESETS, json={"card": {}})
 
-    events = await card_read_events(replica.nc, 3)
+    events = await card_read_events(replica, 3)
     assert [(e.flow, e.outcome) for e in events] == [
         ("password_reset", "ok"),
         ("password_reset", "nonce_invalid"),

@@ -23,14 +23,23 @@ ROUTES = {
 }
 
 
-async def test_health_follows_the_nats_connection(replica) -> None:
+async def test_ready_follows_the_nats_connection_while_live_stays_up(registry, replica) -> None:
     assert (await replica.http.get("/healthz")).json() == {"status": "ok"}
     assert (await replica.http.get("/readyz")).status_code == 200
     await replica.nc.close()
-    for path in ("/healthz", "/readyz"):
-        reply = await replica.http.get(path)
-        assert reply.status_code == 503
-        assert reply.json()["error"]["code"] == "unavailable"
+    reply = await replica.http.get("/readyz")
+    assert reply.status_code == 503
+    assert reply.json()["error"]["code"] == "unavailable"
+    assert reply.json()["error"]["reason"] == "nats"
+    # Live: the process answers; restarting it would not bring the bus back.
+    assert (await replica.http.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_ready_needs_the_registry_answering_discovery(launch) -> None:
+    replica = await launch()  # no registry fixture: nothing answers $SRV.PING.registry
+    reply = await replica.http.get("/readyz")
+    assert reply.status_code == 503
+    assert reply.json()["error"]["reason"] == "registry"
 
 
 async def test_closed_connection_makes_calls_unavailable_not_crash(replica) -> None:

@@ -11,10 +11,10 @@ import hashlib
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,13 @@ from cardreg_shared.subjects import (
     SESSION_CREATE,
     SESSION_REVOKE,
 )
+from cardreg_testkit.clock import FakeClock
+from cardreg_testkit.peers import scripted_peer
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import Header
 
 # Cheap argon2 where speed matters; test_restart.py runs the real defaults.
 FAST_ARGON2 = {"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
@@ -238,19 +241,6 @@ class ScriptedIdentity:
         return self.people[person_id]
 
 
-class FakeClock:
-    """The registry's notion of now; tests move it forward instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 class RegistryClient:
     """Typed calls to every registry subject, as the gateway makes them."""
 
@@ -338,7 +328,7 @@ class MailStream:
         """The next mail request: its subject and its model, checked against the contract."""
         msg = await self.next(timeout)
         mail = MAIL_MODELS[msg.subject].model_validate_json(msg.data)
-        assert msg.headers["Nats-Msg-Id"] == mail.request_id
+        assert msg.headers[Header.MSG_ID] == mail.request_id
         return msg.subject, mail
 
     async def is_drained(self) -> bool:
@@ -380,7 +370,7 @@ class EventStream:
                 await msg.ack()
                 event = AccountEvent.model_validate_json(msg.data)
                 assert msg.subject == f"evt.registry.account.{event.type}"
-                assert msg.headers["Nats-Msg-Id"] == event.event_id
+                assert msg.headers[Header.MSG_ID] == event.event_id
                 self.seen.append((msg.subject, event))
         return self.seen[:count]
 
@@ -389,21 +379,6 @@ class EventStream:
 
     async def count(self) -> int:
         return (await self.js.stream_info(REGISTRY_EVENTS.name)).state.messages
-
-
-async def wait_until(condition: Callable[[], Any], *, timeout: float = 10.0) -> None:
-    """Poll a (sync or async) condition until it holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            pytest.fail("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def db_rows(data_dir: Path, sql: str, *params: Any) -> list[tuple]:
@@ -424,28 +399,19 @@ def sha256_hex(text: str) -> str:
 @asynccontextmanager
 async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterator[ScriptedIdentity]:
     """Serve the scripted identity subjects on the server at `url`."""
-    nc = await bus.connect(url, name="identity", allow_reconnect=False)
-    host = bus.ServiceHost(nc, name="identity", version="0.0.0", description="scripted identity")
-    host.add(CARD_VERIFY, scripted.verify_card)
-    host.add(HOUSEHOLD_VERIFY, scripted.verify_household)
-    host.add(RESIDENCE_VERIFY, scripted.verify_residence)
-    await host.start()
-    try:
+    handlers = {
+        CARD_VERIFY: scripted.verify_card,
+        HOUSEHOLD_VERIFY: scripted.verify_household,
+        RESIDENCE_VERIFY: scripted.verify_residence,
+    }
+    async with scripted_peer(url, "identity", handlers, description="scripted identity"):
         yield scripted
-    finally:
-        await host.stop()
-        await nc.drain()
 
 
 @pytest.fixture
 async def identity(nats_url: str) -> AsyncIterator[ScriptedIdentity]:
     async with serving_identity(nats_url, ScriptedIdentity()) as scripted:
         yield scripted
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

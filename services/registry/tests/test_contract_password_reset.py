@@ -10,8 +10,9 @@ from cardreg_shared.models.common import Empty
 from cardreg_shared.models.mail import PasswordChangedMail, PasswordResetMail
 from cardreg_shared.models.registry import PasswordResetRequest
 from cardreg_shared.subjects import PASSWORD_RESET_REQUEST
+from cardreg_testkit.waits import wait_until
 
-from .conftest import PASSWORD, db_rows, sha256_hex, token_of, wait_until
+from .conftest import PASSWORD, db_rows, sha256_hex, token_of
 
 NEW_PASSWORD = "river-lantern-orchid"
 WRONG = "not-the-password"

@@ -30,10 +30,21 @@ async def test_a_corrupt_stored_hash_verifies_as_wrong_not_as_a_crash():
     assert await hasher.verify("$argon2id$v=19$m=64,t=1,p=1$AAAA$BBBB", "x") is False
 
 
-async def test_dummy_verify_runs_without_any_account():
+async def test_dummy_verify_runs_a_real_verify_with_the_same_parameters(monkeypatch):
     hasher = Argon2Hasher(FAST)
+    checked: list[str] = []
+    real_verify = hasher.verify
+
+    async def spy(password_hash: str, password: str) -> bool:
+        checked.append(password_hash)
+        return await real_verify(password_hash, password)
+
+    monkeypatch.setattr(hasher, "verify", spy)
     await hasher.verify_dummy("anything")
     await hasher.verify_dummy("anything")
+    # One dummy hash, made once, verified each time: the work of checking a real account.
+    assert len(checked) == 2 and checked[0] == checked[1]
+    assert checked[0].startswith("$argon2id$v=19$m=64,t=1,p=1$")
 
 
 async def test_many_hashes_at_once_all_complete_behind_the_bound():

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cardreg import natsserver
 from cardreg_registry.app import running_registry
-from cardreg_shared import bus
+from cardreg_shared import bus, natsserver
+from cardreg_testkit.waits import wait_until
 
-from .conftest import FAST_ARGON2, RegistryClient, serving_identity, wait_until
+from .conftest import FAST_ARGON2, RegistryClient, serving_identity
 
 FAST_ENV = {
     "CARDREG_REGISTRY_ARGON2_MEMORY_KIB": "64",
@@ -30,12 +30,14 @@ def kid_of(token: str) -> str:
     return jwt.get_unverified_header(token)["kid"]
 
 
-async def cardreg(*argv: str, data_dir: Path) -> str:
-    """The real command, as an operator runs it; its output."""
+async def cardreg(command: str, *argv: str, data_dir: Path) -> str:
+    """The real command in a process of its own, as an operator runs it (`cardreg keys` is the
+    registry's `cli`: this package runs it without the `cardreg` command); its output."""
+    assert command == "keys"
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cardreg.cli",
+        "cardreg_registry.cli",
         *argv,
         "--data-dir",
         str(data_dir),

@@ -3,7 +3,6 @@ by a crash, goes out after a restart, once per message id on the stream."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cardreg import natsserver
 from cardreg_registry.app import open_storage, running_registry
 from cardreg_registry.domain.outbox import OutboxMessage, new_request_id
 from cardreg_registry.settings import RegistrySettings
-from cardreg_shared import bus
+from cardreg_shared import bus, natsserver
 from cardreg_shared.models.mail import PasswordChangedMail
 from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED, MAIL_STREAM
+from cardreg_testkit.waits import wait_until
+from nats.js.api import Header
 
 from .conftest import (
     FAST_ARGON2,
@@ -27,7 +27,6 @@ from .conftest import (
     db_rows,
     serving_identity,
     token_of,
-    wait_until,
 )
 
 NEW_PASSWORD = "river-lantern-orchid"
@@ -44,21 +43,15 @@ def core_only_url(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield _announced_url(proc, ports_dir / f"nats-server_{proc.pid}.ports")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _announced_url(proc: subprocess.Popen, ports_file: Path) -> str:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            return json.loads(ports_file.read_text())["nats"][0]
-        except (FileNotFoundError, json.JSONDecodeError, KeyError, IndexError):
+        deadline = time.monotonic() + 10
+        while (url := natsserver.url_of(ports_dir, proc.pid)) is None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("nats-server without JetStream did not start")
             time.sleep(0.005)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def unpublished(data_dir: Path) -> int:
@@ -133,7 +126,7 @@ async def test_rows_left_by_a_crash_are_published_once_per_message_id(nats_url, 
     js = client.nc.jetstream()
     await bus.ensure_streams(js, [MAIL_STREAM])
     first = messages[0]
-    await js.publish(first.subject, first.payload.encode(), headers={"Nats-Msg-Id": first.msg_id})
+    await js.publish(first.subject, first.payload.encode(), headers={Header.MSG_ID: first.msg_id})
 
     async with running_registry(nats_url, data_dir, **FAST_ARGON2) as registry:
         await wait_until(lambda: registry.relay.published == 3)

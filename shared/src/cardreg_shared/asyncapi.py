@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -25,7 +26,7 @@ def _channel_id(address: str) -> str:
     return address.replace(".", "_")
 
 
-def _message(model: type[BaseModel]) -> dict:
+def _message(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "name": model.__name__,
         "contentType": "application/json",
@@ -33,7 +34,7 @@ def _message(model: type[BaseModel]) -> dict:
     }
 
 
-def build() -> dict:
+def build() -> dict[str, Any]:
     requests = {s.request for s in REQUESTS}
     replies = (
         {s.reply for s in REQUESTS}
@@ -41,15 +42,20 @@ def build() -> dict:
         | {e.payload for e in EVENTS}
         | {m.payload for m in MAIL_REQUESTS}
     )
-    inputs = [(m, "validation") for m in sorted(requests, key=lambda m: m.__name__)]
-    outputs = [(m, "serialization") for m in sorted(replies - requests, key=lambda m: m.__name__)]
+    Mode = Literal["validation", "serialization"]
+    inputs: list[tuple[type[BaseModel], Mode]] = [
+        (m, "validation") for m in sorted(requests, key=lambda m: m.__name__)
+    ]
+    outputs: list[tuple[type[BaseModel], Mode]] = [
+        (m, "serialization") for m in sorted(replies - requests, key=lambda m: m.__name__)
+    ]
     _, schemas = models_json_schema(inputs + outputs, ref_template="#/components/schemas/{model}")
     messages = {
         m.__name__: _message(m) for m in sorted(requests | replies, key=lambda m: m.__name__)
     }
 
-    channels: dict = {}
-    operations: dict = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
     for subject in REQUESTS:
         cid = _channel_id(subject.name)
         names = {"request": subject.request.__name__, "reply": subject.reply.__name__}

@@ -1,11 +1,15 @@
-"""The thin bus layer every service uses, on nats-py and `nats.micro`.
+"""The thin bus layer every service uses, on nats-py.
 
+- `connect()` joins the bus as one service: its own inbox prefix (eases permissions), and for
+  long-running services reconnects without end behind a bounded reconnect buffer.
+- `serve()` is a service process: the connection, the stop signals, start and stop around
+  them, and leaving the bus at the end (`close()`: drain when connected, close otherwise).
 - `request()` sends a typed request and returns the typed reply or raises `ServiceFailure`.
-- `ServiceHost` serves subjects: each request runs in its own task behind a bound, and every
-  request gets a reply — a typed error, or `internal` with a correlation id. Never a timeout,
-  never an exception's repr.
-- Subscriptions are flushed before `start()` returns; `stop()` drains them and lets in-flight
-  handlers reply before the connection closes.
+  Every failure of the bus itself (no responder, no reply in time, a connection closed or
+  reconnecting) is `unavailable`, for every client alike (`unavailable()`); while the
+  connection is down the answer comes at once, not after the timeout.
+- `ServiceHost` (`host.py`) serves subjects; `ensure_streams`, `publish_event` and
+  `publish_event_soon` are the JetStream side.
 - `Credentials`: a service's password (from a file) and the CA it checks nats-server against.
 """
 
@@ -15,33 +19,59 @@ import asyncio
 import logging
 import signal
 import ssl
-import uuid
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import nats
+import nats.errors
 from nats.aio.client import Client
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StreamConfig
+from nats.js.api import Header, PubAck, RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
-from nats.micro import add_service
-from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER, Request
+from nats.micro.request import ERROR_CODE_HEADER
+from nats.micro.service import ServiceVerb, control_subject
 from pydantic import BaseModel, ValidationError
 
 from .errors import ErrorCode, ServiceFailure
-from .logs import stack_of
-from .models.common import ErrorDetail, ErrorReply
+from .host import ServiceHost
+from .models.common import ErrorReply
 from .subjects import EventSubject, Rep, Req, Stream, Subject
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Credentials",
+    "ServiceHost",
+    "close",
+    "connect",
+    "ensure_streams",
+    "publish_event",
+    "publish_event_soon",
+    "request",
+    "running",
+    "serve",
+    "service_answers",
+    "unavailable",
+    "wait_for_service",
+    "wait_for_shutdown",
+    "when_reconnected",
+]
 
 log = logging.getLogger("cardreg.bus")
 
 DEFAULT_TIMEOUT = 5.0
+# While the server is away, what a service publishes waits in this buffer (nats-py's), and
+# goes out on reconnect; past it a publish fails at once instead of growing without bound.
+RECONNECT_BUFFER_BYTES = 2 * 1024 * 1024
+RECONNECT_WAIT_SECONDS = 0.5
+# Failures of the bus itself, as nats-py raises them (its TimeoutError is asyncio's too).
+BUS_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, asyncio.TimeoutError)
 
-Handler = Callable[[Any], Awaitable[BaseModel]]
+Hook = Callable[[], Awaitable[None]]
+_reconnect_hooks: weakref.WeakKeyDictionary[Client, list[Hook]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -81,22 +111,102 @@ async def connect(
     **options: Any,
 ) -> Client:
     """Connect as `name`; replies come to a per-service inbox prefix (eases permissions).
-    With `credentials`, the user is `name` too."""
+
+    With `allow_reconnect` (services) the connection outlives any outage of the server: it
+    retries for ever, every `RECONNECT_WAIT_SECONDS`; tests pass False to fail at once.
+    With `credentials`, the user is `name` too. `options` go to `nats.connect` and override
+    these defaults.
+    """
     if credentials is not None:
         options = {**credentials.options(name), **options}
+    nc = Client()
+    outage = {"reported": False}
 
     async def on_error(exc: Exception) -> None:
-        # Permission violations arrive here, not as exceptions.
-        log.warning("nats error: %s: %s", type(exc).__name__, exc)
+        # Permission violations arrive here, not as exceptions. During an outage each retry
+        # fails again: say it once, then quietly until the connection is back.
+        if nc.is_connected or not outage["reported"]:
+            log.warning("nats error: %s: %s", type(exc).__name__, exc)
+            outage["reported"] = not nc.is_connected
+        else:
+            log.debug("nats error: %s", type(exc).__name__)
 
-    return await nats.connect(
-        url,
-        name=name,
-        error_cb=on_error,
-        allow_reconnect=allow_reconnect,
-        inbox_prefix=f"_INBOX.{name}",
-        **options,
-    )
+    async def on_disconnect() -> None:
+        if not nc.is_closed:
+            log.warning("disconnected from NATS; reconnecting")
+
+    async def on_reconnect() -> None:
+        outage["reported"] = False
+        log.info("reconnected to NATS")
+        # On tasks of their own: nats-py's reconnect waits for this callback, and a hook may
+        # take a while (a restarted server recovers its streams first).
+        for hook in list(_reconnect_hooks.get(nc, ())):
+            task = asyncio.create_task(_run_hook(hook))
+            _hook_tasks.add(task)
+            task.add_done_callback(_hook_tasks.discard)
+
+    settings: dict[str, Any] = {
+        "name": name,
+        "error_cb": on_error,
+        "disconnected_cb": on_disconnect,
+        "reconnected_cb": on_reconnect,
+        "allow_reconnect": allow_reconnect,
+        "inbox_prefix": f"_INBOX.{name}",
+        "pending_size": RECONNECT_BUFFER_BYTES,
+        "reconnect_time_wait": RECONNECT_WAIT_SECONDS,
+        "max_reconnect_attempts": -1 if allow_reconnect else 0,
+    }
+    await nc.connect(url, **(settings | options))
+    return nc
+
+
+_hook_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _run_hook(hook: Hook) -> None:
+    try:
+        await hook()
+    except Exception as exc:  # noqa: BLE001 - nobody awaits this task: log it here
+        log.error("reconnect hook failed: %s", type(exc).__name__)
+
+
+def when_reconnected(nc: Client, hook: Hook) -> Callable[[], None]:
+    """Run `hook` each time `nc` (from `connect`) is back after an outage, e.g. to set up
+    again what a restarted server may not have kept. Returns what takes the hook off again."""
+    hooks = _reconnect_hooks.setdefault(nc, [])
+    hooks.append(hook)
+    return lambda: hooks.remove(hook) if hook in hooks else None
+
+
+async def close(nc: Client) -> None:
+    """Leave the bus at the end of a service's life: drain when connected (replies in flight
+    go out), close otherwise. Never raises: a server that is gone is no reason to crash."""
+    if nc.is_closed:
+        return
+    try:
+        if nc.is_connected and not nc.is_draining:
+            await nc.drain()
+            return
+    except BUS_ERRORS as exc:
+        log.info("could not drain the NATS connection: %s", type(exc).__name__)
+    try:
+        await nc.close()
+    except BUS_ERRORS as exc:
+        log.info("could not close the NATS connection: %s", type(exc).__name__)
+
+
+def unavailable(exc: BaseException, where: str) -> ServiceFailure:
+    """The one mapping of a bus failure (no responders, timeout, closed or reconnecting
+    connection, a full reconnect buffer) to an error code: `unavailable`, try again."""
+    log.warning("bus failure on %s: %s", where, type(exc).__name__)
+    return ServiceFailure(ErrorCode.UNAVAILABLE)
+
+
+def require_connection(nc: Client) -> None:
+    """Fail at once while the connection is down: nats-py would queue a request in its
+    reconnect buffer and answer only after the whole timeout."""
+    if not nc.is_connected:
+        raise ServiceFailure(ErrorCode.UNAVAILABLE)
 
 
 async def request(
@@ -105,11 +215,11 @@ async def request(
     """Typed request: the reply model, or `ServiceFailure` with the responder's error."""
     if not isinstance(payload, subject.request):
         raise TypeError(f"{subject.name} takes {subject.request.__name__}")
+    require_connection(nc)
     try:
         msg = await nc.request(subject.name, payload.model_dump_json().encode(), timeout=timeout)
-    except (NoRespondersError, NatsTimeout) as exc:
-        log.warning("no reply on %s: %s", subject.name, type(exc).__name__)
-        raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc
+    except BUS_ERRORS as exc:
+        raise unavailable(exc, subject.name) from exc
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
         raise _failure_from(msg.data, subject.name)
     try:
@@ -121,134 +231,10 @@ async def request(
 
 def _failure_from(data: bytes, subject: str) -> ServiceFailure:
     try:
-        detail = ErrorReply.model_validate_json(data).error
+        return ErrorReply.model_validate_json(data).error.failure()
     except ValidationError:
         log.error("malformed error reply on %s", subject)
         return ServiceFailure(ErrorCode.INTERNAL)
-    return ServiceFailure(
-        detail.code,
-        detail.message,
-        reason=detail.reason,
-        retry_after=detail.retry_after,
-        correlation_id=detail.correlation_id,
-    )
-
-
-def error_body(failure: ServiceFailure) -> bytes:
-    detail = ErrorDetail(
-        code=failure.code,
-        message=failure.message,
-        reason=failure.reason,
-        retry_after=failure.retry_after,
-        correlation_id=failure.correlation_id,
-    )
-    return ErrorReply(error=detail).model_dump_json(exclude_none=True).encode()
-
-
-def describe_validation(exc: ValidationError) -> str:
-    """Field locations and rule names only: pydantic's `input` may hold personal data."""
-    parts = []
-    for err in exc.errors(include_input=False, include_url=False)[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
-class ServiceHost:
-    """A `nats.micro` service whose endpoints are typed handlers run concurrently."""
-
-    def __init__(
-        self,
-        nc: Client,
-        *,
-        name: str,
-        version: str,
-        description: str,
-        max_in_flight: int = 256,
-    ) -> None:
-        self._nc = nc
-        self._config = {"name": name, "version": version, "description": description}
-        self._routes: list[tuple[Subject, Handler]] = []
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self._tasks: set[asyncio.Task] = set()
-        self._service = None
-
-    def add(self, subject: Subject[Req, Rep], handler: Callable[[Req], Awaitable[Rep]]) -> None:
-        self._routes.append((subject, handler))
-
-    async def start(self) -> None:
-        self._service = await add_service(self._nc, **self._config)
-        for subject, handler in self._routes:
-            await self._service.add_endpoint(
-                name=subject.name.replace(".", "-"),
-                subject=subject.name,
-                queue_group=subject.owner,
-                handler=self._dispatcher(subject, handler),
-                metadata={"request": subject.request.__name__, "reply": subject.reply.__name__},
-            )
-        # nats-py can send flush()'s PING ahead of SUBs still buffered; the second round trip
-        # is behind them, so the server knows every subscription when start() returns.
-        await self._nc.flush()
-        await self._nc.flush()
-
-    async def stop(self) -> None:
-        """Stop taking requests, finish the queued ones, let every in-flight handler reply."""
-        service, self._service = self._service, None
-        if service is None or self._nc.is_closed:
-            return
-        # nats.micro has no public drain: drain each endpoint's subscription ourselves.
-        for endpoint in service._endpoints:
-            if endpoint._subscription is not None:
-                await endpoint._subscription.drain()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._nc.flush()
-
-    def _dispatcher(self, subject: Subject, handler: Handler):
-        async def on_request(req: Request) -> None:
-            # Callbacks run one at a time per subscription: hand the work to a task, and
-            # wait here only while the bound is reached (back-pressure, not a queue).
-            await self._slots.acquire()
-            task = asyncio.create_task(self._serve(subject, handler, req))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-        return on_request
-
-    async def _serve(self, subject: Subject, handler: Handler, req: Request) -> None:
-        try:
-            body, headers = await self._answer(subject, handler, req.data)
-            if req._msg.reply:
-                await req.respond(body, headers=headers)
-            else:
-                log.warning("request on %s without reply subject dropped", subject.name)
-        # The connection itself failed; nothing left to reply on.
-        except Exception as exc:  # noqa: BLE001 - logged with its stack
-            log.error("could not reply on %s: %s", subject.name, stack_of(exc))
-        finally:
-            self._slots.release()
-
-    async def _answer(
-        self, subject: Subject, handler: Handler, data: bytes
-    ) -> tuple[bytes, dict[str, str] | None]:
-        try:
-            payload = subject.request.model_validate_json(data)
-            reply = await handler(payload)
-            return reply.model_dump_json().encode(), None
-        except ValidationError as exc:
-            failure = ServiceFailure(ErrorCode.INVALID_REQUEST, describe_validation(exc))
-        except ServiceFailure as exc:
-            failure = exc
-        except Exception as exc:  # noqa: BLE001 - the last resort: every request gets a reply
-            failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
-            log.error(
-                "handler failed on %s correlation_id=%s: %s",
-                subject.name,
-                failure.correlation_id,
-                stack_of(exc),
-            )
-        headers = {ERROR_HEADER: failure.code.value, ERROR_CODE_HEADER: str(failure.http_status)}
-        return error_body(failure), headers
 
 
 async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | list[Stream]) -> None:
@@ -267,22 +253,59 @@ async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | lis
             await js.update_stream(config)
 
 
-async def publish_event(
-    js: JetStreamContext, subject: EventSubject, payload: BaseModel, *, msg_id: str
-) -> None:
-    """Publish to JetStream; `msg_id` lets the stream drop a republished duplicate."""
+def _event(subject: EventSubject, payload: BaseModel) -> bytes:
     if not isinstance(payload, subject.payload):
         raise TypeError(f"{subject.name} carries {subject.payload.__name__}")
-    await js.publish(
-        subject.name, payload.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id}
-    )
+    return payload.model_dump_json().encode()
+
+
+async def publish_event(
+    js: JetStreamContext, subject: EventSubject, payload: BaseModel, *, msg_id: str
+) -> PubAck:
+    """Publish to JetStream and wait for the ack; `msg_id` lets the stream drop a
+    republished duplicate."""
+    body = _event(subject, payload)
+    return await js.publish(subject.name, body, headers={Header.MSG_ID: msg_id})
+
+
+async def publish_event_soon(
+    js: JetStreamContext,
+    subject: EventSubject,
+    payload: BaseModel,
+    *,
+    msg_id: str,
+    ack_timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Hand an event to JetStream without waiting for its ack: whoever publishes it goes on at
+    once. A refused or missing ack is logged with the subject, the id and the failure's type
+    only; the event is lost then, never the caller's work."""
+    body = _event(subject, payload)
+    try:
+        ack = await js.publish_async(
+            subject.name, body, wait_stall=0.05, headers={Header.MSG_ID: msg_id}
+        )
+    except BUS_ERRORS as exc:
+        log.warning("event %s on %s not published: %s", msg_id, subject.name, type(exc).__name__)
+        return
+    expiry = asyncio.get_running_loop().call_later(ack_timeout, ack.cancel)
+
+    def settled(done: asyncio.Future[PubAck]) -> None:
+        expiry.cancel()
+        if done.cancelled():
+            log.warning("event %s on %s: no ack in time", msg_id, subject.name)
+        elif (exc := done.exception()) is not None:
+            log.warning("event %s on %s refused: %s", msg_id, subject.name, type(exc).__name__)
+
+    ack.add_done_callback(settled)
 
 
 async def service_answers(nc: Client, name: str, *, timeout: float = 0.2) -> bool:
     """Does the `nats.micro` service `name` answer discovery (`$SRV.PING.<name>`)?"""
+    if not nc.is_connected:
+        return False
     try:
-        await nc.request(f"$SRV.PING.{name}", b"", timeout=timeout)
-    except (NoRespondersError, NatsTimeout):
+        await nc.request(control_subject(ServiceVerb.PING, name=name), b"", timeout=timeout)
+    except BUS_ERRORS:
         return False
     return True
 
@@ -309,3 +332,82 @@ async def wait_for_shutdown() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+class Running(Protocol):
+    """A started service: `Identity`, `Registry`, `Mailer`, the gateway's HTTP server."""
+
+    async def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=Running)
+
+
+@asynccontextmanager
+async def running(
+    name: str,
+    url: str,
+    start: Callable[[Client], Awaitable[R]],
+    *,
+    credentials: Credentials | None = None,
+) -> AsyncIterator[R]:
+    """A service in this process on its own connection, stopped on exit (tests, embedding):
+    what `serve` does, without signals and without reconnects."""
+    nc = await connect(url, name=name, allow_reconnect=False, credentials=credentials)
+    try:
+        service = await start(nc)
+        try:
+            yield service
+        finally:
+            await service.stop()
+    finally:
+        await close(nc)
+
+
+async def serve(
+    name: str,
+    url: str,
+    start: Callable[[Client], Awaitable[Running]],
+    *,
+    credentials: Credentials | None = None,
+) -> int:
+    """`python -m cardreg_<service>`: connect as `name` (with its `credentials` on a
+    locked-down bus), `start(nc)`, serve until SIGTERM or SIGINT, `stop()`, leave the bus. A
+    stop signal while the bus is still unreachable ends the process at once. A service may end
+    by itself (its `serving` task, if it has one, ends): then it is stopped too and the exit
+    status is 1."""
+    service_log = logging.getLogger(f"cardreg.{name}")
+    stopping = asyncio.create_task(wait_for_shutdown())
+    connecting = asyncio.create_task(connect(url, name=name, credentials=credentials))
+    await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        service_log.info("stopped before NATS was reachable")
+        return 0
+    try:
+        nc = connecting.result()
+    except (nats.errors.Error, OSError) as exc:
+        # No URL in the log: it may carry credentials.
+        service_log.error("could not connect to NATS: %s", type(exc).__name__)
+        stopping.cancel()
+        return 1
+    status = 0
+    try:
+        service = await start(nc)
+        try:
+            service_log.info("ready")
+            serving: asyncio.Future[Any] | None = getattr(service, "serving", None)
+            waits: set[asyncio.Future[Any]] = {stopping} | ({serving} if serving else set())
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if not stopping.done():
+                service_log.error("ended by itself; stopping")
+                status = 1
+            service_log.info("stopping")
+        finally:
+            await service.stop()
+    finally:
+        stopping.cancel()
+        await close(nc)
+    service_log.info("stopped")
+    return status

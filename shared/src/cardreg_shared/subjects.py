@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Generic, TypeVar, get_args
+from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -228,7 +228,7 @@ ACCOUNT_EVENTS: dict[str, EventSubject] = {
     for kind in get_args(events.AccountEventType)
 }
 
-REQUESTS: tuple[Subject, ...] = (
+REQUESTS: tuple[Subject[Any, Any], ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
@@ -266,5 +266,5 @@ def dead_letter_subject(mail_subject: str) -> str:
     return f"deadletter.{mail_subject}"
 
 
-def owned_by(owner: str) -> tuple[Subject, ...]:
+def owned_by(owner: str) -> tuple[Subject[Any, Any], ...]:
     return tuple(s for s in REQUESTS if s.owner == owner)

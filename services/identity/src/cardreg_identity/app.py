@@ -1,7 +1,7 @@
-"""Wiring: settings -> sqlite store -> flows -> transport on a NATS connection.
+"""Wiring: settings -> sqlite store -> flows -> transport, and the service's start/stop.
 
-`IdentityApp` is what `python -m cardreg_identity` runs; tests run the same thing in-process
-with `async with running_identity(nats_url, data_dir) as app:`.
+`python -m cardreg_identity` runs `Identity.start(settings, nc)` through `bus.serve`; tests run
+the same thing in-process with `async with running_identity(nats_url, data_dir) as identity:`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from cardreg_shared import bus
 from nats.aio.client import Client
 
 from . import __version__, transport
+from .adapters.card_keys import signature_valid
 from .adapters.store import SqliteStore
 from .flows.card_verify import CardVerification
 from .flows.household_verify import HouseholdVerification
@@ -28,62 +30,48 @@ log = logging.getLogger("cardreg.identity")
 DESCRIPTION = "People and the card roster: verifies cards, household and residence-permit data."
 
 
-class IdentityApp:
-    def __init__(
-        self,
-        settings: IdentitySettings,
-        *,
-        clock: Callable[[], float] = time.time,
-        allow_reconnect: bool = True,
-    ) -> None:
-        self.settings = settings
-        self._clock = clock
-        self._allow_reconnect = allow_reconnect
-        self.store: SqliteStore | None = None
-        self.nc: Client | None = None
-        self._host: bus.ServiceHost | None = None
+class Identity:
+    """The identity service on one NATS connection: open with `start`, close with `stop`."""
 
-    async def start(self) -> None:
-        settings = self.settings
-        self.store = await SqliteStore.open(
+    def __init__(self, settings: IdentitySettings, store: SqliteStore, host: bus.ServiceHost):
+        self.settings = settings
+        self.store = store
+        self._host = host
+
+    @classmethod
+    async def start(
+        cls, settings: IdentitySettings, nc: Client, *, clock: Callable[[], float] = time.time
+    ) -> Identity:
+        store = await SqliteStore.open(
             settings.database, settings.guess_policy, busy_timeout_ms=settings.busy_timeout_ms
         )
-        self.nc = await bus.connect(
-            settings.nats_url,
-            name="identity",
-            allow_reconnect=self._allow_reconnect,
-            credentials=settings.nats_credentials,
-        )
-        self._host = bus.ServiceHost(
-            self.nc,
-            name="identity",
-            version=__version__,
-            description=DESCRIPTION,
-            max_in_flight=settings.max_in_flight,
-        )
-        check = ProofCheck(self.store, self._clock)
-        transport.register(
-            self._host,
-            card=CardVerification(self.store, profile_only=settings.profile_only),
-            household=HouseholdVerification(check),
-            residence=ResidenceVerification(check),
-        )
-        await self._host.start()
+        try:
+            host = bus.ServiceHost(
+                nc,
+                name="identity",
+                version=__version__,
+                description=DESCRIPTION,
+                max_in_flight=settings.max_in_flight,
+            )
+            check = ProofCheck(store, clock)
+            transport.register(
+                host,
+                card=CardVerification(store, signature_valid, profile_only=settings.profile_only),
+                household=HouseholdVerification(check),
+                residence=ResidenceVerification(check),
+            )
+            await host.start()
+        except BaseException:
+            await store.close()
+            raise
         if settings.profile_only:
             log.warning("profile-only pilot mode is ON: card reads without proof are accepted")
+        return cls(settings, store, host)
 
     async def stop(self) -> None:
-        """Stop taking requests, let in-flight ones reply, then close the database and drain."""
-        if self._host is not None:
-            await self._host.stop()
-            self._host = None
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
-        if self.nc is not None:
-            if not self.nc.is_closed:
-                await self.nc.drain()
-            self.nc = None
+        """Stop taking requests, let in-flight ones reply, then close the database."""
+        await self._host.stop()
+        await self.store.close()
 
 
 @asynccontextmanager
@@ -92,13 +80,14 @@ async def running_identity(
     data_dir: Path,
     *,
     clock: Callable[[], float] = time.time,
-    **overrides,
-) -> AsyncIterator[IdentityApp]:
-    """The identity service in this process, for tests: no reconnects, stopped on exit."""
+    **overrides: Any,
+) -> AsyncIterator[Identity]:
+    """The whole service in-process on its own connection (tests, embedding)."""
     settings = IdentitySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    app = IdentityApp(settings, clock=clock, allow_reconnect=False)
-    try:
-        await app.start()
-        yield app
-    finally:
-        await app.stop()
+    async with bus.running(
+        "identity",
+        settings.nats_url,
+        lambda nc: Identity.start(settings, nc, clock=clock),
+        credentials=settings.nats_credentials,
+    ) as identity:
+        yield identity

@@ -1,6 +1,7 @@
 """`cardreg seed` and `cardreg import`: the root `cardreg` command calls these with the
-arguments after the subcommand. They write identity.db directly (the service may be running
-on the same file). Output carries counts and timings, never personal data.
+arguments after the subcommand. Wiring: the sqlite roster of identity.db (the service may be
+running on the same file) -> the seed and import flows. Output carries counts and timings,
+never personal data.
 """
 
 from __future__ import annotations
@@ -8,10 +9,30 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from .flows.reference_import import import_reference
-from .flows.seed import seed
+from .adapters.card_keys import new_card_key
+from .adapters.reference_writer import SqliteRoster
+from .adapters.schema import DEFAULT_BUSY_TIMEOUT_MS
+from .flows.reference_import import ImportReport, import_files
+from .flows.seed import SeedSummary, seed_people
 from .settings import IdentitySettings
+
+
+def seed(
+    db_path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
+) -> SeedSummary:
+    """`cardreg seed` on the roster in `db_path` (options: `flows.seed.seed_people`)."""
+    with SqliteRoster.open(db_path, busy_timeout_ms=busy_timeout_ms) as roster:
+        return seed_people(roster, new_card_key=new_card_key, **options)
+
+
+def import_reference(
+    db_path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
+) -> ImportReport:
+    """`cardreg import` into the roster in `db_path` (options: `flows.reference_import`)."""
+    with SqliteRoster.open(db_path, busy_timeout_ms=busy_timeout_ms) as roster:
+        return import_files(roster, **options)
 
 
 def _database(data_dir: Path | None) -> tuple[Path, int]:

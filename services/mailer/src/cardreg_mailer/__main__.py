@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvloop
 from cardreg_shared import bus, logs
 
 from .app import Mailer
 from .settings import MailerSettings
 
-log = logging.getLogger("cardreg.mailer")
-
-
-async def serve(settings: MailerSettings) -> None:
-    nc = await bus.connect(settings.nats_url, name="mailer", credentials=settings.nats_credentials)
-    try:
-        mailer = await Mailer.start(settings, nc)
-        log.info("ready")
-        try:
-            await bus.wait_for_shutdown()
-        finally:
-            log.info("stopping")
-            await mailer.stop()
-    finally:
-        await nc.drain()
-
 
 def main() -> None:
     logs.configure("mailer")
-    uvloop.run(serve(MailerSettings()))
+    settings = MailerSettings()
+    raise SystemExit(
+        uvloop.run(
+            bus.serve(
+                "mailer",
+                settings.nats_url,
+                lambda nc: Mailer.start(settings, nc),
+                credentials=settings.nats_credentials,
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

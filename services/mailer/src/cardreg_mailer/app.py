@@ -14,15 +14,18 @@ from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_STREAM
 from nats.aio.client import Client
 
+from . import __version__, transport
 from .adapters.ledger import SqliteLedger
 from .adapters.smtp import SmtpConfig, SmtpPool
 from .adapters.templates import TemplateRenderer
 from .flows.deliver import DeliverMail
 from .flows.stats import ReportStats
 from .settings import MailerSettings
-from .transport import MailConsumer, mailer_host
+from .transport import MailConsumer
 
 log = logging.getLogger("cardreg.mailer")
+
+DESCRIPTION = "cardreg mailer: mail requests from the MAIL stream over SMTP"
 
 
 def smtp_config(settings: MailerSettings) -> SmtpConfig:
@@ -66,7 +69,10 @@ class Mailer:
             pruned = await ledger.prune(timedelta(days=settings.ledger_retention_days))
             if pruned:
                 log.info("ledger: forgot %d sends past retention", pruned)
-            host = mailer_host(nc, stats=ReportStats(ledger))
+            host = ServiceHost(
+                nc, name="mailer", version=__version__, description=DESCRIPTION, max_in_flight=16
+            )
+            transport.register(host, stats=ReportStats(ledger))
             await host.start()
             js = nc.jetstream()
             await bus.ensure_streams(js, [MAIL_STREAM, MAIL_DEAD_LETTERS])
@@ -108,17 +114,10 @@ class Mailer:
 async def running_mailer(nats_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Mailer]:
     """The whole service in-process on its own connection (tests, embedding)."""
     settings = MailerSettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    nc = await bus.connect(
+    async with bus.running(
+        "mailer",
         settings.nats_url,
-        name="mailer",
-        allow_reconnect=False,
+        lambda nc: Mailer.start(settings, nc),
         credentials=settings.nats_credentials,
-    )
-    try:
-        mailer = await Mailer.start(settings, nc)
-        try:
-            yield mailer
-        finally:
-            await mailer.stop()
-    finally:
-        await nc.drain()
+    ) as mailer:
+        yield mailer

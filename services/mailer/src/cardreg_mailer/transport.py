@@ -21,12 +21,11 @@ from cardreg_shared.bus import ServiceHost, ensure_streams
 from cardreg_shared.logs import stack_of
 from cardreg_shared.models.mail import DeadLetter
 from cardreg_shared.subjects import MAIL_STREAM, MAILER_STATS, dead_letter_subject
-from nats.aio.client import Client
+from cardreg_shared.tasks import TaskPool
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 
-from . import __version__
 from .flows.deliver import DeliverMail
 from .flows.stats import ReportStats
 
@@ -38,47 +37,39 @@ _BURST_WAIT = 0.05
 _NATS_ERRORS = (nats.errors.Error, nats.js.errors.Error, TimeoutError)
 
 
-def mailer_host(nc: Client, *, stats: ReportStats) -> ServiceHost:
-    host = ServiceHost(
-        nc,
-        name="mailer",
-        version=__version__,
-        description="cardreg mailer: mail requests from the MAIL stream over SMTP",
-        max_in_flight=16,
-    )
+def register(host: ServiceHost, *, stats: ReportStats) -> None:
     host.add(MAILER_STATS, stats)
-    return host
 
 
 class StreamDelivery:
     """One JetStream delivery as the flow sees it (`flows.ports.Delivery`)."""
 
     def __init__(self, msg: Msg, js: JetStreamContext) -> None:
-        self._msg = msg
+        self._message = msg
         self._js = js
         self.held_since = time.monotonic()
 
     @property
     def subject(self) -> str:
-        return self._msg.subject
+        return self._message.subject
 
     @property
     def data(self) -> bytes:
-        return self._msg.data
+        return self._message.data
 
     @property
     def attempts(self) -> int:
-        return self._msg.metadata.num_delivered
+        return self._message.metadata.num_delivered
 
     @property
     def settled(self) -> bool:
-        return self._msg.is_acked
+        return self._message.is_acked
 
     async def done(self) -> None:
-        await self._msg.ack()
+        await self._message.ack()
 
     async def retry_in(self, seconds: float) -> None:
-        await self._msg.nak(delay=seconds)
+        await self._message.nak(delay=seconds)
 
     async def give_up(self, reason: str, *, request_id: str | None) -> None:
         letter = DeadLetter(
@@ -88,21 +79,21 @@ class StreamDelivery:
             payload=self.data.decode("utf-8", errors="replace"),
         )
         # The stream deduplicates on the id: a redelivered copy adds no second letter.
-        msg_id = request_id or f"{MAIL_STREAM.name}-{self._msg.metadata.sequence.stream}"
+        msg_id = request_id or f"{MAIL_STREAM.name}-{self._message.metadata.sequence.stream}"
         await self._js.publish(
             dead_letter_subject(self.subject),
             letter.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": msg_id},
+            headers={Header.MSG_ID: msg_id},
         )
-        await self._msg.ack()
+        await self._message.ack()
 
     async def keep_alive(self) -> None:
-        await self._msg.in_progress()
+        await self._message.in_progress()
         self.held_since = time.monotonic()
 
     async def release(self, delay: float) -> None:
         """Hand an unsettled delivery back (after an unexpected failure)."""
-        await self._msg.nak(delay=delay)
+        await self._message.nak(delay=delay)
 
 
 class MailConsumer:
@@ -124,9 +115,8 @@ class MailConsumer:
         self._ack_wait = ack_wait
         self._fetch_wait = fetch_wait
         self._release_delay = release_delay
-        self._held: dict[StreamDelivery, asyncio.Task] = {}
-        self._room = asyncio.Event()
-        self._room.set()
+        self._held: set[StreamDelivery] = set()
+        self._settling = TaskPool(limit, name="mail delivery")
         self._stopping = asyncio.Event()
         self._sub: JetStreamContext.PullSubscription | None = None
         self._loops: list[asyncio.Task] = []
@@ -160,8 +150,7 @@ class MailConsumer:
         pull, keeper = self._loops or (None, None)
         if pull is not None:
             await pull
-        if self._held:
-            await asyncio.gather(*self._held.values(), return_exceptions=True)
+        await self._settling.wait()
         if keeper is not None:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
@@ -175,8 +164,9 @@ class MailConsumer:
     async def _pull(self) -> None:
         backlog = False
         while not self._stopping.is_set():
-            await self._room.wait()
-            free = self._limit - len(self._held)
+            # Refill when half the room is free: every SMTP connection stays busy, pulls batch.
+            await self._settling.room(self._limit - self._limit // 2)
+            free = self._settling.free
             want = free if backlog else 1
             try:
                 msgs = await self._sub.fetch(
@@ -197,15 +187,13 @@ class MailConsumer:
                 await self._recover()
                 continue
             for msg in msgs:
-                self._hold(msg)
+                await self._hold(msg)
             backlog = len(msgs) == want
 
-    def _hold(self, msg: Msg) -> None:
+    async def _hold(self, msg: Msg) -> None:
         delivery = StreamDelivery(msg, self._js)
-        self._held[delivery] = asyncio.create_task(self._settle(delivery))
-        # Refill when half the room is free: every SMTP connection stays busy, pulls batch.
-        if len(self._held) > self._limit // 2:
-            self._room.clear()
+        self._held.add(delivery)
+        await self._settling.spawn(lambda: self._settle(delivery))
 
     async def _settle(self, delivery: StreamDelivery) -> None:
         try:
@@ -224,9 +212,7 @@ class MailConsumer:
                 except _NATS_ERRORS:
                     pass  # redelivered after ack_wait anyway
         finally:
-            del self._held[delivery]
-            if len(self._held) <= self._limit // 2:
-                self._room.set()
+            self._held.discard(delivery)
 
     async def _keep_alive(self) -> None:
         every = self._ack_wait / 3

@@ -1,34 +1,38 @@
-"""Wiring: settings -> the running gateway (NATS, nonces, events, registry) -> the HTTP API.
+"""Wiring: settings -> adapters (nonces, events, registry) -> flows -> the HTTP API, and the
+gateway's start/stop.
 
-`create_app(settings, nc=None)` builds the ASGI app; its lifespan starts the gateway (and
-connects to NATS unless handed a connection) and drains it at shutdown. Tests run it
-in-process; `python -m cardreg_gateway` serves it with uvicorn.
+- `Gateway.start(settings, nc)` sets up what the gateway runs on the bus: the events stream and
+  the nonce bucket (idempotent, so any number of replicas may start at once, and again after a
+  restarted server), the registry client, the card-read flows, and discovery.
+- `create_app(settings, nc=None)` is the ASGI app; its lifespan starts the gateway on `nc` (or
+  on a connection of its own, closed at shutdown) and stops it. Tests run it in-process.
+- `HttpServer.start(settings, nc)` serves the app with uvicorn: what `python -m
+  cardreg_gateway` runs through `bus.serve`, which owns the connection and the signals.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
+import uvicorn
+from cardreg_shared import bus
+from cardreg_shared.subjects import READER_EVENTS
 from fastapi import FastAPI
 from nats.aio.client import Client
 
-from .api import (
-    account,
-    challenges,
-    docs,
-    errors,
-    health,
-    password_resets,
-    portal,
-    registrations,
-    sessions,
-    well_known,
-)
-from .api.edge import Edge
-from .runtime import Gateway
+from .adapters.events import CardReadEvents
+from .adapters.nonces import NonceStore
+from .adapters.registry import Registry
+from .flows.card_reads import CardReadCheck
+from .flows.password_resets import ResetRequests
 from .settings import GatewaySettings
+
+log = logging.getLogger("cardreg.gateway")
 
 DESCRIPTION = """\
 NHI card online registration: register and log in with the card in your reader plus a
@@ -47,19 +51,120 @@ def package_version() -> str:
         return "0.0.0"
 
 
+class Gateway:
+    """The running gateway on one NATS connection: open with `start`, close with `stop`."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        nc: Client,
+        nonces: NonceStore,
+        events: CardReadEvents,
+        discovery: bus.ServiceHost,
+    ) -> None:
+        self.settings = settings
+        self.nc = nc
+        self.nonces = nonces
+        self.events = events
+        self.registry = Registry(nc, timeout=settings.request_timeout_seconds)
+        self.card_reads = CardReadCheck(nonces, events, profile_only=settings.profile_only)
+        self.reset_requests = ResetRequests(self.card_reads, self.registry)
+        self._discovery = discovery
+        self._forget_reconnects = bus.when_reconnected(nc, self._restore)
+
+    @classmethod
+    async def start(cls, settings: GatewaySettings, nc: Client) -> Gateway:
+        js = nc.jetstream()
+        await bus.ensure_streams(js, [READER_EVENTS])
+        nonces = await NonceStore.open(
+            nc, bucket=settings.nonce_bucket, ttl_seconds=settings.nonce_ttl_seconds
+        )
+        # No endpoints: registered so that `$SRV.PING/INFO` discovery lists the gateway too.
+        discovery = bus.ServiceHost(
+            nc, name="gateway", version="0.1.0", description="HTTP edge: portal and JSON API"
+        )
+        await discovery.start()
+        events = CardReadEvents(js, ack_timeout=settings.request_timeout_seconds)
+        gateway = cls(settings, nc, nonces, events, discovery)
+        if settings.profile_only:
+            log.warning("profile-only pilot mode is ON: card reads without proof are accepted")
+        return gateway
+
+    async def _restore(self) -> None:
+        """After an outage: a restarted server keeps streams on disk but not memory storage
+        (the nonce bucket); set both up again, as at start-up. JetStream may still be
+        recovering its streams right after a restart: try again for about half a minute."""
+        delay = 0.1
+        for _ in range(9):
+            try:
+                await bus.ensure_streams(self.nc.jetstream(), [READER_EVENTS])
+                await self.nonces.ensure_bucket()
+                return
+            except bus.BUS_ERRORS as exc:
+                if not self.nc.is_connected:
+                    return  # gone again: the next reconnect runs this again
+                log.warning("setting up JetStream again failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay *= 2
+        log.error("could not set up the events stream and the nonce bucket again")
+
+    @property
+    def connected(self) -> bool:
+        return self.nc.is_connected
+
+    async def missing(self) -> list[str]:
+        """What keeps the gateway from serving: the bus, or a required service that does not
+        answer discovery. Empty when ready."""
+        if not self.connected:
+            return ["nats"]
+        answers = await asyncio.gather(
+            *(bus.service_answers(self.nc, name) for name in self.settings.required_services)
+        )
+        return [name for name, up in zip(self.settings.required_services, answers) if not up]
+
+    async def stop(self) -> None:
+        """Leave discovery; requests in flight have had their replies (uvicorn waits), so only
+        the acks of their events may be outstanding: wait for those, each bounded."""
+        self._forget_reconnects()
+        await self._discovery.stop()
+        await self.events.flushed()
+
+
 def create_app(settings: GatewaySettings | None = None, nc: Client | None = None) -> FastAPI:
     """The gateway's ASGI app. With `nc`, the app uses that connection and leaves it open."""
+    # The API modules take the running `Gateway` from here: imported late, not in a cycle.
+    from .api import (
+        account,
+        challenges,
+        docs,
+        errors,
+        health,
+        password_resets,
+        portal,
+        registrations,
+        sessions,
+        well_known,
+    )
+    from .api.edge import Edge
+
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = await Gateway.start(settings, nc)
-        app.state.gateway = gateway
-        try:
-            yield
-        finally:
-            app.state.gateway = None
-            await gateway.stop()
+        async with contextlib.AsyncExitStack() as stack:
+            connection = nc
+            if connection is None:
+                connection = await bus.connect(
+                    settings.nats_url, name="gateway", credentials=settings.nats_credentials
+                )
+                stack.push_async_callback(bus.close, connection)
+            gateway = await Gateway.start(settings, connection)
+            stack.push_async_callback(gateway.stop)
+            app.state.gateway = gateway
+            try:
+                yield
+            finally:
+                app.state.gateway = None
 
     app = FastAPI(
         title="cardreg",
@@ -87,3 +192,47 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         app.include_router(docs.router)
     portal.install(app, settings)
     return app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: it re-raises the signal after shutdown, and
+    `bus.serve` stops us instead, then drains NATS."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HttpServer:
+    """The app on `nc`, served with uvicorn until `stop()`."""
+
+    def __init__(self, server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
+        self._server = server
+        self.serving = serving  # ends by itself only if uvicorn does
+
+    @classmethod
+    async def start(cls, settings: GatewaySettings, nc: Client) -> HttpServer:
+        config = uvicorn.Config(
+            create_app(settings, nc=nc),
+            host=settings.http_host,
+            port=settings.http_port,
+            lifespan="on",
+            log_config=None,  # our logging setup, not uvicorn's
+            access_log=False,  # ours names the route and drops query strings
+            server_header=False,
+        )
+        server = _Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if not server.started:
+            serving.result()  # uvicorn's own failure, if it raised one
+            raise RuntimeError("the HTTP server did not start")
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        log.info("listening on http://%s:%s", host, port)
+        return cls(server, serving)
+
+    async def stop(self) -> None:
+        """Finish the requests in flight, then the app's shutdown (the gateway's `stop`)."""
+        self._server.should_exit = True
+        await self.serving

@@ -24,13 +24,14 @@ class GatewaySettings(BaseSettings):
     http_host: str = "127.0.0.1"
     # 0 picks a free port (the chosen one is logged).
     http_port: int = Field(8080, ge=0, le=65535)
-    # Base of every link the gateway builds (reset links); never taken from the Host header.
-    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
 
     # DESIGN: nonces are single use and live at most 120 s.
     nonce_ttl_seconds: int = Field(120, ge=1, le=120)
     nonce_bucket: str = Field("nonces", pattern=r"^[A-Za-z0-9_-]+$")
     request_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # Ready (`/readyz`) means connected to NATS and these services answering discovery: the
+    # ones the gateway sends requests to.
+    required_services: tuple[str, ...] = ("registry",)
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024)
 
     # Pilot mode for real NHI cards without our proof of possession (DESIGN "Cards"): off by

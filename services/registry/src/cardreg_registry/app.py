@@ -12,9 +12,10 @@ from typing import Any
 from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import MAIL_STREAM
+from cardreg_shared.tasks import TaskPool
 from nats.aio.client import Client
 
-from .adapters.background import BackgroundWork
+from . import __version__, transport
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
@@ -35,9 +36,12 @@ from .flows.register import Register
 from .flows.revoke_session import RevokeSession
 from .flows.update_account import UpdateAccount
 from .settings import RegistrySettings
-from .transport import registry_host
 
 log = logging.getLogger("cardreg.registry")
+
+DESCRIPTION = (
+    "cardreg accounts: registration, login, sessions, password recovery, settings, signing keys"
+)
 
 
 def utc_now() -> datetime:
@@ -83,7 +87,7 @@ class Registry:
         storage: SqliteStorage,
         keys: KeyRing,
         relay: OutboxRelay,
-        background: BackgroundWork,
+        background: TaskPool,
         host: ServiceHost,
     ) -> None:
         self.settings = settings
@@ -98,7 +102,7 @@ class Registry:
         cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now
     ) -> Registry:
         storage, secret = await open_storage(settings)
-        background = BackgroundWork(settings.reset_background_limit)
+        background = TaskPool(settings.reset_background_limit, name="reset follow-up")
         keys = key_ring(storage, settings, clock)
         relay = OutboxRelay(
             storage.outbox,
@@ -144,7 +148,7 @@ async def _serve(
     storage: Storage,
     keys: KeyRing,
     secret: RegistrySecret,
-    background: BackgroundWork,
+    background: TaskPool,
     clock: Clock,
 ) -> ServiceHost:
     tokens = TokenSigner(
@@ -165,8 +169,15 @@ async def _serve(
     id_numbers = IdNumberKey(secret.id_number_key)
     identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
     lockout = settings.lockout()
-    host = registry_host(
+    host = ServiceHost(
         nc,
+        name="registry",
+        version=__version__,
+        description=DESCRIPTION,
+        max_in_flight=settings.max_in_flight,
+    )
+    transport.register(
+        host,
         lookup=LookupRegistration(identity, storage),
         register=Register(identity, storage, hasher, id_numbers, clock),
         create_session=CreateSession(identity, storage, hasher, tokens, id_numbers, lockout, clock),
@@ -179,7 +190,6 @@ async def _serve(
         complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
         change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
         update_account=UpdateAccount(storage, tokens, clock),
-        max_in_flight=settings.max_in_flight,
     )
     await host.start()
     return host
@@ -209,17 +219,10 @@ async def running_registry(
 ) -> AsyncIterator[Registry]:
     """The whole service in-process on its own connection (tests, embedding)."""
     settings = RegistrySettings(nats_url=nats_url, data_dir=data_dir, **overrides)
-    nc = await bus.connect(
+    async with bus.running(
+        "registry",
         settings.nats_url,
-        name="registry",
-        allow_reconnect=False,
+        lambda nc: Registry.start(settings, nc, clock=clock),
         credentials=settings.nats_credentials,
-    )
-    try:
-        registry = await Registry.start(settings, nc, clock=clock)
-        try:
-            yield registry
-        finally:
-            await registry.stop()
-    finally:
-        await nc.drain()
+    ) as registry:
+        yield registry

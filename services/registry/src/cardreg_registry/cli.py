@@ -84,3 +84,7 @@ def _when(moment: datetime) -> str:
 
 def keys_main(argv: list[str]) -> int:
     return asyncio.run(run(parser().parse_args(argv)))
+
+
+if __name__ == "__main__":  # `python -m cardreg_registry.cli rotate`: `cardreg keys rotate`
+    raise SystemExit(keys_main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""Subjects -> flows. The only module that serves the bus; replies and errors are ServiceHost's."""
+"""Subjects -> flows: the only module that knows the bus; replies and errors are ServiceHost's."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from cardreg_shared.subjects import (
     SESSION_CREATE,
     SESSION_REVOKE,
 )
-from nats.aio.client import Client
 
-from . import __version__
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
@@ -30,8 +28,8 @@ from .flows.revoke_session import RevokeSession
 from .flows.update_account import UpdateAccount
 
 
-def registry_host(
-    nc: Client,
+def register(
+    host: ServiceHost,
     *,
     lookup: LookupRegistration,
     register: Register,
@@ -43,16 +41,7 @@ def registry_host(
     complete_reset: CompletePasswordReset,
     change_password: ChangePassword,
     update_account: UpdateAccount,
-    max_in_flight: int,
-) -> ServiceHost:
-    host = ServiceHost(
-        nc,
-        name="registry",
-        version=__version__,
-        description="cardreg accounts: registration, login, sessions, password recovery, "
-        "settings, signing keys",
-        max_in_flight=max_in_flight,
-    )
+) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
     host.add(SESSION_CREATE, create_session)
@@ -63,4 +52,3 @@ def registry_host(
     host.add(PASSWORD_RESET_COMPLETE, complete_reset)
     host.add(PASSWORD_CHANGE, change_password)
     host.add(ACCOUNT_UPDATE, update_account)
-    return host

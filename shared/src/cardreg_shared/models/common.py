@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import date
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import ErrorCode
+from ..errors import ErrorCode, ServiceFailure
 
 
 class Model(BaseModel):
@@ -42,7 +42,7 @@ def b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _fixed_bytes(size: int):
+def _fixed_bytes(size: int) -> AfterValidator:
     def check(text: str) -> str:
         if len(b64url_decode(text)) != size:
             raise ValueError(f"must encode exactly {size} bytes")
@@ -165,6 +165,27 @@ class ErrorDetail(Model):
     reason: str | None = None
     retry_after: int | None = None
     correlation_id: str | None = None
+
+    # The one conversion between a typed failure and its wire form, on the bus and over HTTP.
+    @classmethod
+    def of(cls, failure: ServiceFailure, **extra: Any) -> Self:
+        return cls(
+            code=failure.code,
+            message=failure.message,
+            reason=failure.reason,
+            retry_after=failure.retry_after,
+            correlation_id=failure.correlation_id,
+            **extra,
+        )
+
+    def failure(self) -> ServiceFailure:
+        return ServiceFailure(
+            self.code,
+            self.message,
+            reason=self.reason,
+            retry_after=self.retry_after,
+            correlation_id=self.correlation_id,
+        )
 
 
 class ErrorReply(Model):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-PUBLIC_KEY_BYTES = 32
+from ..domain.people import CARD_KEY_BYTES as PUBLIC_KEY_BYTES
+
+__all__ = ["PUBLIC_KEY_BYTES", "new_card_key", "signature_valid"]
 
 
 def new_card_key() -> tuple[bytes, bytes]:

@@ -1,9 +1,7 @@
-"""Bulk writes of people and cards for `cardreg seed` and `cardreg import` (plain sqlite3).
-
-Callers wrap these in `schema.write_transaction`; statements run through executemany in big
-batches. People are keyed by ID number: re-importing a person keeps their opaque person_id
-and their guessing state. A person's newest card (latest issue date) is active, the rest
-are replaced.
+"""The roster writer of `cardreg seed` and `cardreg import` (`flows.ports.RosterWriter`) on
+identity.db, with plain sqlite3: bulk writes go through executemany in big batches, which
+aiosqlite's thread hop per statement would only slow down. The service may run on the same
+file meanwhile (WAL; `busy_timeout` makes writers wait their turn).
 """
 
 from __future__ import annotations
@@ -11,10 +9,14 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
+from pathlib import Path
 
 from ..domain.people import Person
+from ..flows.ports import RosterCard
+from .schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
 
 _PERSON_COLUMNS = (
     "person_id, kind, id_no, name, birth_date, sex, household_no, township, village, "
@@ -55,7 +57,7 @@ def new_person_id() -> str:
     return secrets.token_hex(16)
 
 
-def person_row(person_id: str, person: Person) -> tuple:
+def _person_row(person_id: str, person: Person) -> tuple[object, ...]:
     household, permit = person.household, person.permit
     return (
         person_id,
@@ -74,56 +76,74 @@ def person_row(person_id: str, person: Person) -> tuple:
     )
 
 
-def card_row(card_no: str, person_id: str, issued_on: date, public_key: bytes) -> tuple:
-    return (card_no, person_id, issued_on.isoformat(), public_key)
+def _card_row(card: RosterCard) -> tuple[object, ...]:
+    return (card.card_no, card.person_id, card.issued_on.isoformat(), card.public_key)
 
 
-def insert_new(conn: sqlite3.Connection, people: list[tuple], cards: list[tuple]) -> None:
-    """People and cards known to be new (seeding): plain inserts, every card active."""
-    conn.executemany(_INSERT_PERSON, people)
-    conn.executemany(_INSERT_CARD, cards)
+class SqliteRoster:
+    """`RosterWriter` on one sqlite3 connection (autocommit; transactions are explicit)."""
 
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
 
-def upsert_people(conn: sqlite3.Connection, people: Iterable[Person]) -> None:
-    conn.executemany(_UPSERT_PERSON, (person_row(new_person_id(), p) for p in people))
+    @classmethod
+    @contextmanager
+    def open(
+        cls, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    ) -> Iterator[SqliteRoster]:
+        conn = open_migrated(path, busy_timeout_ms=busy_timeout_ms)
+        try:
+            yield cls(conn)
+        finally:
+            conn.close()
 
+    def transaction(self) -> AbstractContextManager[object]:
+        return write_transaction(self._conn)
 
-def upsert_cards(conn: sqlite3.Connection, cards: list[tuple]) -> None:
-    """Insert or update cards, then settle which card of each holder is active."""
-    conn.executemany(_UPSERT_CARD, cards)
-    holders = {row[1] for row in cards}
-    conn.executemany(_REFRESH_STATUS, ((person_id,) for person_id in holders))
+    def taken_id_nos(self, id_nos: Iterable[str]) -> set[str]:
+        query = "SELECT id_no FROM people WHERE id_no IN (SELECT value FROM json_each(?))"
+        return {row[0] for row in self._in_list(query, id_nos)}
 
+    def taken_card_nos(self, card_nos: Iterable[str]) -> set[str]:
+        query = "SELECT card_no FROM cards WHERE card_no IN (SELECT value FROM json_each(?))"
+        return {row[0] for row in self._in_list(query, card_nos)}
 
-def _in_list(conn: sqlite3.Connection, query: str, values: Iterable[str]) -> list[tuple]:
-    return conn.execute(query, (json.dumps(list(values)),)).fetchall()
+    def add_new(self, people: Sequence[tuple[Person, str, date, bytes]]) -> None:
+        person_ids = [new_person_id() for _ in people]
+        self._conn.executemany(
+            _INSERT_PERSON, [_person_row(pid, p[0]) for pid, p in zip(person_ids, people)]
+        )
+        self._conn.executemany(
+            _INSERT_CARD,
+            [
+                _card_row(RosterCard(card_no, pid, issued_on, key))
+                for pid, (_, card_no, issued_on, key) in zip(person_ids, people)
+            ],
+        )
 
+    def upsert_people(self, people: Iterable[Person]) -> None:
+        self._conn.executemany(_UPSERT_PERSON, (_person_row(new_person_id(), p) for p in people))
 
-def taken_id_nos(conn: sqlite3.Connection, id_nos: Iterable[str]) -> set[str]:
-    query = "SELECT id_no FROM people WHERE id_no IN (SELECT value FROM json_each(?))"
-    return {row[0] for row in _in_list(conn, query, id_nos)}
+    def holders_by_id_no(self, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
+        query = (
+            "SELECT id_no, person_id, birth_date FROM people "
+            "WHERE id_no IN (SELECT value FROM json_each(?))"
+        )
+        return {
+            id_no: (person_id, date.fromisoformat(birth))
+            for id_no, person_id, birth in self._in_list(query, id_nos)
+        }
 
+    def card_owners(self, card_nos: Iterable[str]) -> dict[str, str]:
+        query = (
+            "SELECT card_no, person_id FROM cards WHERE card_no IN (SELECT value FROM json_each(?))"
+        )
+        return dict(self._in_list(query, card_nos))
 
-def taken_card_nos(conn: sqlite3.Connection, card_nos: Iterable[str]) -> set[str]:
-    query = "SELECT card_no FROM cards WHERE card_no IN (SELECT value FROM json_each(?))"
-    return {row[0] for row in _in_list(conn, query, card_nos)}
+    def upsert_cards(self, cards: Sequence[RosterCard]) -> None:
+        self._conn.executemany(_UPSERT_CARD, [_card_row(card) for card in cards])
+        holders = {card.person_id for card in cards}
+        self._conn.executemany(_REFRESH_STATUS, ((person_id,) for person_id in holders))
 
-
-def holders_by_id_no(
-    conn: sqlite3.Connection, id_nos: Iterable[str]
-) -> dict[str, tuple[str, date]]:
-    """id_no -> (person_id, birth_date) for the stored people among `id_nos`."""
-    query = (
-        "SELECT id_no, person_id, birth_date FROM people "
-        "WHERE id_no IN (SELECT value FROM json_each(?))"
-    )
-    return {
-        id_no: (person_id, date.fromisoformat(birth))
-        for id_no, person_id, birth in _in_list(conn, query, id_nos)
-    }
-
-
-def card_owners(conn: sqlite3.Connection, card_nos: Iterable[str]) -> dict[str, str]:
-    """card_no -> person_id for the stored cards among `card_nos`."""
-    query = "SELECT card_no, person_id FROM cards WHERE card_no IN (SELECT value FROM json_each(?))"
-    return dict(_in_list(conn, query, card_nos))
+    def _in_list(self, query: str, values: Iterable[str]) -> list[tuple]:
+        return self._conn.execute(query, (json.dumps(list(values)),)).fetchall()

@@ -9,6 +9,8 @@ from typing import Literal
 
 # Opaque, random 128-bit ids: never derived from the ID number.
 PERSON_ID = re.compile(r"[0-9a-f]{32}")
+# A card's public key in the roster: raw Ed25519, 32 bytes.
+CARD_KEY_BYTES = 32
 
 Kind = Literal["citizen", "foreigner"]
 Sex = Literal["M", "F"]

@@ -14,14 +14,17 @@ checks still run and every such read is logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from cardreg_shared.card import auth_message
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, b64url_decode
 from cardreg_shared.models.identity import CardVerifyReply, CardVerifyRequest
 
-from ..adapters.card_keys import signature_valid
 from .ports import IdentityStore, RosterEntry
+
+# (public key, signature, message) -> does the signature verify? (`adapters.card_keys`)
+SignatureCheck = Callable[[bytes, bytes, bytes], bool]
 
 log = logging.getLogger("cardreg.identity.card")
 
@@ -37,8 +40,11 @@ def _fields_match(card: CardRead, entry: RosterEntry) -> bool:
 
 
 class CardVerification:
-    def __init__(self, store: IdentityStore, *, profile_only: bool = False) -> None:
+    def __init__(
+        self, store: IdentityStore, signature_valid: SignatureCheck, *, profile_only: bool = False
+    ) -> None:
         self._store = store
+        self._signature_valid = signature_valid
         self._profile_only = profile_only
 
     async def __call__(self, request: CardVerifyRequest) -> CardVerifyReply:
@@ -52,7 +58,7 @@ class CardVerification:
             log.warning("profile-only card read accepted (pilot mode): no proof of possession")
         else:
             message = auth_message(b64url_decode(card.nonce), card.card_no)
-            if not signature_valid(entry.public_key, b64url_decode(card.signature), message):
+            if not self._signature_valid(entry.public_key, b64url_decode(card.signature), message):
                 raise ServiceFailure(ErrorCode.CARD_SIGNATURE_INVALID)
         if not _fields_match(card, entry):
             raise ServiceFailure(ErrorCode.CARD_DATA_MISMATCH)

@@ -17,11 +17,10 @@ from typing import Generic, TypeVar
 
 from cardreg_shared.models.common import b64url_decode
 
-from ..adapters.card_keys import PUBLIC_KEY_BYTES
 from ..domain import id_numbers
 from ..domain.card_names import name_problem
 from ..domain.normalise import canonical_code, neighborhood_number, squash
-from ..domain.people import HouseholdRecord, Person, ResidencePermit
+from ..domain.people import CARD_KEY_BYTES, HouseholdRecord, Person, ResidencePermit
 from ..domain.places import VILLAGE_SUFFIXES, split_township
 
 PEOPLE_COLUMNS = (
@@ -205,8 +204,8 @@ def card_from(fields: dict[str, str], today: date) -> CardRow:
         except ValueError:
             row.fail("public_key", "is not base64url")
         else:
-            if len(key) != PUBLIC_KEY_BYTES:
-                row.fail("public_key", f"must encode exactly {PUBLIC_KEY_BYTES} bytes")
+            if len(key) != CARD_KEY_BYTES:
+                row.fail("public_key", f"must encode exactly {CARD_KEY_BYTES} bytes")
     row.done()
     return CardRow(card_no, id_no, issued, key)  # type: ignore[arg-type]
 

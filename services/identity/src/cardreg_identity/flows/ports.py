@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from ..domain.people import CardStatus, HouseholdRecord, Kind, ResidencePermit, Sex
+from ..domain.people import CardStatus, HouseholdRecord, Kind, Person, ResidencePermit, Sex
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +60,49 @@ class IdentityStore(Protocol):
 
     async def record_success(self, person_id: str, now: float) -> GuessRecorded:
         """Reset the count, atomically, unless locked meanwhile."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RosterCard:
+    """A card as `cardreg seed` and `cardreg import` write it: number, holder, issue date, key."""
+
+    card_no: str
+    person_id: str
+    issued_on: date
+    public_key: bytes
+
+
+class RosterWriter(Protocol):
+    """Bulk writes of people and cards for `cardreg seed` and `cardreg import`, in batches, each
+    inside `transaction()` (the write lock: reads inside see what the writes will go over).
+
+    People are keyed by ID number: writing a person again keeps their opaque person_id and
+    their guessing state. A person's newest card (latest issue date) is active, the rest are
+    replaced.
+    """
+
+    def transaction(self) -> AbstractContextManager[object]: ...
+
+    def taken_id_nos(self, id_nos: Iterable[str]) -> set[str]: ...
+
+    def taken_card_nos(self, card_nos: Iterable[str]) -> set[str]: ...
+
+    def add_new(self, people: Sequence[tuple[Person, str, date, bytes]]) -> None:
+        """People known to be new (seeding), each with one active card: (person, card_no,
+        issued_on, public_key)."""
+        ...
+
+    def upsert_people(self, people: Iterable[Person]) -> None: ...
+
+    def holders_by_id_no(self, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
+        """id_no -> (person_id, birth_date) for the stored people among `id_nos`."""
+        ...
+
+    def card_owners(self, card_nos: Iterable[str]) -> dict[str, str]:
+        """card_no -> person_id for the stored cards among `card_nos`."""
+        ...
+
+    def upsert_cards(self, cards: Sequence[RosterCard]) -> None:
+        """Insert or update cards, then settle which card of each holder is active."""
         ...

@@ -1,4 +1,4 @@
-"""`cardreg import`: load people and cards from CSV files into identity.db.
+"""`cardreg import`: load people and cards from CSV files into the roster.
 
 people.csv (UTF-8, header row, columns in any order):
     kind,id_no,name,birth_date,sex,household_no,township,village,neighborhood,
@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..adapters import reference_writer as writer
-from ..adapters.schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
 from .import_rows import (
     CARD_COLUMNS,
     PEOPLE_COLUMNS,
@@ -39,6 +37,7 @@ from .import_rows import (
     parse_file,
     person_from,
 )
+from .ports import RosterCard, RosterWriter
 
 BATCH_SIZE = 5_000  # rows per transaction: keeps each write lock short for the running service
 
@@ -56,23 +55,27 @@ def _batches(rows: list, size: int):
         yield rows[start : start + size]
 
 
-def _load_people(conn, path: Path, today: date, report: ImportReport, batch_size: int) -> None:
+def _load_people(
+    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
+) -> None:
     parsed = parse_file(path, PEOPLE_COLUMNS, person_from, today)
     report.problems.extend(parsed.problems)
     for batch in _batches(parsed.rows, batch_size):
-        with write_transaction(conn):
-            writer.upsert_people(conn, (person for _, person in batch))
+        with roster.transaction():
+            roster.upsert_people(person for _, person in batch)
         report.people_loaded += len(batch)
 
 
-def _load_cards(conn, path: Path, today: date, report: ImportReport, batch_size: int) -> None:
+def _load_cards(
+    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
+) -> None:
     parsed = parse_file(path, CARD_COLUMNS, card_from, today)
     problems = parsed.problems
     for batch in _batches(parsed.rows, batch_size):
-        with write_transaction(conn):
-            holders = writer.holders_by_id_no(conn, (card.id_no for _, card in batch))
-            owners = writer.card_owners(conn, (card.card_no for _, card in batch))
-            rows = []
+        with roster.transaction():
+            holders = roster.holders_by_id_no(card.id_no for _, card in batch)
+            owners = roster.card_owners(card.card_no for _, card in batch)
+            rows: list[RosterCard] = []
             for line, card in batch:
                 problem = _card_problem(card, holders, owners)
                 if problem is not None:
@@ -80,10 +83,8 @@ def _load_cards(conn, path: Path, today: date, report: ImportReport, batch_size:
                     continue
                 person_id = holders[card.id_no][0]
                 owners[card.card_no] = person_id
-                rows.append(
-                    writer.card_row(card.card_no, person_id, card.issued_on, card.public_key)
-                )
-            writer.upsert_cards(conn, rows)
+                rows.append(RosterCard(card.card_no, person_id, card.issued_on, card.public_key))
+            roster.upsert_cards(rows)
         report.cards_loaded += len(rows)
     report.problems.extend(sorted(problems, key=lambda problem: problem.line))
 
@@ -102,26 +103,21 @@ def _card_problem(
     return None
 
 
-def import_reference(
-    db_path: Path,
+def import_files(
+    roster: RosterWriter,
     *,
     people: Path | None = None,
     cards: Path | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
-    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
 ) -> ImportReport:
     """People first, so a cards file may refer to people from the people file."""
     started = time.perf_counter()
     today = today or date.today()
     report = ImportReport()
-    conn = open_migrated(db_path, busy_timeout_ms=busy_timeout_ms)
-    try:
-        if people is not None:
-            _load_people(conn, people, today, report, batch_size)
-        if cards is not None:
-            _load_cards(conn, cards, today, report, batch_size)
-    finally:
-        conn.close()
+    if people is not None:
+        _load_people(roster, people, today, report, batch_size)
+    if cards is not None:
+        _load_cards(roster, cards, today, report, batch_size)
     report.seconds = time.perf_counter() - started
     return report

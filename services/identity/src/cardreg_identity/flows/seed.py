@@ -1,7 +1,7 @@
-"""`cardreg seed`: synthetic people and cards straight into identity.db, plus their wallet.
+"""`cardreg seed`: synthetic people and cards into the roster, plus their wallet.
 
-Batches of people are generated outside the write lock, then checked against the database and
-inserted inside one IMMEDIATE transaction: a number another writer (a second seed, an import)
+Batches of people are generated outside the write lock, then checked against the roster and
+inserted inside one write transaction: a number another writer (a second seed, an import)
 took in the meantime is replaced before the insert, so seeding twice never collides. The
 wallet line of a person is written once their batch is committed.
 """
@@ -13,7 +13,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -22,13 +22,14 @@ from typing import TextIO
 
 from cardreg_shared.models.common import b64url_encode
 
-from ..adapters import reference_writer as writer
-from ..adapters.card_keys import new_card_key
-from ..adapters.schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
 from ..domain.people import Kind
 from ..domain.synthetic import SyntheticPeople, SyntheticPerson
+from .ports import RosterWriter
 
 BATCH_SIZE = 10_000
+
+# A fresh card key pair: (private seed, public key), 32 raw bytes each (`adapters.card_keys`).
+CardKeys = Callable[[], tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class SeedSummary:
 
 
 def wallet_line(synthetic: SyntheticPerson, card_key: bytes) -> str:
-    """One wallet entry (see cardreg_gateway.agent.wallet.WalletEntry) as a JSON line."""
+    """One wallet entry (the contract: `cardreg_shared.wallet.WalletEntry`) as a JSON line."""
     person = synthetic.person
     entry: dict = {
         "kind": person.kind,
@@ -89,7 +90,9 @@ class Holder:
     public_key: bytes
 
 
-def make_batch(people: SyntheticPeople, kinds: Sequence[Kind]) -> list[Holder]:
+def make_batch(
+    people: SyntheticPeople, kinds: Sequence[Kind], new_card_key: CardKeys
+) -> list[Holder]:
     return [Holder(people.make(kind), *new_card_key()) for kind in kinds]
 
 
@@ -101,7 +104,9 @@ def _repeated(values: Iterable[str]) -> set[str]:
     return repeated
 
 
-def _unclaimed(conn, renumber: SyntheticPeople, batch: list[Holder]) -> list[Holder]:
+def _unclaimed(
+    roster: RosterWriter, renumber: SyntheticPeople, batch: list[Holder]
+) -> list[Holder]:
     """Renumber anyone whose ID or card number is stored or repeated (inside the write lock).
 
     The generator never repeats itself; the repeat check guards renumbering all the same.
@@ -109,8 +114,8 @@ def _unclaimed(conn, renumber: SyntheticPeople, batch: list[Holder]) -> list[Hol
     while True:
         ids = [h.synthetic.person.id_no for h in batch]
         cards = [h.synthetic.card_no for h in batch]
-        taken_ids = writer.taken_id_nos(conn, ids) | _repeated(ids)
-        taken_cards = writer.taken_card_nos(conn, cards) | _repeated(cards)
+        taken_ids = roster.taken_id_nos(ids) | _repeated(ids)
+        taken_cards = roster.taken_card_nos(cards) | _repeated(cards)
         if not taken_ids and not taken_cards:
             return batch
         batch = [
@@ -126,45 +131,38 @@ def _unclaimed(conn, renumber: SyntheticPeople, batch: list[Holder]) -> list[Hol
         ]
 
 
-def _insert(conn, batch: list[Holder]) -> None:
-    person_ids = [writer.new_person_id() for _ in batch]
-    writer.insert_new(
-        conn,
-        [writer.person_row(pid, h.synthetic.person) for pid, h in zip(person_ids, batch)],
+def _insert(roster: RosterWriter, batch: list[Holder]) -> None:
+    roster.add_new(
         [
-            writer.card_row(h.synthetic.card_no, pid, h.synthetic.card_issued_on, h.public_key)
-            for pid, h in zip(person_ids, batch)
-        ],
+            (h.synthetic.person, h.synthetic.card_no, h.synthetic.card_issued_on, h.public_key)
+            for h in batch
+        ]
     )
 
 
-def seed(
-    db_path: Path,
+def seed_people(
+    roster: RosterWriter,
     *,
     citizens: int,
     foreigners: int,
     wallet: Path,
+    new_card_key: CardKeys,
     append: bool = False,
     rng: random.Random | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
-    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
 ) -> SeedSummary:
     started = time.perf_counter()
     rng = rng or random.Random()
     today = today or date.today()
     people = SyntheticPeople(rng, today)
     plan: list[Kind] = ["citizen"] * citizens + ["foreigner"] * foreigners
-    conn = open_migrated(db_path, busy_timeout_ms=busy_timeout_ms)
-    try:
-        with _open_wallet(wallet, append) as out:
-            for start in range(0, len(plan), batch_size):
-                batch = make_batch(people, plan[start : start + batch_size])
-                with write_transaction(conn):
-                    batch = _unclaimed(conn, people, batch)
-                    _insert(conn, batch)
-                out.writelines(wallet_line(h.synthetic, h.private_key) for h in batch)
-                out.flush()
-    finally:
-        conn.close()
+    with _open_wallet(wallet, append) as out:
+        for start in range(0, len(plan), batch_size):
+            batch = make_batch(people, plan[start : start + batch_size], new_card_key)
+            with roster.transaction():
+                batch = _unclaimed(roster, people, batch)
+                _insert(roster, batch)
+            out.writelines(wallet_line(h.synthetic, h.private_key) for h in batch)
+            out.flush()
     return SeedSummary(citizens, foreigners, time.perf_counter() - started)

@@ -1,15 +1,12 @@
 """The registry over the bus: typed requests with the gateway's timeout.
 
 Replies come back as models; the registry's typed errors come back as `ServiceFailure`, and
-no responder, no reply in time or a lost connection as `unavailable`.
+no responder, no reply in time or a lost connection as `unavailable` (`bus.request`).
 """
 
 from __future__ import annotations
 
-import logging
-
 from cardreg_shared import bus
-from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Empty
 from cardreg_shared.models.registry import (
     AccountProfile,
@@ -42,9 +39,6 @@ from cardreg_shared.subjects import (
     Subject,
 )
 from nats.aio.client import Client
-from nats.errors import Error as NatsError
-
-log = logging.getLogger("cardreg.gateway.registry")
 
 
 class Registry:
@@ -83,8 +77,4 @@ class Registry:
         return await self._ask(JWKS_GET, Empty())
 
     async def _ask(self, subject: Subject[Req, Rep], payload: Req) -> Rep:
-        try:
-            return await bus.request(self._nc, subject, payload, timeout=self._timeout)
-        except NatsError as exc:  # connection closed or draining
-            log.warning("request on %s failed: %s", subject.name, type(exc).__name__)
-            raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc
+        return await bus.request(self._nc, subject, payload, timeout=self._timeout)

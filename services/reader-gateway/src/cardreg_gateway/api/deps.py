@@ -9,7 +9,7 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..runtime import Gateway
+from ..app import Gateway
 
 # RFC 6750 b64token; JWTs fit. Anything else is refused here, without asking the registry.
 _TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]{1,4096}=*$")

@@ -47,14 +47,7 @@ def failure_response(
     fields: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    detail = HttpErrorDetail(
-        code=failure.code,
-        message=failure.message,
-        reason=failure.reason,
-        retry_after=failure.retry_after,
-        correlation_id=failure.correlation_id,
-        fields=fields,
-    )
+    detail = HttpErrorDetail.of(failure, fields=fields)
     extra = dict(headers or {})
     if failure.retry_after is not None:
         extra["Retry-After"] = str(failure.retry_after)

@@ -1,4 +1,9 @@
-"""Liveness and readiness for operators (compose health checks, load balancers)."""
+"""Liveness and readiness for operators (compose health checks, load balancers).
+
+`/healthz` is live: the process answers HTTP, whatever the bus does (restarting a gateway
+would not bring NATS back). `/readyz` is ready for traffic: connected to NATS and the
+services it calls (`required_services`) answering discovery; `reason` names what is missing.
+"""
 
 from __future__ import annotations
 
@@ -21,21 +26,22 @@ class Health(Model):
 @router.get(
     "/healthz",
     response_model=Health,
-    summary="Up and connected to NATS",
-    responses=error_responses(ErrorCode.UNAVAILABLE),
+    summary="Live: the process answers",
+    responses=error_responses(),
 )
-async def healthz(gateway: GatewayDep) -> Health:
-    if not gateway.connected:
-        raise ServiceFailure(ErrorCode.UNAVAILABLE)
+async def healthz() -> Health:
     return Health()
 
 
 @router.get(
     "/readyz",
     response_model=Health,
-    summary="Ready for traffic: connected, stream and nonce bucket set up",
+    summary="Ready for traffic: started, connected to NATS, the registry answering discovery",
     responses=error_responses(ErrorCode.UNAVAILABLE),
 )
 async def readyz(gateway: GatewayDep) -> Health:
     # The gateway object exists only once start-up has set everything up.
-    return await healthz(gateway)
+    missing = await gateway.missing()
+    if missing:
+        raise ServiceFailure(ErrorCode.UNAVAILABLE, reason=",".join(missing))
+    return Health()

@@ -27,6 +27,7 @@ from cardreg_shared import bus
 from cardreg_shared.logs import stack_of
 from cardreg_shared.subjects import Stream
 from nats.js import JetStreamContext
+from nats.js.api import Header
 from nats.js.errors import NoStreamResponseError
 
 from ..domain.outbox import OutboxMessage
@@ -160,7 +161,7 @@ class OutboxRelay:
                 message.subject,
                 message.payload.encode("utf-8"),
                 stream=message.stream,
-                headers={"Nats-Msg-Id": message.msg_id},
+                headers={Header.MSG_ID: message.msg_id},
             )
         except NoStreamResponseError:
             # No stream takes the subject (deleted?): create it again before the retry.

@@ -20,8 +20,11 @@ text in the page's language:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+
+from aiohttp import web
 
 
 class ReaderErrorCode(StrEnum):
@@ -145,6 +148,15 @@ def error_body(code: str, text: ErrorText) -> dict:
 
 def reader_error_body(code: ReaderErrorCode) -> dict:
     return error_body(code.value, READER_ERRORS[code])
+
+
+def json_response(body: object, status: int = 200) -> web.Response:
+    """The agent's JSON: UTF-8 as is (the texts are zh-TW), like every reply it sends."""
+    return web.json_response(body, status=status, dumps=_dumps)
+
+
+def _dumps(body: object) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def catalog() -> dict[str, dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from cardreg_gateway.agent.big5 import (
+from cardreg_agent.big5 import (
     NAME_BYTES,
     PRIVATE_USE,
     TRAILS,
@@ -141,13 +141,6 @@ def test_standard_codes_decode_and_re_encode_to_the_same_text() -> None:
         assert decode_name(encode_name(text)) == text
         checked += 1
     assert checked > 1000
-
-
-def test_the_codec_covers_identity_s_user_defined_range() -> None:
-    """Identity stores rare names as private-use characters; every one it accepts fits a card."""
-    from cardreg_identity.domain.card_names import BIG5_USER_DEFINED
-
-    assert range(BIG5_USER_DEFINED.start, BIG5_USER_DEFINED.stop) == PRIVATE_USE
 
 
 def test_the_virtual_card_s_copy_of_the_encoder_agrees(vnhicard) -> None:

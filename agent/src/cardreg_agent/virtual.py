@@ -13,7 +13,7 @@ from .card_protocol import CardReadout, read_card
 from .errors import ReaderError, ReaderErrorCode
 from .profile import ProfileError, build_profile
 from .reader import ReaderStatus
-from .wallet import WalletEntry
+from .wallet import WalletCard
 
 VIRTUAL_READER_NAME = "cardreg virtual card"
 SW_OK = b"\x90\x00"
@@ -23,10 +23,10 @@ SW_NOT_SELECTED = b"\x69\x85"
 SW_WRONG_LENGTH = b"\x67\x00"
 
 
-class WalletCard:
+class AppletCard:
     """A card with our applet, answering from a wallet entry."""
 
-    def __init__(self, entry: WalletEntry) -> None:
+    def __init__(self, entry: WalletCard) -> None:
         self.entry = entry
         self.selected = False
 
@@ -61,12 +61,12 @@ class WalletCard:
 class VirtualReader:
     """A reader with the wallet's card always inserted."""
 
-    def __init__(self, entry: WalletEntry) -> None:
+    def __init__(self, entry: WalletCard) -> None:
         self.entry = entry
 
     def status(self) -> ReaderStatus:
         return ReaderStatus(reader=VIRTUAL_READER_NAME, card_present=True)
 
     def read(self, nonce: bytes) -> CardReadout:
-        card = WalletCard(self.entry)  # a fresh power-up per read, as a reader does
+        card = AppletCard(self.entry)  # a fresh power-up per read, as a reader does
         return read_card(card.transmit, nonce)

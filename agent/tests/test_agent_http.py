@@ -8,28 +8,34 @@ import os
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from cardreg_gateway.agent.card_protocol import CardReadout
-from cardreg_gateway.agent.errors import READER_ERRORS, ReaderError, ReaderErrorCode, catalog
-from cardreg_gateway.agent.reader import ReaderStatus
-from cardreg_gateway.agent.server import create_agent_app, running_agent
-from cardreg_gateway.agent.virtual import VirtualReader
+from cardreg_agent.card_protocol import CardReadout
+from cardreg_agent.errors import READER_ERRORS, ReaderError, ReaderErrorCode, catalog
+from cardreg_agent.reader import ReaderStatus
+from cardreg_agent.server import running_agent
+from cardreg_agent.virtual import VirtualReader
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import CardRead, b64url_decode, b64url_encode
 
 PORTAL = "http://127.0.0.1:8080"
-BASE = "http://127.0.0.1:7777"
 
 
 def fresh_nonce() -> str:
     return b64url_encode(os.urandom(32))
 
 
-def client_for(reader, **kwargs) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_agent_app(reader, PORTAL), **kwargs)
-    return httpx.AsyncClient(transport=transport, base_url=BASE)
+@asynccontextmanager
+async def client_for(reader) -> AsyncIterator[httpx.AsyncClient]:
+    """The agent serving `reader` on a free loopback port, and a client to it."""
+    async with (
+        running_agent(reader, port=0, portal_origin=PORTAL) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        yield client
 
 
 async def test_status_of_the_virtual_card(make_entry) -> None:
@@ -221,7 +227,7 @@ def test_faq_15_remedies_are_in_the_table() -> None:
 
 
 async def test_an_unexpected_failure_is_a_json_500_without_details() -> None:
-    async with client_for(BrokenReader(), raise_app_exceptions=False) as client:
+    async with client_for(BrokenReader()) as client:
         reply = await client.post("/v1/read", json={"nonce": fresh_nonce()})
     assert reply.status_code == 500
     assert reply.json()["error"]["code"] == "internal"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cardreg_gateway.agent.cli import agent_main
+from cardreg_agent.cli import agent_main
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import CardRead, b64url_decode, b64url_encode
 
@@ -104,13 +104,13 @@ def test_bad_arguments_are_usage_errors(argv: list[str]) -> None:
     ],
 )
 def test_portal_origins_are_normalised_as_browsers_send_them(given: str, origin: str) -> None:
-    from cardreg_gateway.agent.guard import normalize_origin
+    from cardreg_agent.guard import normalize_origin
 
     assert normalize_origin(given) == origin
 
 
 def test_wallet_lines_the_seed_writes_load_as_card_files(tmp_path: Path, make_entry) -> None:
-    from cardreg_gateway.agent.cli import read_card_file
+    from cardreg_agent.cli import read_card_file
 
     entry = make_entry(name="林\ue000明")
     line = json.dumps(json.loads(entry.model_dump_json()), ensure_ascii=False)

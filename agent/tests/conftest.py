@@ -16,16 +16,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from cardreg_gateway.agent.wallet import WalletEntry
-from cardreg_shared.models.common import CardFields, Household, b64url_encode
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cardreg_agent.wallet import WalletCard
+from cardreg_testkit.people import wallet_person
+from cardreg_testkit.waits import poll_until
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[2]
 VNHICARD = REPO / "tools" / "vcard" / "vnhicard.py"
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_READER_PREFIX = "Virtual PCD"
@@ -33,36 +32,12 @@ DEADLINE_SECONDS = 10.0
 
 
 @pytest.fixture
-def make_entry() -> Callable[..., WalletEntry]:
+def make_entry() -> Callable[..., WalletCard]:
     """A citizen with a card and its real Ed25519 key; card fields may be overridden."""
-    numbers = iter(range(200000000001, 200000001000))
-
-    def make(**card: object) -> WalletEntry:
-        fields = {
-            "card_no": str(next(numbers)),
-            "id_no": "A123456789",
-            "name": "陳志明",
-            "birth_date": date(1986, 3, 12),
-            "sex": "M",
-            "issued_on": date(2020, 1, 2),
-        } | card
-        key = Ed25519PrivateKey.generate()
-        return WalletEntry(
-            kind="citizen",
-            card=CardFields(**fields),
-            card_key=b64url_encode(key.private_bytes_raw()),
-            household=Household(
-                household_no="F1234567",
-                township="臺北市大安區",
-                village="龍安里",
-                neighborhood="12",
-            ),
-        )
-
-    return make
+    return wallet_person
 
 
-def wallet_line(entry: WalletEntry) -> dict:
+def wallet_line(entry: WalletCard) -> dict:
     return json.loads(entry.model_dump_json())
 
 
@@ -93,15 +68,6 @@ def vpcd_reader() -> str | None:
         scard.SCardReleaseContext(context)
 
 
-def _wait_for(condition: Callable[[], object], what: str) -> object:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-    return result
-
-
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A pcscd with vpcd loaded; yields the name of vpcd's first reader."""
@@ -111,10 +77,14 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (tmp_path_factory.mktemp("pcscd") / "pcscd.log").open("wb")
     process = subprocess.Popen(["pcscd", "--foreground"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for(lambda: process.poll() is not None or PCSCD_SOCKET.exists(), "pcscd's socket")
+        poll_until(
+            lambda: process.poll() is not None or PCSCD_SOCKET.exists(),
+            "pcscd's socket",
+            timeout=DEADLINE_SECONDS,
+        )
         if process.poll() is not None:
             raise RuntimeError(f"pcscd exited with {process.returncode} (see {log.name})")
-        yield _wait_for(vpcd_reader, "pcscd to load vpcd")
+        yield poll_until(vpcd_reader, "pcscd to load vpcd", timeout=DEADLINE_SECONDS)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -129,7 +99,7 @@ class Slot:
         self.vnhicard = vnhicard
         self.card = None
 
-    def insert(self, entry: WalletEntry, mode: str = "normal"):
+    def insert(self, entry: WalletCard, mode: str = "normal"):
         self.card = self.vnhicard.VirtualNhiCard(wallet_line(entry), mode=mode)
         self.card.insert()
         self.wait_until(present=True)
@@ -182,7 +152,7 @@ class AgentProcess:
     LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        code = "import sys; from cardreg_gateway.agent.cli import agent_main; sys.exit(agent_main(sys.argv[1:]))"
+        code = "import sys; from cardreg_agent.cli import agent_main; sys.exit(agent_main(sys.argv[1:]))"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, *args],
             env=os.environ if env is None else env,

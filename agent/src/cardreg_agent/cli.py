@@ -25,7 +25,7 @@ from .pcsc import PcscReader, PcscUnavailable
 from .reader import CardReader
 from .server import DEFAULT_PORT, DEFAULT_PORTAL_ORIGIN, HOST, running_agent
 from .virtual import VirtualReader
-from .wallet import WalletEntry, load_wallet
+from .wallet import WalletCard, load_wallet
 
 log = logging.getLogger("cardreg.agent")
 
@@ -86,7 +86,7 @@ def _reader(args: argparse.Namespace) -> CardReader:
     return VirtualReader(read_card_file(args.card))
 
 
-def read_card_file(path: Path) -> WalletEntry:
+def read_card_file(path: Path) -> WalletCard:
     """The one wallet line in `path`. Errors never quote the file's contents."""
     try:
         entries = list(load_wallet(path))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cardreg_gateway.agent.pcsc import PcscReader
-from cardreg_gateway.agent.server import running_agent
-from cardreg_gateway.agent.virtual import VirtualReader
+from cardreg_agent.pcsc import PcscReader
+from cardreg_agent.server import running_agent
+from cardreg_agent.virtual import VirtualReader
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import CardRead, b64url_decode, b64url_encode
 

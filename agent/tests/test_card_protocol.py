@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from cardreg_gateway.agent.card_protocol import exchange, read_card
-from cardreg_gateway.agent.errors import ReaderError, ReaderErrorCode
-from cardreg_gateway.agent.pcsc import Stage, error_code
-from cardreg_gateway.agent.profile import (
+from cardreg_agent.card_protocol import exchange, read_card
+from cardreg_agent.errors import ReaderError, ReaderErrorCode
+from cardreg_agent.pcsc import Stage, error_code
+from cardreg_agent.profile import (
     ProfileError,
     build_profile,
     date_to_roc,
     parse_profile,
     roc_to_date,
 )
-from cardreg_gateway.agent.virtual import WalletCard
+from cardreg_agent.virtual import AppletCard
 from cardreg_shared.card import READ_PROFILE, SELECT_NHI_APPLET, auth_message
 from cardreg_shared.models.common import CardFields
 
@@ -97,7 +97,7 @@ class ScriptedCard:
     """A card that answers from a script: APDU -> response, falling back to a real applet."""
 
     def __init__(self, entry, script: dict[bytes, bytes] | None = None) -> None:
-        self.applet = WalletCard(entry)
+        self.applet = AppletCard(entry)
         self.script = script or {}
         self.seen: list[bytes] = []
 
@@ -176,7 +176,7 @@ def test_an_endless_get_response_chain_is_7002() -> None:
 
 def test_a_wallet_name_that_cannot_be_on_a_card_reads_as_7002(make_entry) -> None:
     with pytest.raises(ReaderError) as failure:
-        read_card(WalletCard(make_entry(name="김민준")).transmit, NONCE)
+        read_card(AppletCard(make_entry(name="김민준")).transmit, NONCE)
     assert failure.value.code is ReaderErrorCode.UNEXPECTED_CARD
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cardreg_gateway.agent.profile import build_profile, parse_profile
+from cardreg_agent.profile import build_profile, parse_profile
 from cardreg_shared.card import READ_PROFILE, SELECT_NHI_APPLET, auth_message, sign_nonce_apdu
 
 NONCE = bytes(range(32))

@@ -1,0 +1,64 @@
+"""The one bounded task pool: a slot per task, back-pressure when full, failures logged."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from cardreg_shared.tasks import TaskPool
+
+
+async def test_spawn_waits_for_a_free_slot_and_wait_sees_every_task_end() -> None:
+    pool = TaskPool(2, name="work")
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def job(n: int) -> None:
+        await release.wait()
+        done.append(n)
+
+    await pool.spawn(lambda: job(1))
+    await pool.spawn(lambda: job(2))
+    assert pool.free == 0
+    third = asyncio.create_task(pool.spawn(lambda: job(3)))
+    await asyncio.sleep(0.01)
+    assert not third.done()  # back-pressure, not a queue
+    release.set()
+    await third
+    await pool.wait()
+    assert sorted(done) == [1, 2, 3] and len(pool) == 0
+
+
+async def test_room_waits_until_enough_slots_are_free() -> None:
+    pool = TaskPool(4, name="work")
+    gates = [asyncio.Event() for _ in range(4)]
+    for gate in gates:
+        await pool.spawn(gate.wait)
+    room = asyncio.create_task(pool.room(2))
+    gates[0].set()
+    await asyncio.sleep(0.01)
+    assert not room.done()
+    gates[1].set()
+    await asyncio.wait_for(room, 1)
+    for gate in gates:
+        gate.set()
+    await pool.wait()
+
+
+async def test_a_failing_task_is_logged_by_type_not_message(caplog) -> None:
+    pool = TaskPool(1, name="follow-up")
+
+    secret = "A123456789"
+
+    async def fails() -> None:
+        raise ValueError(secret)
+
+    await pool.spawn(fails)
+    await pool.wait()
+    assert "follow-up failed: ValueError" in caplog.text
+    assert "A123456789" not in caplog.text
+
+
+def test_a_pool_needs_a_slot() -> None:
+    with pytest.raises(ValueError):
+        TaskPool(0, name="none")

@@ -1,0 +1,42 @@
+"""The pytest fixtures every test tree shares (the root conftest loads this plugin):
+
+- `nats_url`: the module's real nats-server, with an empty JetStream for this test;
+- `nats_module_url`: the same server, as it is (for module-scoped fixtures);
+- `nats_process`: a nats-server of this test's own, that the test may stop and restart;
+- `clock`: a `FakeClock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .clock import FakeClock
+from .nats import NatsProcess, nats_server, wiped
+
+
+@pytest.fixture(scope="module")
+def nats_module_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield url
+
+
+@pytest.fixture
+def nats_url(nats_module_url: str) -> str:
+    return wiped(nats_module_url)
+
+
+@pytest.fixture
+def nats_process(tmp_path: Path) -> Iterator[NatsProcess]:
+    server = NatsProcess(tmp_path / "nats-process")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
