@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from cardreg.events import nats_url, parse_since, parser
+from cardreg import localbus
+from cardreg.events import nats_client, parse_since, parser
+from cardreg_shared.bus import Credentials
 
 NOW = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
 
@@ -36,18 +37,27 @@ def test_anything_else_is_a_usage_error(text):
 
 
 def test_the_bus_of_a_running_cardreg_up_is_found_in_its_data_dir(tmp_path, monkeypatch):
-    monkeypatch.delenv("CARDREG_NATS_URL", raising=False)
-    monkeypatch.delenv("NATS_URL", raising=False)
-    ports = tmp_path / "nats" / "ports"
-    ports.mkdir(parents=True)
-    gone = ports / "nats-server_999999999.ports"  # a server that exited without tidying up
-    gone.write_text(json.dumps({"nats": ["nats://127.0.0.1:1"]}))
+    for name in (
+        "CARDREG_NATS_URL",
+        "NATS_URL",
+        "CARDREG_NATS_PASSWORD_FILE",
+        "CARDREG_NATS_CA_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
     args = parser().parse_args(["--data-dir", str(tmp_path)])
     with pytest.raises(SystemExit):
-        nats_url(args)
-    (ports / f"nats-server_{os.getpid()}.ports").write_text(
-        json.dumps({"nats": ["nats://127.0.0.1:4999"]})
+        nats_client(args)  # no cardreg up has announced its bus there
+
+    local = localbus.prepare(tmp_path / "nats")  # what cardreg up does, TLS included
+    local.announce("tls://127.0.0.1:4999")
+    url, credentials = nats_client(args)
+    assert url == "tls://127.0.0.1:4999"
+    assert credentials == Credentials(
+        password_file=tmp_path / "nats" / "secrets" / "ops.password", ca_file=local.tls.ca_cert
     )
-    assert nats_url(args) == "nats://127.0.0.1:4999"
+    assert "password" not in (tmp_path / "nats" / "client.json").read_text()
+
     given = parser().parse_args(["--data-dir", str(tmp_path), "--nats-url", "nats://x:1"])
-    assert nats_url(given) == "nats://x:1"
+    assert nats_client(given) == ("nats://x:1", Credentials())
+    monkeypatch.setenv("CARDREG_NATS_PASSWORD_FILE", "/run/secrets/ops")
+    assert nats_client(given)[1] == Credentials(password_file=Path("/run/secrets/ops"))
