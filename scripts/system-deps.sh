@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages the tests need beyond Python: the PC/SC stack (pcscd, vsmartcard's vpcd,
-# pcsclite headers for pyscard), Chromium and fonts for the browser tests. Idempotent; needs root.
+# pcsclite headers for pyscard), Chromium and fonts for the browser tests, PostgreSQL for the
+# storage tests on it (the tests use the server on CARDREG_TEST_POSTGRES_URL when one answers,
+# else start a throwaway cluster of this one: cardreg_testkit.postgres). Idempotent; needs root.
 set -euo pipefail
 
 # Fonts, so that every language renders in the screenshots instead of empty boxes or broken
 # marks: fonts-noto-cjk (zh-TW), fonts-noto-core (Latin with Vietnamese's stacked diacritics,
 # Noto Sans Thai), fonts-thai-tlwg (Thai, Debian's default Thai faces).
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig gcc pkg-config chromium
-  fonts-noto-cjk fonts-noto-core fonts-thai-tlwg)
+  fonts-noto-cjk fonts-noto-core fonts-thai-tlwg postgresql)
 # axe-core for the accessibility checks comes from npm: Debian's node unless one is installed.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 

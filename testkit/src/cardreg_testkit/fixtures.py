@@ -3,7 +3,9 @@
 - `nats_url`: the module's real nats-server, with an empty JetStream for this test;
 - `nats_module_url`: the same server, as it is (for module-scoped fixtures);
 - `nats_process`: a nats-server of this test's own, that the test may stop and restart;
-- `clock`: a `FakeClock`.
+- `clock`: a `FakeClock`;
+- `postgres_server_url`: the session's PostgreSQL server (`cardreg_testkit.postgres`);
+- `postgres_url`: a URL on a fresh schema of this test's own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from .clock import FakeClock
 from .nats import NatsProcess, nats_server, wiped
+from .postgres import fresh_schema, postgres_server
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +43,15 @@ def nats_process(tmp_path: Path) -> Iterator[NatsProcess]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    with fresh_schema(postgres_server_url) as url:
+        yield url

@@ -20,6 +20,7 @@ from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
 from .adapters.outbox_relay import OutboxRelay
+from .adapters.postgres.unit_of_work import PgStorage
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
 from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
@@ -54,13 +55,22 @@ def registry_secret(settings: RegistrySettings) -> RegistrySecret:
     return RegistrySecret(load_or_create_secret(settings.secret_path))
 
 
-async def open_storage(settings: RegistrySettings) -> tuple[SqliteStorage, RegistrySecret]:
-    """The registry's storage in its data directory, and the secret it is sealed with."""
+async def open_storage(settings: RegistrySettings) -> tuple[Storage, RegistrySecret]:
+    """The registry's storage (PostgreSQL when given its URL, else registry.db in the data
+    directory), and the secret it is sealed with."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     secret = registry_secret(settings)
-    storage = await SqliteStorage.open(
-        settings.db_path, secret.sealer(), secret_check=secret.check_value
-    )
+    storage: Storage
+    if settings.database_url is not None:
+        storage = await PgStorage.open(
+            settings.database_url.get_secret_value(),
+            secret.sealer(),
+            secret_check=secret.check_value,
+        )
+    else:
+        storage = await SqliteStorage.open(
+            settings.db_path, secret.sealer(), secret_check=secret.check_value
+        )
     return storage, secret
 
 
@@ -84,7 +94,7 @@ class Registry:
     def __init__(
         self,
         settings: RegistrySettings,
-        storage: SqliteStorage,
+        storage: Storage,
         keys: KeyRing,
         relay: OutboxRelay,
         background: TaskPool,

@@ -40,7 +40,7 @@ def settings_for(args: argparse.Namespace) -> RegistrySettings:
 
 async def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    if not settings.db_path.exists():
+    if settings.database_url is None and not settings.db_path.exists():
         print(f"cardreg keys: no registry data in {settings.data_dir}", file=sys.stderr)
         return 1
     storage, _ = await open_storage(settings)

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cardreg_shared.bus import Credentials
+from cardreg_shared.postgres import is_postgres
 from cardreg_shared.subjects import REGISTRY_EVENTS, Stream
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,9 @@ class RegistrySettings(BaseSettings):
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
+    # PostgreSQL instead of registry.db: postgresql://user@host/db, its schema the first of the
+    # search_path (`?options=-csearch_path%3Dregistry`). A secret: it may carry a password.
+    database_url: SecretStr | None = None
 
     # argon2id (OWASP minimum); stored hashes with other parameters are rehashed at login.
     argon2_memory_kib: int = Field(19456, ge=8)
@@ -80,6 +84,13 @@ class RegistrySettings(BaseSettings):
     outbox_lease_seconds: float = Field(30.0, gt=0)
     # The REGISTRY_EVENTS stream (the audit trail) keeps events this long.
     events_retention_days: int = Field(400, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres(value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL (unset: registry.db in the data dir)")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,7 +1,8 @@
 """The storage conformance suite: every behaviour the flows rely on from storage, written
 against the ports (flows/ports.py) only. Every backend runs all of it: a backend is one entry
 in BACKENDS, a function that opens storages on one fresh database (each call a separate
-storage, as another process or replica would have)."""
+storage, as another process or replica would have): sqlite on a file of the test's own,
+PostgreSQL on a schema of the test's own (the test kit's `postgres_url`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from cardreg_registry.adapters.postgres.unit_of_work import PgStorage
 from cardreg_registry.adapters.registry_secret import RegistrySecret
 from cardreg_registry.adapters.sqlite.unit_of_work import SqliteStorage
 from cardreg_registry.domain.accounts import Account
@@ -25,16 +26,28 @@ NOW = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
 Opener = Callable[[], Awaitable[Storage]]
 
 
-def sqlite_backend(workdir: Path, secret: RegistrySecret) -> Opener:
+def sqlite_backend(request: pytest.FixtureRequest, secret: RegistrySecret) -> Opener:
+    path = request.getfixturevalue("tmp_path") / "registry.db"
+
     async def open_storage() -> Storage:
-        return await SqliteStorage.open(
-            workdir / "registry.db", secret.sealer(), secret_check=secret.check_value
-        )
+        return await SqliteStorage.open(path, secret.sealer(), secret_check=secret.check_value)
 
     return open_storage
 
 
-BACKENDS: dict[str, Callable[[Path, RegistrySecret], Opener]] = {"sqlite": sqlite_backend}
+def postgres_backend(request: pytest.FixtureRequest, secret: RegistrySecret) -> Opener:
+    url = request.getfixturevalue("postgres_url")
+
+    async def open_storage() -> Storage:
+        return await PgStorage.open(url, secret.sealer(), secret_check=secret.check_value)
+
+    return open_storage
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, RegistrySecret], Opener]] = {
+    "sqlite": sqlite_backend,
+    "postgres": postgres_backend,
+}
 
 
 @dataclass
@@ -44,8 +57,8 @@ class Backend:
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-async def backend(request, tmp_path: Path) -> AsyncIterator[Backend]:
-    opener = BACKENDS[request.param](tmp_path, RegistrySecret(secrets.token_bytes(32)))
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    opener = BACKENDS[request.param](request, RegistrySecret(secrets.token_bytes(32)))
     opened: list[Storage] = []
 
     async def open_storage() -> Storage:

@@ -1,0 +1,87 @@
+"""Schema versions on PostgreSQL, applied in order under an advisory lock
+(`cardreg_shared.postgres.migrate`); `schema_migrations` records how far a schema has come.
+
+Version 1 is the schema sqlite reached in its three steps. Append new versions; never edit one
+that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: accounts (the raw ID number is never stored: its masked form and keyed hash only),
+    # sessions, password-reset tokens (their SHA-256 only), the signing key set (private
+    # halves sealed with the registry secret), the outbox with its relay claims, and
+    # registry_meta (the secret's check value).
+    """
+    CREATE TABLE accounts (
+        account_id    text PRIMARY KEY,
+        person_id     text NOT NULL UNIQUE,
+        kind          text NOT NULL CHECK (kind IN ('citizen', 'foreigner')),
+        id_no_masked  text NOT NULL,
+        id_no_hash    text,
+        bound_card_no text,
+        password_hash text,
+        email         text,
+        phone         text,
+        status        text NOT NULL CHECK (status IN ('pending', 'active', 'deactivated')),
+        channel       text NOT NULL CHECK (channel IN ('online', 'counter', 'employer')),
+        failed_logins integer NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+        locked_until  timestamptz,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL,
+        language      text NOT NULL DEFAULT 'zh-TW'
+            CHECK (language IN ('zh-TW', 'en', 'vi', 'id', 'th')),
+        version       integer NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sessions (
+        session_id  text PRIMARY KEY,
+        account_id  text REFERENCES accounts (account_id),
+        operator_id text,
+        device_id   text,
+        method      text NOT NULL,
+        amr         text NOT NULL,
+        scopes      text NOT NULL,
+        issued_at   timestamptz NOT NULL,
+        expires_at  timestamptz NOT NULL,
+        revoked_at  timestamptz,
+        CHECK ((account_id IS NULL) <> (operator_id IS NULL))
+    );
+    CREATE INDEX sessions_by_account ON sessions (account_id);
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE TABLE reset_tokens (
+        token_hash    text PRIMARY KEY,
+        account_id    text NOT NULL REFERENCES accounts (account_id),
+        pending_email text,
+        created_at    timestamptz NOT NULL,
+        expires_at    timestamptz NOT NULL,
+        used_at       timestamptz,
+        voided_at     timestamptz
+    );
+    CREATE INDEX reset_tokens_by_account ON reset_tokens (account_id, created_at);
+    CREATE TABLE outbox (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        subject       text NOT NULL,
+        msg_id        text NOT NULL UNIQUE,
+        payload       text NOT NULL,
+        created_at    timestamptz NOT NULL,
+        published_at  timestamptz,
+        claimed_by    text,
+        claimed_until timestamptz
+    );
+    CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+    CREATE INDEX outbox_by_published ON outbox (published_at) WHERE published_at IS NOT NULL;
+    CREATE TABLE signing_keys (
+        kid         text PRIMARY KEY,
+        public_key  text NOT NULL,
+        private_key bytea,
+        created_at  timestamptz NOT NULL,
+        retired_at  timestamptz
+    );
+    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys ((retired_at IS NULL))
+        WHERE retired_at IS NULL;
+    CREATE TABLE registry_meta (
+        name  text PRIMARY KEY,
+        value text NOT NULL
+    );
+    """,
+)

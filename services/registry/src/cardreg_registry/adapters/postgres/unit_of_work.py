@@ -1,0 +1,139 @@
+"""The unit of work on PostgreSQL, and the storage that hands units of work out: the twin of
+sqlite/unit_of_work.py. Reads go at once, each on a pooled connection; `commit` runs every
+staged write and an outbox row for every event collected, in one transaction on one
+connection. A guard that fails raises inside it, which rolls it back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Self
+
+from cardreg_shared.postgres import PgDatabase
+from psycopg import AsyncConnection
+
+from ...domain.accounts import Account
+from ...domain.outbox import OutboxMessage
+from ...flows.ports import Tally
+from ..sqlite.keys import Sealer
+from ..sqlite.unit_of_work import WrongSecret
+from .accounts import PgAccounts
+from .keys import PgKeys
+from .migrations import MIGRATIONS
+from .outbox import PgOutbox, PgOutboxFeed, insert_message
+from .reset_tokens import PgResetTokens
+from .sessions import PgSessions
+
+Write = Callable[[AsyncConnection], Awaitable[None]]
+
+
+class PgUnitOfWork:
+    def __init__(self, db: PgDatabase, sealer: Sealer, feed: PgOutboxFeed) -> None:
+        self.db = db
+        self._feed = feed
+        self._writes: list[Write] = []
+        self._after: list[Callable[[], None]] = []
+        self._seen: list[Account] = []
+        self._queued = False
+        self.accounts = PgAccounts(self)
+        self.sessions = PgSessions(self)
+        self.reset_tokens = PgResetTokens(self)
+        self.outbox = PgOutbox(self)
+        self.keys = PgKeys(self, sealer)
+
+    # for the repositories
+
+    def stage(self, write: Write, account: Account | None = None) -> None:
+        self._writes.append(write)
+        if account is not None:
+            self.track(account)
+
+    def stage_counted(self, sql: str, params: tuple) -> Tally:
+        tally = Tally()
+
+        async def run(conn: AsyncConnection) -> None:
+            tally.count = (await conn.execute(sql, params)).rowcount
+
+        self._writes.append(run)
+        return tally
+
+    def stage_message(self, message: OutboxMessage, created_at: datetime) -> None:
+        async def run(conn: AsyncConnection) -> None:
+            await insert_message(conn, message, created_at)
+
+        self._writes.append(run)
+        self._queued = True
+
+    def track(self, account: Account) -> None:
+        if not any(seen is account for seen in self._seen):
+            self._seen.append(account)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after.append(hook)
+
+    # for the flows
+
+    async def commit(self) -> None:
+        for account in self._seen:
+            for event in account.pull_events():
+                self.stage_message(OutboxMessage.event(event), event.occurred_at)
+        writes, after, queued = self._writes, self._after, self._queued
+        self._writes, self._after, self._queued = [], [], False
+        if not writes:
+            return
+
+        async def run(conn: AsyncConnection) -> None:
+            for write in writes:
+                await write(conn)
+
+        await self.db.write(run)
+        for hook in after:
+            hook()
+        if queued:
+            self._feed.written.set()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._writes, self._after, self._queued = [], [], False
+
+
+class PgStorage:
+    """The registry's schema: the accounts, sessions, reset tokens, key set and outbox."""
+
+    def __init__(self, db: PgDatabase, sealer: Sealer) -> None:
+        self._db = db
+        self._sealer = sealer
+        self.outbox = PgOutboxFeed(db)
+
+    @classmethod
+    async def open(cls, url: str, sealer: Sealer, *, secret_check: str) -> PgStorage:
+        """Connect and migrate; the secret's check value as on sqlite (`WrongSecret`)."""
+        db = await PgDatabase.open(url, MIGRATIONS, name="registry")
+        try:
+            await db.write(lambda conn: _check_secret(conn, secret_check))
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, sealer)
+
+    def unit_of_work(self) -> PgUnitOfWork:
+        return PgUnitOfWork(self._db, self._sealer, self.outbox)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+async def _check_secret(conn: AsyncConnection, check: str) -> None:
+    await conn.execute(
+        "INSERT INTO registry_meta (name, value) VALUES ('secret_check', %s) "
+        "ON CONFLICT (name) DO NOTHING",
+        (check,),
+    )
+    cursor = await conn.execute("SELECT value FROM registry_meta WHERE name = 'secret_check'")
+    row = await cursor.fetchone()
+    if row is None or row[0] != check:
+        raise WrongSecret(
+            "the registry secret does not match the one its database was written with"
+        )

@@ -1,0 +1,123 @@
+"""PostgreSQL for a service that is given `CARDREG_<SVC>_DATABASE_URL=postgresql://…`: a pool
+of connections, and the service's versioned migrations applied once however many replicas
+start together. Needs the `postgres` extra (psycopg 3, psycopg-pool).
+
+A service keeps its own database or schema: the schema is the first entry of the connection's
+`search_path` (e.g. `postgresql://host/db?options=-csearch_path%3Dregistry`), created here when
+it is missing. Migrations are a tuple of scripts, version n being the n-th; the table
+`schema_migrations` records which ran. They run in one transaction under an advisory lock
+named after the service and schema (`pg_advisory_xact_lock`): a second replica waits for the
+first, then finds nothing left to do.
+
+`read` runs a function on a connection in autocommit (single statements), `write` runs one in
+a transaction (all of it, or none of it when it raises). The pool checks a connection before
+handing it out, so a restarted server costs the requests in flight during the restart, not the
+service: nothing needs restarting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+T = TypeVar("T")
+Connection = AsyncConnection
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+OPEN_TIMEOUT_SECONDS = 10.0
+SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres(url: str | None) -> bool:
+    return url is not None and urlsplit(url).scheme in SCHEMES
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by newer code than this."""
+
+
+class PgDatabase:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(
+        cls, url: str, migrations: tuple[str, ...], *, name: str, max_size: int = 10
+    ) -> PgDatabase:
+        """Connect, then bring the service's schema to the newest version."""
+        pool = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+            name=name,
+        )
+        await pool.open(wait=True, timeout=OPEN_TIMEOUT_SECONDS)
+        db = cls(pool)
+        try:
+            await db.write(lambda conn: migrate(conn, migrations, name=name))
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    async def read(self, fn: Work[T]) -> T:
+        async with self.pool.connection() as conn:
+            return await fn(conn)
+
+    async def write(self, fn: Work[T]) -> T:
+        """`fn` inside one transaction: all of it, or (when it raises) none of it."""
+        async with self.pool.connection() as conn, conn.transaction():
+            return await fn(conn)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def own_schema(conn: AsyncConnection) -> str:
+    """The schema this connection writes to: the first of its search_path ("$user" aside)."""
+    cursor = await conn.execute("SELECT current_setting('search_path')")
+    row = await cursor.fetchone()
+    entries = [e.strip() for e in (row[0] if row else "").split(",") if e.strip()]
+    for entry in entries:
+        if entry != '"$user"':
+            return entry.strip('"')
+    return "public"
+
+
+async def migrate(conn: AsyncConnection, migrations: tuple[str, ...], *, name: str) -> int:
+    """Apply what is missing of `migrations`, inside the caller's transaction."""
+    schema = await own_schema(conn)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"cardreg:{name}:{schema}",))
+    await conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version integer PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+    row = await cursor.fetchone()
+    version = row[0] if row else 0
+    if version > len(migrations):
+        raise SchemaTooNew(
+            f"the {name} schema is at version {version}, newer than this code ({len(migrations)})"
+        )
+    for number, script in enumerate(migrations[version:], start=version + 1):
+        await conn.execute(script.encode())  # no parameters: several statements at once
+        await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+    return len(migrations)
