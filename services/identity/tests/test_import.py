@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +9,8 @@ import pytest
 from cardreg_identity.cli import import_main, import_reference
 from cardreg_identity.flows.import_rows import CARD_COLUMNS, PEOPLE_COLUMNS
 from cardreg_shared.models.common import b64url_encode
+
+from .conftest import query
 
 TODAY = date(2026, 6, 1)
 HEADER = ",".join(PEOPLE_COLUMNS)
@@ -28,14 +29,13 @@ def write(tmp_path: Path, name: str, *lines: str) -> Path:
     return path
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+rows = query
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "identity.db"
+def db(database: Path | str) -> Path | str:
+    """identity.db, or a schema on PostgreSQL: every import test runs on both."""
+    return database
 
 
 def test_good_rows_load_in_canonical_form(tmp_path: Path, db: Path) -> None:

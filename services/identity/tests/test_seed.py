@@ -5,27 +5,25 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import sqlite3
 from pathlib import Path
 
 import pytest
 from cardreg_identity.adapters.card_keys import signature_valid
-from cardreg_identity.adapters.store import SqliteStore
 from cardreg_identity.cli import seed, seed_main
-from cardreg_identity.domain.guessing import GuessPolicy
 from cardreg_identity.flows.card_verify import CardVerification
 from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.identity import CardVerifyRequest
 from cardreg_testkit.people import load_wallet
 
-
-def _count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchone()[0]
+from .conftest import open_store, query
 
 
-async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
-    db, wallet = tmp_path / "identity.db", tmp_path / "wallet.jsonl"
+def _count(db: Path | str, sql: str) -> int:
+    return query(db, sql)[0][0]
+
+
+async def test_wallet_cards_verify_against_the_roster(tmp_path: Path, database) -> None:
+    db, wallet = database, tmp_path / "wallet.jsonl"
     summary = seed(db, citizens=150, foreigners=50, wallet=wallet, rng=random.Random(11))
     assert (summary.citizens, summary.foreigners) == (150, 50)
     entries = list(load_wallet(wallet))
@@ -33,7 +31,7 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
     assert [e.kind for e in entries].count("foreigner") == 50
     assert all((e.household is None) == (e.kind == "foreigner") for e in entries)
     assert os.stat(wallet).st_mode & 0o077 == 0  # card keys: owner only
-    store = await SqliteStore.open(db, GuessPolicy())
+    store = await open_store(db)
     verify = CardVerification(store, signature_valid)
     try:
         for entry in entries:
@@ -60,8 +58,8 @@ async def test_wallet_cards_verify_against_the_roster(tmp_path: Path) -> None:
         await store.close()
 
 
-def test_seeding_again_adds_people_and_never_collides(tmp_path: Path) -> None:
-    db = tmp_path / "identity.db"
+def test_seeding_again_adds_people_and_never_collides(tmp_path: Path, database) -> None:
+    db = database
     # The same generator seed twice draws the same numbers: the second run must renumber.
     seed(
         db,

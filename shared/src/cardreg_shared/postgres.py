@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -89,35 +90,64 @@ class PgDatabase:
         await self.pool.close()
 
 
-async def own_schema(conn: AsyncConnection) -> str:
-    """The schema this connection writes to: the first of its search_path ("$user" aside)."""
-    cursor = await conn.execute("SELECT current_setting('search_path')")
-    row = await cursor.fetchone()
-    entries = [e.strip() for e in (row[0] if row else "").split(",") if e.strip()]
+_SEARCH_PATH = "SELECT current_setting('search_path')"
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+_LEDGER = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY,"
+    " applied_at timestamptz NOT NULL DEFAULT now())"
+)
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+_RECORD = "INSERT INTO schema_migrations (version) VALUES (%s)"
+
+
+def _first_schema(search_path: str) -> str:
+    entries = [e.strip() for e in search_path.split(",") if e.strip()]
     for entry in entries:
         if entry != '"$user"':
             return entry.strip('"')
     return "public"
 
 
-async def migrate(conn: AsyncConnection, migrations: tuple[str, ...], *, name: str) -> int:
-    """Apply what is missing of `migrations`, inside the caller's transaction."""
-    schema = await own_schema(conn)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"cardreg:{name}:{schema}",))
-    await conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version integer PRIMARY KEY,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"
-    )
-    cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
-    row = await cursor.fetchone()
-    version = row[0] if row else 0
+def _create_schema(schema: str) -> sql.Composed:
+    return sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+
+
+def _check(version: int, migrations: tuple[str, ...], name: str) -> None:
     if version > len(migrations):
         raise SchemaTooNew(
             f"the {name} schema is at version {version}, newer than this code ({len(migrations)})"
         )
+
+
+async def migrate(conn: AsyncConnection, migrations: tuple[str, ...], *, name: str) -> int:
+    """Apply what is missing of `migrations`, inside the caller's transaction."""
+    row = await (await conn.execute(_SEARCH_PATH)).fetchone()
+    schema = _first_schema(row[0] if row else "")
+    await conn.execute(_LOCK, (f"cardreg:{name}:{schema}",))
+    await conn.execute(_create_schema(schema))
+    await conn.execute(_LEDGER)
+    row = await (await conn.execute(_VERSION)).fetchone()
+    version = row[0] if row else 0
+    _check(version, migrations, name)
     for number, script in enumerate(migrations[version:], start=version + 1):
         await conn.execute(script.encode())  # no parameters: several statements at once
-        await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+        await conn.execute(_RECORD, (number,))
+    return len(migrations)
+
+
+def migrate_blocking(conn: psycopg.Connection, migrations: tuple[str, ...], *, name: str) -> int:
+    """`migrate` for a blocking connection (command-line tools), in a transaction of its own."""
+    with conn.transaction():
+        row = conn.execute(_SEARCH_PATH).fetchone()
+        schema = _first_schema(row[0] if row else "")
+        conn.execute(_LOCK, (f"cardreg:{name}:{schema}",))
+        conn.execute(_create_schema(schema))
+        conn.execute(_LEDGER)
+        row = conn.execute(_VERSION).fetchone()
+        version = row[0] if row else 0
+        _check(version, migrations, name)
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            conn.execute(script.encode())
+            conn.execute(_RECORD, (number,))
     return len(migrations)

@@ -1,4 +1,4 @@
-"""Wiring: settings -> sqlite store -> flows -> transport, and the service's start/stop.
+"""Wiring: settings -> store (sqlite or PostgreSQL) -> flows -> transport, and the service's start/stop.
 
 `python -m cardreg_identity` runs `Identity.start(settings, nc)` through `bus.serve`; tests run
 the same thing in-process with `async with running_identity(nats_url, data_dir) as identity:`.
@@ -18,6 +18,7 @@ from nats.aio.client import Client
 
 from . import __version__, transport
 from .adapters.card_keys import signature_valid
+from .adapters.postgres_store import PgStore
 from .adapters.store import SqliteStore
 from .flows.card_verify import CardVerification
 from .flows.household_verify import HouseholdVerification
@@ -30,10 +31,22 @@ log = logging.getLogger("cardreg.identity")
 DESCRIPTION = "People and the card roster: verifies cards, household and residence-permit data."
 
 
+Store = SqliteStore | PgStore
+
+
+async def open_store(settings: IdentitySettings) -> Store:
+    """PostgreSQL when given its URL, else identity.db."""
+    if settings.database_url is not None:
+        return await PgStore.open(settings.database_url.get_secret_value(), settings.guess_policy)
+    return await SqliteStore.open(
+        settings.database, settings.guess_policy, busy_timeout_ms=settings.busy_timeout_ms
+    )
+
+
 class Identity:
     """The identity service on one NATS connection: open with `start`, close with `stop`."""
 
-    def __init__(self, settings: IdentitySettings, store: SqliteStore, host: bus.ServiceHost):
+    def __init__(self, settings: IdentitySettings, store: Store, host: bus.ServiceHost):
         self.settings = settings
         self.store = store
         self._host = host
@@ -42,9 +55,7 @@ class Identity:
     async def start(
         cls, settings: IdentitySettings, nc: Client, *, clock: Callable[[], float] = time.time
     ) -> Identity:
-        store = await SqliteStore.open(
-            settings.database, settings.guess_policy, busy_timeout_ms=settings.busy_timeout_ms
-        )
+        store = await open_store(settings)
         try:
             host = bus.ServiceHost(
                 nc,

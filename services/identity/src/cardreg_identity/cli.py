@@ -8,38 +8,65 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from cardreg_shared.postgres import redacted
+from pydantic import ValidationError
+
 from .adapters.card_keys import new_card_key
+from .adapters.postgres_roster import PgRoster
 from .adapters.reference_writer import SqliteRoster
 from .adapters.schema import DEFAULT_BUSY_TIMEOUT_MS
+from .flows.ports import RosterWriter
 from .flows.reference_import import ImportReport, import_files
 from .flows.seed import SeedSummary, seed_people
 from .settings import IdentitySettings
 
+Database = Path | str  # identity.db, or a postgresql:// URL
+
+
+def roster(
+    database: Database, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> AbstractContextManager[RosterWriter]:
+    if isinstance(database, str):
+        return PgRoster.open(database)
+    return SqliteRoster.open(database, busy_timeout_ms=busy_timeout_ms)
+
 
 def seed(
-    db_path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
+    database: Database, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
 ) -> SeedSummary:
-    """`cardreg seed` on the roster in `db_path` (options: `flows.seed.seed_people`)."""
-    with SqliteRoster.open(db_path, busy_timeout_ms=busy_timeout_ms) as roster:
-        return seed_people(roster, new_card_key=new_card_key, **options)
+    """`cardreg seed` on the roster in `database` (options: `flows.seed.seed_people`)."""
+    with roster(database, busy_timeout_ms=busy_timeout_ms) as writer:
+        return seed_people(writer, new_card_key=new_card_key, **options)
 
 
 def import_reference(
-    db_path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
+    database: Database, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
 ) -> ImportReport:
-    """`cardreg import` into the roster in `db_path` (options: `flows.reference_import`)."""
-    with SqliteRoster.open(db_path, busy_timeout_ms=busy_timeout_ms) as roster:
-        return import_files(roster, **options)
+    """`cardreg import` into the roster in `database` (options: `flows.reference_import`)."""
+    with roster(database, busy_timeout_ms=busy_timeout_ms) as writer:
+        return import_files(writer, **options)
 
 
-def _database(data_dir: Path | None) -> tuple[Path, int]:
-    """--data-dir wins over CARDREG_IDENTITY_DB_PATH, which wins over CARDREG_DATA_DIR."""
-    settings = IdentitySettings()
+def _database(data_dir: Path | None, url: str | None = None) -> tuple[Database, int]:
+    """--database-url wins over CARDREG_IDENTITY_DATABASE_URL; else identity.db, where
+    --data-dir wins over CARDREG_IDENTITY_DB_PATH, which wins over CARDREG_DATA_DIR."""
+    try:
+        settings = IdentitySettings() if url is None else IdentitySettings(database_url=url)
+    except ValidationError as exc:
+        raise SystemExit(f"cardreg: {exc.errors()[0]['msg']}") from None
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value(), settings.busy_timeout_ms
     path = data_dir / "identity.db" if data_dir is not None else settings.database
     return path, settings.busy_timeout_ms
+
+
+def _where(database: Database) -> str:
+    """For the summary line: the file, or the server without credentials."""
+    return redacted(database) if isinstance(database, str) else str(database)
 
 
 def _count(text: str) -> int:
@@ -59,6 +86,11 @@ def seed_main(argv: list[str]) -> int:
         type=Path,
         help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)",
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL instead of identity.db (default: $CARDREG_IDENTITY_DATABASE_URL)",
+    )
     parser.add_argument("--citizens", type=_count, default=0, metavar="N")
     parser.add_argument("--foreigners", type=_count, default=0, metavar="M")
     parser.add_argument(
@@ -72,7 +104,7 @@ def seed_main(argv: list[str]) -> int:
         "--append", action="store_true", help="add to the wallet instead of replacing it"
     )
     args = parser.parse_args(argv)
-    db_path, busy_timeout_ms = _database(args.data_dir)
+    db_path, busy_timeout_ms = _database(args.data_dir, args.database_url)
     summary = seed(
         db_path,
         citizens=args.citizens,
@@ -83,7 +115,7 @@ def seed_main(argv: list[str]) -> int:
     )
     print(
         f"seeded {summary.citizens} citizens and {summary.foreigners} foreign residents "
-        f"into {db_path} in {summary.seconds:.1f} s; wallet: {args.wallet}"
+        f"into {_where(db_path)} in {summary.seconds:.1f} s; wallet: {args.wallet}"
     )
     return 0
 
@@ -98,6 +130,11 @@ def import_main(argv: list[str]) -> int:
         type=Path,
         help="directory of identity.db (default: $CARDREG_DATA_DIR or ./data)",
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL instead of identity.db (default: $CARDREG_IDENTITY_DATABASE_URL)",
+    )
     parser.add_argument("--people", type=Path, metavar="FILE", help="people CSV")
     parser.add_argument("--cards", type=Path, metavar="FILE", help="cards CSV")
     args = parser.parse_args(argv)
@@ -106,7 +143,7 @@ def import_main(argv: list[str]) -> int:
     for path in (args.people, args.cards):
         if path is not None and not path.is_file():
             parser.error(f"no such file: {path}")
-    db_path, busy_timeout_ms = _database(args.data_dir)
+    db_path, busy_timeout_ms = _database(args.data_dir, args.database_url)
     report = import_reference(
         db_path, people=args.people, cards=args.cards, busy_timeout_ms=busy_timeout_ms
     )
@@ -114,7 +151,7 @@ def import_main(argv: list[str]) -> int:
         print(problem, file=sys.stderr)
     rejected_lines = len({(p.file, p.line) for p in report.problems})
     print(
-        f"imported {report.people_loaded} people and {report.cards_loaded} cards into {db_path} "
+        f"imported {report.people_loaded} people and {report.cards_loaded} cards into {_where(db_path)} "
         f"in {report.seconds:.1f} s; {rejected_lines} rows rejected"
     )
     return 1 if report.problems else 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cardreg_shared.bus import Credentials
-from pydantic import AliasChoices, Field, FilePath
+from cardreg_shared.postgres import is_postgres
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.guessing import GuessPolicy
@@ -35,6 +36,9 @@ class IdentitySettings(BaseSettings):
         validation_alias=AliasChoices("CARDREG_IDENTITY_DATA_DIR", "CARDREG_DATA_DIR", "data_dir"),
     )
     db_path: Path | None = None  # default: <data_dir>/identity.db
+    # PostgreSQL instead of identity.db: postgresql://user@host/db, its schema the first of the
+    # search_path (`?options=-csearch_path%3Didentity`). A secret: it may carry a password.
+    database_url: SecretStr | None = None
     busy_timeout_ms: int = Field(5000, ge=0)
     max_in_flight: int = Field(256, ge=1)
     guess_limit: int = Field(5, ge=1)
@@ -48,6 +52,13 @@ class IdentitySettings(BaseSettings):
             "CARDREG_IDENTITY_PROFILE_ONLY", "CARDREG_PROFILE_ONLY", "profile_only"
         ),
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres(value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL (unset: identity.db in the data dir)")
+        return value
 
     @property
     def database(self) -> Path:

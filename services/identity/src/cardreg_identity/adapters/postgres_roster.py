@@ -1,0 +1,168 @@
+"""The roster writer of `cardreg seed` and `cardreg import` on PostgreSQL: the twin of
+reference_writer.py, with a blocking psycopg connection. Rows go in with `COPY` (new people
+and cards straight into their tables; upserts into a temporary table first, then one
+`INSERT … SELECT … ON CONFLICT`). A transaction takes an advisory lock first: roster writers
+(two seeds, a seed and an import) take turns as they do on sqlite's write lock, so a number
+found free inside one is still free at its insert. The service reads on meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
+
+import psycopg
+from cardreg_shared.postgres import migrate_blocking
+
+from ..domain.people import Person
+from ..flows.ports import RosterCard
+from .postgres_schema import MIGRATIONS
+from .reference_writer import new_person_id
+
+_PERSON_COLUMNS = (
+    "person_id, kind, id_no, name, birth_date, sex, household_no, township, village, "
+    "neighborhood, permit_issued_on, permit_expires_on, permit_serial_no"
+)
+_CARD_COLUMNS = "card_no, person_id, issued_on, public_key"
+_WRITERS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('cardreg:identity:roster'))"
+
+_STAGE_PEOPLE = """
+CREATE TEMP TABLE IF NOT EXISTS people_in (
+    ord bigint, person_id text, kind text, id_no text, name text, birth_date date, sex text,
+    household_no text, township text, village text, neighborhood integer,
+    permit_issued_on date, permit_expires_on date, permit_serial_no text
+) ON COMMIT DELETE ROWS
+"""
+# The last row of a batch for an ID number wins, as it would writing row by row.
+_UPSERT_PEOPLE = f"""
+INSERT INTO people ({_PERSON_COLUMNS})
+SELECT DISTINCT ON (id_no) {_PERSON_COLUMNS} FROM people_in ORDER BY id_no, ord DESC
+ON CONFLICT (id_no) DO UPDATE SET
+    kind = excluded.kind, name = excluded.name, birth_date = excluded.birth_date,
+    sex = excluded.sex, household_no = excluded.household_no, township = excluded.township,
+    village = excluded.village, neighborhood = excluded.neighborhood,
+    permit_issued_on = excluded.permit_issued_on, permit_expires_on = excluded.permit_expires_on,
+    permit_serial_no = excluded.permit_serial_no
+"""
+_STAGE_CARDS = """
+CREATE TEMP TABLE IF NOT EXISTS cards_in (
+    ord bigint, card_no text, person_id text, issued_on date, public_key bytea
+) ON COMMIT DELETE ROWS
+"""
+_UPSERT_CARDS = f"""
+INSERT INTO cards ({_CARD_COLUMNS}, status)
+SELECT DISTINCT ON (card_no) {_CARD_COLUMNS}, 'active' FROM cards_in ORDER BY card_no, ord DESC
+ON CONFLICT (card_no) DO UPDATE SET issued_on = excluded.issued_on,
+    public_key = excluded.public_key
+"""
+# The newest card of a person is active; ties on the issue date go to the higher card number.
+_REFRESH_STATUS = """
+UPDATE cards AS c
+SET status = CASE WHEN c.card_no = newest.card_no THEN 'active' ELSE 'replaced' END
+FROM (
+    SELECT DISTINCT ON (person_id) person_id, card_no FROM cards
+    WHERE person_id = ANY(%s) ORDER BY person_id, issued_on DESC, card_no DESC
+) AS newest
+WHERE c.person_id = newest.person_id
+"""
+
+
+def _person_row(person_id: str, person: Person) -> tuple[object, ...]:
+    household, permit = person.household, person.permit
+    return (
+        person_id,
+        person.kind,
+        person.id_no,
+        person.name,
+        person.birth_date,
+        person.sex,
+        household.household_no if household else None,
+        household.township if household else None,
+        household.village if household else None,
+        household.neighborhood if household else None,
+        permit.issued_on if permit else None,
+        permit.expires_on if permit else None,
+        permit.serial_no if permit else None,
+    )
+
+
+def _card_row(card: RosterCard) -> tuple[object, ...]:
+    return (card.card_no, card.person_id, card.issued_on, card.public_key)
+
+
+class PgRoster:
+    """`RosterWriter` on one blocking connection (autocommit; transactions are explicit)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    @contextmanager
+    def open(cls, url: str) -> Iterator[PgRoster]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate_blocking(conn, MIGRATIONS, name="identity")
+            yield cls(conn)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self._locked()
+
+    @contextmanager
+    def _locked(self) -> Iterator[object]:
+        with self._conn.transaction():
+            self._conn.execute(_WRITERS_LOCK)
+            yield self._conn
+
+    def taken_id_nos(self, id_nos: Iterable[str]) -> set[str]:
+        query = "SELECT id_no FROM people WHERE id_no = ANY(%s)"
+        return {row[0] for row in self._any(query, id_nos)}
+
+    def taken_card_nos(self, card_nos: Iterable[str]) -> set[str]:
+        query = "SELECT card_no FROM cards WHERE card_no = ANY(%s)"
+        return {row[0] for row in self._any(query, card_nos)}
+
+    def add_new(self, people: Sequence[tuple[Person, str, date, bytes]]) -> None:
+        person_ids = [new_person_id() for _ in people]
+        self._copy(
+            f"COPY people ({_PERSON_COLUMNS}) FROM STDIN",
+            (_person_row(pid, p[0]) for pid, p in zip(person_ids, people, strict=True)),
+        )
+        self._copy(
+            f"COPY cards ({_CARD_COLUMNS}, status) FROM STDIN",
+            (
+                (*_card_row(RosterCard(card_no, pid, issued_on, key)), "active")
+                for pid, (_, card_no, issued_on, key) in zip(person_ids, people, strict=True)
+            ),
+        )
+
+    def upsert_people(self, people: Iterable[Person]) -> None:
+        self._conn.execute(_STAGE_PEOPLE)
+        rows = ((n, *_person_row(new_person_id(), p)) for n, p in enumerate(people))
+        self._copy(f"COPY people_in (ord, {_PERSON_COLUMNS}) FROM STDIN", rows)
+        self._conn.execute(_UPSERT_PEOPLE)
+        self._conn.execute("TRUNCATE people_in")
+
+    def holders_by_id_no(self, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
+        query = "SELECT id_no, person_id, birth_date FROM people WHERE id_no = ANY(%s)"
+        return {id_no: (pid, birth) for id_no, pid, birth in self._any(query, id_nos)}
+
+    def card_owners(self, card_nos: Iterable[str]) -> dict[str, str]:
+        query = "SELECT card_no, person_id FROM cards WHERE card_no = ANY(%s)"
+        return dict(self._any(query, card_nos))
+
+    def upsert_cards(self, cards: Sequence[RosterCard]) -> None:
+        self._conn.execute(_STAGE_CARDS)
+        rows = ((n, *_card_row(card)) for n, card in enumerate(cards))
+        self._copy(f"COPY cards_in (ord, {_CARD_COLUMNS}) FROM STDIN", rows)
+        self._conn.execute(_UPSERT_CARDS)
+        self._conn.execute("TRUNCATE cards_in")
+        holders = sorted({card.person_id for card in cards})
+        self._conn.execute(_REFRESH_STATUS, (holders,))
+
+    def _copy(self, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
+        with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _any(self, query: str, values: Iterable[str]) -> list[tuple]:
+        return self._conn.execute(query, (list(values),)).fetchall()
