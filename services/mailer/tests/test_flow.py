@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -27,6 +29,7 @@ class FakeLedger:
         self.counts: dict[str, int] = {}
         self.fail_reads = False
         self.fail_writes = False
+        self.held_elsewhere: set[str] = set()
 
     async def is_sent(self, request_id: str) -> bool:
         if self.fail_reads:
@@ -44,6 +47,10 @@ class FakeLedger:
 
     async def counters(self) -> dict[str, int]:
         return {"sent": len(self.sent), **self.counts}
+
+    @asynccontextmanager
+    async def hold(self, request_id: str) -> AsyncIterator[bool]:
+        yield request_id not in self.held_elsewhere
 
 
 class FakeSender:
@@ -197,6 +204,16 @@ async def test_the_same_request_in_hand_twice_is_sent_once(deliver, journal, sen
     sender.gate.set()
     assert sorted(await asyncio.gather(first, second)) == ["duplicate_skipped", "sent"]
     assert [entry[0] for entry in journal].count("smtp accepted") == 1
+
+
+async def test_a_request_another_mailer_holds_is_handed_back_unsent(deliver, journal, ledger):
+    mail = reset_request()
+    ledger.held_elsewhere.add(mail.request_id)
+    job = delivery(journal, mail)
+    assert await deliver(job) == "held elsewhere"
+    assert job.settled is not None and job.settled[0] == "nak"
+    assert [entry[0] for entry in journal] == ["nak"] and not ledger.sent
+    assert "retries" not in ledger.counts
 
 
 async def test_different_requests_are_not_held_up_by_each_other(deliver, journal, sender):

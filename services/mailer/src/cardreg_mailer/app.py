@@ -16,6 +16,7 @@ from nats.aio.client import Client
 
 from . import __version__, transport
 from .adapters.ledger import SqliteLedger
+from .adapters.postgres_ledger import PgLedger
 from .adapters.smtp import SmtpConfig, SmtpPool
 from .adapters.templates import TemplateRenderer
 from .flows.deliver import DeliverMail
@@ -41,13 +42,22 @@ def smtp_config(settings: MailerSettings) -> SmtpConfig:
     )
 
 
+async def open_ledger(settings: MailerSettings) -> SqliteLedger | PgLedger:
+    """PostgreSQL when given its URL (a connection per mail in hand, and a few), else mailer.db."""
+    if settings.database_url is not None:
+        return await PgLedger.open(
+            settings.database_url.get_secret_value(), max_connections=2 * settings.connections + 4
+        )
+    return await SqliteLedger.open(settings.db_path)
+
+
 class Mailer:
     """The mailer on one NATS connection: open with `start`, close with `stop`."""
 
     def __init__(
         self,
         settings: MailerSettings,
-        ledger: SqliteLedger,
+        ledger: SqliteLedger | PgLedger,
         pool: SmtpPool,
         host: ServiceHost,
         consumer: MailConsumer,
@@ -63,7 +73,7 @@ class Mailer:
         renderer = TemplateRenderer(support_contact=settings.support_contact)
         renderer.load_all()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        ledger = await SqliteLedger.open(settings.db_path)
+        ledger = await open_ledger(settings)
         pool = SmtpPool(smtp_config(settings), settings.connections)
         try:
             pruned = await ledger.prune(timedelta(days=settings.ledger_retention_days))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from cardreg_shared.bus import Credentials
+from cardreg_shared.postgres import is_postgres
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +30,9 @@ class MailerSettings(BaseSettings):
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
+    # PostgreSQL instead of mailer.db, shared by every mailer replica: postgresql://user@host/db,
+    # its schema the first of the search_path. A secret: it may carry a password.
+    database_url: SecretStr | None = None
 
     smtp_host: str = "localhost"
     smtp_port: int = Field(25, ge=1, le=65535)
@@ -55,6 +59,13 @@ class MailerSettings(BaseSettings):
     fetch_wait_seconds: float = Field(1.0, gt=0, le=30)
     # Sent request ids are kept this long, so a republished request is still recognised.
     ledger_retention_days: int = Field(30, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres(value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL (unset: mailer.db in the data dir)")
+        return value
 
     @field_validator("mail_from")
     @classmethod

@@ -9,6 +9,8 @@ cut could lose the last records, and then only a republished request could be se
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -79,6 +81,11 @@ class SqliteLedger:
         cursor = await self._conn.execute("DELETE FROM sent WHERE sent_at < ?", (cutoff,))
         await cursor.close()
         return cursor.rowcount
+
+    @asynccontextmanager
+    async def hold(self, request_id: str) -> AsyncIterator[bool]:
+        """One mailer per file: the flow's own claim in this process is all it takes."""
+        yield True
 
     async def _write(self, sql: str, params: tuple) -> None:
         try:

@@ -100,8 +100,16 @@ class DeliverMail:
                 delivery.attempts,
             )
             return "dead_lettered"
-        async with self._claims.hold(request.request_id):
-            outcome = await self._deliver(delivery, request)
+        async with (
+            self._claims.hold(request.request_id),
+            self._ledger.hold(request.request_id) as held,
+        ):
+            if held:
+                outcome = await self._deliver(delivery, request)
+            else:
+                # Another mailer is sending it: look again once it is done.
+                await delivery.retry_in(self._policy.delay(1, self._rng))
+                outcome = "held elsewhere"
         log.info(
             "mail request_id=%s kind=%s attempts=%d outcome=%s",
             request.request_id,

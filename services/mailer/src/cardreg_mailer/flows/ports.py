@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
 from ..domain.envelope import RenderedMail
@@ -41,6 +42,11 @@ class Ledger(Protocol):
     async def count(self, counter: Counter) -> None: ...
 
     async def counters(self) -> dict[str, int]: ...
+
+    def hold(self, request_id: str) -> AbstractAsyncContextManager[bool]:
+        """Hold the request against other mailers sharing the ledger while it is delivered;
+        False: another one holds it right now (it is being sent; try again later)."""
+        ...
 
 
 class Renderer(Protocol):
