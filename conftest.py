@@ -22,7 +22,14 @@ pytest_plugins = ["cardreg_testkit.fixtures"]
 ROOT = Path(__file__).resolve().parent
 TIERS = ("unit", "contract", "e2e", "browser", "deploy")
 SUITES = {"e2e": "e2e", "browser": "browser", "deploy": "deploy", "bus": "contract"}
-REAL_PEERS = {"nats_url", "nats_module_url", "nats_process", "pcscd", "postgres_url"}
+REAL_PEERS = {
+    "nats_url",
+    "nats_module_url",
+    "nats_process",
+    "pcscd",
+    "postgres_url",
+    "postgres_database_url",
+}
 # A test parametrised over storage backends meets a server with this one.
 SERVER_BACKENDS = {"postgres"}
 

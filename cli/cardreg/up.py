@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from cardreg_shared import bus
+from cardreg_shared.postgres import is_postgres, redacted
 from nats.errors import Error as NatsError
 
 from . import localbus, mailcatcher, natsserver, natstls
@@ -54,6 +55,14 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="send mail to this SMTP server (settings: CARDREG_MAILER_SMTP_*); "
         "default: a local catcher keeping .eml files in DATA_DIR/mail (`cardreg mail`)",
     )
+    p.add_argument(
+        "--database-url",
+        metavar="URL",
+        type=_postgres_url,
+        help="PostgreSQL (postgresql://user@host/db) for identity, the registry and the "
+        "mailer's ledger, each in a schema of its own (identity, registry, mailer); "
+        "default: sqlite files in DATA_DIR. `cardreg seed --database-url URL` fills identity's",
+    )
     tls = p.add_mutually_exclusive_group()
     tls.add_argument(
         "--no-nats-tls",
@@ -68,6 +77,16 @@ def parser(sub: argparse._SubParsersAction) -> None:
         "the data dir's own CA",
     )
     p.set_defaults(run=run)
+
+
+def _postgres_url(text: str) -> str:
+    if not is_postgres(text):
+        raise argparse.ArgumentTypeError("expected a postgresql:// URL")
+    return text
+
+
+# The services with a database of their own, chosen by CARDREG_<SVC>_DATABASE_URL.
+DATABASE_USERS = ("identity", "registry", "mailer")
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -209,6 +228,8 @@ class Up:
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
+        if self.args.database_url is not None and user in DATABASE_USERS:
+            env[f"CARDREG_{user.upper()}_DATABASE_URL"] = self.args.database_url
         if self.args.smtp is None:
             env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
         # else --smtp names the server; security and credentials come from the environment
@@ -263,6 +284,9 @@ class Up:
             if self.args.smtp
             else f"caught in {self._mail_dir} (cardreg mail --data-dir {self.data_dir})"
         )
+        database = ""
+        if self.args.database_url is not None:
+            database = f" (databases: {redacted(self.args.database_url)})"
         tls = (
             f"TLS, CA {self.bus.tls.ca_cert}"
             if self.bus.tls
@@ -273,7 +297,7 @@ class Up:
             f"(OpenAPI {base_url}/openapi.json)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
-            f"  data:   {self.data_dir}\nCtrl-C stops everything.",
+            f"  data:   {self.data_dir}{database}\nCtrl-C stops everything.",
             flush=True,
         )
 

@@ -2,10 +2,11 @@
 of connections, and the service's versioned migrations applied once however many replicas
 start together. Needs the `postgres` extra (psycopg 3, psycopg-pool).
 
-A service keeps its own database or schema: the schema is the first entry of the connection's
-`search_path` (e.g. `postgresql://host/db?options=-csearch_path%3Dregistry`), created here when
-it is missing. Migrations are a tuple of scripts, version n being the n-th; the table
-`schema_migrations` records which ran. They run in one transaction under an advisory lock
+A service keeps its own schema: the first entry of the connection's `search_path` when the URL
+sets one (`postgresql://host/db?options=-csearch_path%3Dmine`), else the schema named after
+the service (`identity`, `registry`, `mailer`), so one URL serves all three; it is created
+when missing. Migrations are a tuple of scripts, version n being the n-th; the table
+`schema_migrations` records which ran, per service. They run in one transaction under an advisory lock
 named after the service and schema (`pg_advisory_xact_lock`): a second replica waits for the
 first, then finds nothing left to do.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import AsyncConnection, sql
@@ -46,6 +47,21 @@ def redacted(url: str) -> str:
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
+def with_schema(url: str, schema: str) -> str:
+    """`url` whose connections write to `schema` (libpq's `options`: `-c search_path=…`)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    options = [v for k, v in parse_qsl(parts.query) if k == "options"]
+    query.append(("options", " ".join([*options, f"-csearch_path={schema}"])))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def service_url(url: str, service: str) -> str:
+    """`url` as the service uses it: on the schema the URL names, else the service's own."""
+    options = " ".join(v for k, v in parse_qsl(urlsplit(url).query) if k == "options")
+    return url if "search_path" in options else with_schema(url, service)
+
+
 class SchemaTooNew(RuntimeError):
     """The database was migrated by newer code than this."""
 
@@ -60,7 +76,7 @@ class PgDatabase:
     ) -> PgDatabase:
         """Connect, then bring the service's schema to the newest version."""
         pool = AsyncConnectionPool(
-            url,
+            service_url(url, name),
             min_size=1,
             max_size=max_size,
             kwargs={"autocommit": True},
@@ -94,11 +110,13 @@ _SEARCH_PATH = "SELECT current_setting('search_path')"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(%s))"
 _LEDGER = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " applied_at timestamptz NOT NULL DEFAULT now())"
+    " service text NOT NULL,"
+    " version integer NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (service, version))"
 )
-_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
-_RECORD = "INSERT INTO schema_migrations (version) VALUES (%s)"
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations WHERE service = %s"
+_RECORD = "INSERT INTO schema_migrations (service, version) VALUES (%s, %s)"
 
 
 def _first_schema(search_path: str) -> str:
@@ -127,12 +145,12 @@ async def migrate(conn: AsyncConnection, migrations: tuple[str, ...], *, name: s
     await conn.execute(_LOCK, (f"cardreg:{name}:{schema}",))
     await conn.execute(_create_schema(schema))
     await conn.execute(_LEDGER)
-    row = await (await conn.execute(_VERSION)).fetchone()
+    row = await (await conn.execute(_VERSION, (name,))).fetchone()
     version = row[0] if row else 0
     _check(version, migrations, name)
     for number, script in enumerate(migrations[version:], start=version + 1):
         await conn.execute(script.encode())  # no parameters: several statements at once
-        await conn.execute(_RECORD, (number,))
+        await conn.execute(_RECORD, (name, number))
     return len(migrations)
 
 
@@ -144,10 +162,10 @@ def migrate_blocking(conn: psycopg.Connection, migrations: tuple[str, ...], *, n
         conn.execute(_LOCK, (f"cardreg:{name}:{schema}",))
         conn.execute(_create_schema(schema))
         conn.execute(_LEDGER)
-        row = conn.execute(_VERSION).fetchone()
+        row = conn.execute(_VERSION, (name,)).fetchone()
         version = row[0] if row else 0
         _check(version, migrations, name)
         for number, script in enumerate(migrations[version:], start=version + 1):
             conn.execute(script.encode())
-            conn.execute(_RECORD, (number,))
+            conn.execute(_RECORD, (name, number))
     return len(migrations)

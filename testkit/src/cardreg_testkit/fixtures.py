@@ -5,7 +5,9 @@
 - `nats_process`: a nats-server of this test's own, that the test may stop and restart;
 - `clock`: a `FakeClock`;
 - `postgres_server_url`: the session's PostgreSQL server (`cardreg_testkit.postgres`);
-- `postgres_url`: a URL on a fresh schema of this test's own, dropped afterwards.
+- `postgres_url`: a URL on a fresh schema of this test's own, dropped afterwards;
+- `postgres_database_url`: a URL on a fresh database of this test's own (each service takes
+  its own schema in it), dropped afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 
 from .clock import FakeClock
 from .nats import NatsProcess, nats_server, wiped
-from .postgres import fresh_schema, postgres_server
+from .postgres import fresh_database, fresh_schema, postgres_server
 
 
 @pytest.fixture(scope="module")
@@ -54,4 +56,10 @@ def postgres_server_url() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server_url: str) -> Iterator[str]:
     with fresh_schema(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
+    with fresh_database(postgres_server_url) as url:
         yield url

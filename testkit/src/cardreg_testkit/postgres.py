@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from cardreg_shared.postgres import with_schema
 from psycopg import sql
 
 from .net import free_port
@@ -88,14 +89,6 @@ def postgres_server() -> Iterator[str]:
         yield started
 
 
-def with_search_path(url: str, schema: str) -> str:
-    """`url` whose connections write to `schema` (libpq's `options`)."""
-    parts = urlsplit(url)
-    option = "options=" + quote(f"-csearch_path={schema}", safe="")
-    query = f"{parts.query}&{option}" if parts.query else option
-    return urlunsplit(parts._replace(query=query))
-
-
 def new_schema_name() -> str:
     return f"test_{secrets.token_hex(6)}"
 
@@ -106,7 +99,23 @@ def fresh_schema(server_url: str) -> Iterator[str]:
     theirs), dropped with everything in it afterwards."""
     schema = new_schema_name()
     try:
-        yield with_search_path(server_url, schema)
+        yield with_schema(server_url, schema)
     finally:
         with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A URL on a database of its own (where each service takes its own schema), dropped with
+    everything in it afterwards."""
+    name = new_schema_name()
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 
 import psycopg
-from cardreg_shared.postgres import migrate_blocking
+from cardreg_shared.postgres import migrate_blocking, service_url
 
 from ..domain.people import Person
 from ..flows.ports import RosterCard
@@ -100,7 +100,7 @@ class PgRoster:
     @classmethod
     @contextmanager
     def open(cls, url: str) -> Iterator[PgRoster]:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(service_url(url, "identity"), autocommit=True) as conn:
             migrate_blocking(conn, MIGRATIONS, name="identity")
             yield cls(conn)
 
