@@ -29,6 +29,7 @@ REAL_PEERS = {
     "pcscd",
     "postgres_url",
     "postgres_database_url",
+    "nats_cluster_urls",
 }
 # A test parametrised over storage backends meets a server with this one.
 SERVER_BACKENDS = {"postgres"}

@@ -16,11 +16,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ __all__ = [
     "ensure_streams",
     "publish_event",
     "publish_event_soon",
+    "replicated",
     "request",
     "running",
     "serve",
@@ -237,6 +239,11 @@ def _failure_from(data: bytes, subject: str) -> ServiceFailure:
         return ServiceFailure(ErrorCode.INTERNAL)
 
 
+def replicated(streams: Sequence[Stream], replicas: int) -> list[Stream]:
+    """The streams with `replicas` copies each (R1 on one node, R3 on a three-node cluster)."""
+    return [dataclasses.replace(stream, replicas=replicas) for stream in streams]
+
+
 async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | list[Stream]) -> None:
     """Create or update streams; idempotent, so every replica may call it at start-up."""
     for stream in streams:
@@ -246,6 +253,7 @@ async def ensure_streams(js: JetStreamContext, streams: tuple[Stream, ...] | lis
             description=stream.summary,
             retention=RetentionPolicy.WORK_QUEUE if stream.work_queue else RetentionPolicy.LIMITS,
             max_age=None if stream.max_age is None else stream.max_age.total_seconds(),
+            num_replicas=stream.replicas,
         )
         try:
             await js.add_stream(config)

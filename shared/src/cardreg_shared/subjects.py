@@ -62,6 +62,9 @@ class Stream:
     summary: str
     work_queue: bool = False  # a message leaves the stream once acknowledged
     max_age: timedelta | None = None  # older messages are dropped; None keeps them
+    # Copies on as many servers: 1 on one node, 3 on a cluster (deployment, not contract:
+    # services set it from CARDREG_JETSTREAM_REPLICAS with `bus.replicated`).
+    replicas: int = 1
 
     def takes(self, subject: str) -> bool:
         """Does a subject of this stream match `subject` (`>` matches the rest)?"""

@@ -3,6 +3,7 @@
 - `nats_url`: the module's real nats-server, with an empty JetStream for this test;
 - `nats_module_url`: the same server, as it is (for module-scoped fixtures);
 - `nats_process`: a nats-server of this test's own, that the test may stop and restart;
+- `nats_cluster_urls`: the client URLs of a three-node nats-server cluster of the module's own;
 - `clock`: a `FakeClock`;
 - `postgres_server_url`: the session's PostgreSQL server (`cardreg_testkit.postgres`);
 - `postgres_url`: a URL on a fresh schema of this test's own, dropped afterwards;
@@ -19,6 +20,7 @@ import pytest
 
 from .clock import FakeClock
 from .nats import NatsProcess, nats_server, wiped
+from .nats_cluster import nats_cluster
 from .postgres import fresh_database, fresh_schema, postgres_server
 
 
@@ -63,3 +65,9 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
     with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def nats_cluster_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    with nats_cluster(tmp_path_factory.mktemp("nats-cluster")) as urls:
+        yield urls

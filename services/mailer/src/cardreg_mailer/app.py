@@ -85,7 +85,8 @@ class Mailer:
             transport.register(host, stats=ReportStats(ledger))
             await host.start()
             js = nc.jetstream()
-            await bus.ensure_streams(js, [MAIL_STREAM, MAIL_DEAD_LETTERS])
+            streams = bus.replicated([MAIL_STREAM, MAIL_DEAD_LETTERS], settings.jetstream_replicas)
+            await bus.ensure_streams(js, streams)
             deliver = DeliverMail(
                 ledger,
                 renderer,
@@ -101,6 +102,7 @@ class Mailer:
                 ack_wait=settings.ack_wait_seconds,
                 fetch_wait=settings.fetch_wait_seconds,
                 release_delay=settings.backoff_base_seconds,
+                replicas=settings.jetstream_replicas,
             )
             try:
                 await consumer.start()

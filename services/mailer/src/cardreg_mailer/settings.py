@@ -30,6 +30,14 @@ class MailerSettings(BaseSettings):
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
+    # Copies of each JetStream stream (and the gateway's nonce bucket): 1 on one nats-server,
+    # 3 on a three-node cluster. Every service on one bus uses the same count.
+    jetstream_replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        validation_alias=AliasChoices("CARDREG_JETSTREAM_REPLICAS", "jetstream_replicas"),
+    )
     # PostgreSQL instead of mailer.db, shared by every mailer replica: postgresql://user@host/db,
     # its schema the first of the search_path. A secret: it may carry a password.
     database_url: SecretStr | None = None

@@ -17,7 +17,7 @@ import time
 
 import nats.errors
 import nats.js.errors
-from cardreg_shared.bus import ServiceHost, ensure_streams
+from cardreg_shared.bus import ServiceHost, ensure_streams, replicated
 from cardreg_shared.logs import stack_of
 from cardreg_shared.models.mail import DeadLetter
 from cardreg_shared.subjects import MAIL_STREAM, MAILER_STATS, dead_letter_subject
@@ -108,8 +108,10 @@ class MailConsumer:
         ack_wait: float,
         fetch_wait: float,
         release_delay: float,
+        replicas: int = 1,
     ) -> None:
         self._js = js
+        self._replicas = replicas
         self._deliver = deliver
         self._limit = limit
         self._ack_wait = ack_wait
@@ -131,7 +133,7 @@ class MailConsumer:
 
     async def _ensure_consumer(self) -> None:
         """Create or update the stream and the durable consumer (a changed ack_wait applies)."""
-        await ensure_streams(self._js, [MAIL_STREAM])
+        await ensure_streams(self._js, replicated([MAIL_STREAM], self._replicas))
         config = ConsumerConfig(
             name=DURABLE,
             durable_name=DURABLE,

@@ -21,7 +21,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
 from cardreg_shared import bus
-from cardreg_shared.subjects import READER_EVENTS
 from fastapi import FastAPI
 from nats.aio.client import Client
 
@@ -75,9 +74,12 @@ class Gateway:
     @classmethod
     async def start(cls, settings: GatewaySettings, nc: Client) -> Gateway:
         js = nc.jetstream()
-        await bus.ensure_streams(js, [READER_EVENTS])
+        await bus.ensure_streams(js, settings.streams())
         nonces = await NonceStore.open(
-            nc, bucket=settings.nonce_bucket, ttl_seconds=settings.nonce_ttl_seconds
+            nc,
+            bucket=settings.nonce_bucket,
+            ttl_seconds=settings.nonce_ttl_seconds,
+            replicas=settings.jetstream_replicas,
         )
         # No endpoints: registered so that `$SRV.PING/INFO` discovery lists the gateway too.
         discovery = bus.ServiceHost(
@@ -97,7 +99,7 @@ class Gateway:
         delay = 0.1
         for _ in range(9):
             try:
-                await bus.ensure_streams(self.nc.jetstream(), [READER_EVENTS])
+                await bus.ensure_streams(self.nc.jetstream(), self.settings.streams())
                 await self.nonces.ensure_bucket()
                 return
             except bus.BUS_ERRORS as exc:

@@ -3,7 +3,8 @@ CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
 
 from __future__ import annotations
 
-from cardreg_shared.bus import Credentials
+from cardreg_shared.bus import Credentials, replicated
+from cardreg_shared.subjects import READER_EVENTS, Stream
 from pydantic import AliasChoices, AnyHttpUrl, Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +29,14 @@ class GatewaySettings(BaseSettings):
     # DESIGN: nonces are single use and live at most 120 s.
     nonce_ttl_seconds: int = Field(120, ge=1, le=120)
     nonce_bucket: str = Field("nonces", pattern=r"^[A-Za-z0-9_-]+$")
+    # Copies of each JetStream stream (and the gateway's nonce bucket): 1 on one nats-server,
+    # 3 on a three-node cluster. Every service on one bus uses the same count.
+    jetstream_replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        validation_alias=AliasChoices("CARDREG_JETSTREAM_REPLICAS", "jetstream_replicas"),
+    )
     request_timeout_seconds: float = Field(5.0, gt=0, le=60)
     # Ready (`/readyz`) means connected to NATS and these services answering discovery: the
     # ones the gateway sends requests to.
@@ -63,6 +72,10 @@ class GatewaySettings(BaseSettings):
         default_port = {"http": 80, "https": 443}[url.scheme]
         port = "" if url.port in (None, default_port) else f":{url.port}"
         return f"{url.scheme}://{url.host}{port}"
+
+    def streams(self) -> list[Stream]:
+        """The streams the gateway publishes to, with the configured copies."""
+        return replicated([READER_EVENTS], self.jetstream_replicas)
 
     @property
     def nats_credentials(self) -> Credentials:

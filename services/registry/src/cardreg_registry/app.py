@@ -118,7 +118,9 @@ class Registry:
             storage.outbox,
             nc.jetstream(),
             clock,
-            streams=[MAIL_STREAM, settings.events_stream()],
+            streams=bus.replicated(
+                [MAIL_STREAM, settings.events_stream()], settings.jetstream_replicas
+            ),
             poll_seconds=settings.outbox_poll_seconds,
             backoff_max_seconds=settings.outbox_backoff_max_seconds,
             retention=timedelta(seconds=settings.outbox_retention_seconds),

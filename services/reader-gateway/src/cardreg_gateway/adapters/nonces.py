@@ -53,6 +53,7 @@ class NonceStore:
         *,
         bucket: str,
         ttl_seconds: int,
+        replicas: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> NonceStore:
         """Create the bucket or open it; every replica calls this at start-up."""
@@ -64,6 +65,7 @@ class NonceStore:
             # Challenges live two minutes: losing them with a server restart costs a re-read,
             # and memory storage keeps the three KV operations per login cheap.
             storage=StorageType.MEMORY,
+            replicas=replicas,
         )
         return cls(nc, await _bucket(nc, config), config, clock=clock)
 
