@@ -55,6 +55,15 @@ def _run(argv: list[str]) -> None:
     subprocess.run(argv, check=True, capture_output=True, timeout=START_TIMEOUT_SECONDS)
 
 
+# The throwaway clusters running now: URL -> pg_ctl command (for `restart_cluster`).
+_CLUSTERS: dict[str, list[str]] = {}
+
+
+def restart_cluster(url: str) -> None:
+    """Restart a throwaway cluster (fast shutdown, then start on the same port and data)."""
+    _run(_as_postgres([*_CLUSTERS[url], "-m", "fast", "-w", "restart"]))
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """A cluster of its own in a temporary directory, on a free port; removed afterwards."""
@@ -70,9 +79,12 @@ def throwaway_cluster() -> Iterator[str]:
     options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
     ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log")]
     _run(_as_postgres([*ctl, "-o", options, "-w", "start"]))
+    url = f"postgresql://{user}@127.0.0.1:{port}/postgres"
+    _CLUSTERS[url] = [*ctl, "-o", options]
     try:
-        yield f"postgresql://{user}@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _CLUSTERS.pop(url, None)
         subprocess.run(
             _as_postgres([*ctl, "-m", "immediate", "stop"]), check=False, capture_output=True
         )
