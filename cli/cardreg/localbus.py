@@ -10,6 +10,11 @@ Everything lives under `DATA_DIR/nats/`:
     jetstream/          JetStream's store (streams, consumers, the nonce bucket)
     nats-server.log     the server's log (permission violations show up here)
 
+With `--nats-nodes N` (a cluster on loopback) node n has `secrets/nats-server-n.conf`,
+`jetstream-n/` and `nats-server-n.log`, routes to the others on fixed loopback ports under a
+route user of its own (`secrets/route.password`), and the same users, passwords and TLS as a
+single node.
+
 Secrets never reach a command line or a log: nats-server reads its config file, and each
 service gets the *path* of its own password file (`CARDREG_NATS_PASSWORD_FILE`) and of the CA
 (`CARDREG_NATS_CA_FILE`), read by `cardreg_shared.bus.Credentials`.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +70,16 @@ class LocalBus:
 
     root: Path  # DATA_DIR/nats
     tls: natstls.TlsFiles | None
+    nodes: int = 1
+
+    def node_config(self, node: int) -> Path:
+        return self.config if self.nodes == 1 else self.secrets_dir / f"nats-server-{node}.conf"
+
+    def node_store(self, node: int) -> Path:
+        return self.store_dir if self.nodes == 1 else self.root / f"jetstream-{node}"
+
+    def node_log(self, node: int) -> Path:
+        return self.log_file if self.nodes == 1 else self.root / f"nats-server-{node}.log"
 
     @property
     def secrets_dir(self) -> Path:
@@ -128,7 +144,25 @@ def client(root: Path, user: str) -> tuple[str, Credentials] | None:
     return announced["url"], credentials
 
 
-def prepare(root: Path, *, tls: bool = True, given_tls: natstls.TlsFiles | None = None) -> LocalBus:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _cluster(root: Path, node: int, route_ports: list[int]) -> natsconfig.Cluster:
+    return natsconfig.Cluster(
+        name="cardreg",
+        listen=f"127.0.0.1:{route_ports[node]}",
+        routes=tuple(f"127.0.0.1:{p}" for n, p in enumerate(route_ports) if n != node),
+        password=_password(root / "secrets" / "route.password"),
+    )
+
+
+def prepare(
+    root: Path, *, tls: bool = True, given_tls: natstls.TlsFiles | None = None, nodes: int = 1
+) -> LocalBus:
     """Passwords (kept), TLS material and the server config for the nats-server in `root`.
 
     `given_tls`: the operator's certificate, key and CA, used as they are; otherwise, with
@@ -141,19 +175,23 @@ def prepare(root: Path, *, tls: bool = True, given_tls: natstls.TlsFiles | None 
         folder = private_dir(root / "tls")
         natstls.ensure_ca(folder, common_name=f"cardreg up NATS CA {secrets.token_hex(4)}")
         files = natstls.issue_server_cert(folder, natstls.LOCAL_HOSTS)
-    bus = LocalBus(root, files)
+    bus = LocalBus(root, files, nodes)
     server_tls = (
         None
         if files is None
         else natsconfig.ServerTls(str(files.server_cert), str(files.server_key))
     )
-    config = natsconfig.render(
-        passwords,
-        store_dir=str(bus.store_dir),
-        monitor_port=None,  # unauthenticated: it would list every connection and subscription
-        listen="127.0.0.1:-1",
-        tls=server_tls,
-        header=("# Written by `cardreg up` at every start (cardreg.natsconfig): do not edit.",),
-    )
-    write_private(bus.config, config)
+    route_ports = [_free_port() for _ in range(nodes)] if nodes > 1 else []
+    for node in range(nodes):
+        config = natsconfig.render(
+            passwords,
+            store_dir=str(bus.node_store(node)),
+            monitor_port=None,  # unauthenticated: it would list every connection and subscription
+            listen="127.0.0.1:-1",
+            tls=server_tls,
+            header=("# Written by `cardreg up` at every start (cardreg.natsconfig): do not edit.",),
+            server_name="cardreg" if nodes == 1 else f"cardreg-{node}",
+            cluster=_cluster(root, node, route_ports) if nodes > 1 else None,
+        )
+        write_private(bus.node_config(node), config)
     return bus

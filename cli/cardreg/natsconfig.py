@@ -183,6 +183,30 @@ def password_var(user: str) -> str:
     return f"NATS_{user.upper()}_PASSWORD"
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """Routes to the other nodes of a cluster on loopback, under a route user of their own."""
+
+    name: str
+    listen: str  # host:port of this node's routes
+    routes: tuple[str, ...]  # host:port of the others
+    password: str
+
+    def lines(self) -> list[str]:
+        routes = [json.dumps(f"nats-route://route:{self.password}@{r}") for r in self.routes]
+        return [
+            "cluster {",
+            f"  name: {json.dumps(self.name)}",
+            f"  listen: {json.dumps(self.listen)}",
+            "  authorization {",
+            '    user: "route"',
+            f"    password: {json.dumps(self.password)}",
+            "  }",
+            f"  routes: [{', '.join(routes)}]",
+            "}",
+        ]
+
+
 def render(
     passwords: dict[str, str] | None = None,
     *,
@@ -191,6 +215,8 @@ def render(
     listen: str = LISTEN,
     tls: ServerTls | None = None,
     header: tuple[str, ...] = GENERATED_BY,
+    server_name: str = "cardreg",
+    cluster: Cluster | None = None,
 ) -> str:
     """The nats-server config. `passwords` (user -> password) inlines them, for a config that
     never leaves the machine; None (the committed file) reads them from the environment.
@@ -219,10 +245,11 @@ def render(
     return "\n".join(
         [
             *header,
-            "server_name: cardreg",
+            f"server_name: {server_name}",
             f"listen: {json.dumps(listen)}",
             *monitor,
             *secured,
+            *([] if cluster is None else cluster.lines()),
             "jetstream {",
             f"  store_dir: {json.dumps(store_dir)}",
             "}",

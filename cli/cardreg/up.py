@@ -63,6 +63,14 @@ def parser(sub: argparse._SubParsersAction) -> None:
         "mailer's ledger, each in a schema of its own (identity, registry, mailer); "
         "default: sqlite files in DATA_DIR. `cardreg seed --database-url URL` fills identity's",
     )
+    p.add_argument(
+        "--nats-nodes",
+        type=int,
+        choices=(1, 3, 5),
+        default=1,
+        help="nats-servers in a cluster on loopback (routes between them, a store each, the "
+        "same users and TLS); streams and the nonce bucket then keep three copies",
+    )
     tls = p.add_mutually_exclusive_group()
     tls.add_argument(
         "--no-nats-tls",
@@ -130,9 +138,14 @@ class Up:
             given = natstls.TlsFiles.in_dir(args.nats_tls_dir.resolve())
             if missing := given.missing():
                 raise RuntimeError(f"--nats-tls-dir lacks {', '.join(p.name for p in missing)}")
-        self.bus = localbus.prepare(data_dir / "nats", tls=not args.no_nats_tls, given_tls=given)
-        self.ports_dir = data_dir / "nats" / "ports"
-        self.nats_port = -1
+        nodes = args.nats_nodes
+        self.bus = localbus.prepare(
+            data_dir / "nats", tls=not args.no_nats_tls, given_tls=given, nodes=nodes
+        )
+        self.ports_dirs = [
+            data_dir / "nats" / ("ports" if nodes == 1 else f"ports-{n}") for n in range(nodes)
+        ]
+        self.nats_ports = [-1] * nodes
         self.nats_url = ""
         self.smtp_port = 0
         self.nc = None
@@ -140,26 +153,47 @@ class Up:
 
     # --- nats-server ------------------------------------------------------------------------
 
-    def _nats_command(self) -> list[str]:
-        self.ports_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.ports_dir.glob("nats-server_*.ports"):  # left by a killed server
+    def _nats_command(self, node: int) -> list[str]:
+        ports_dir = self.ports_dirs[node]
+        ports_dir.mkdir(parents=True, exist_ok=True)
+        for stale in ports_dir.glob("nats-server_*.ports"):  # left by a killed server
             stale.unlink(missing_ok=True)
         return natsserver.argv(
             self.data_dir / "nats",
-            config=self.bus.config,
-            port=self.nats_port,
-            log_file=self.bus.log_file,
+            config=self.bus.node_config(node),
+            port=self.nats_ports[node],
+            ports_dir=ports_dir,
+            log_file=self.bus.node_log(node),
         )
 
-    async def _nats_ready(self, child: Child) -> bool:
-        url = natsserver.url_of(self.ports_dir, child.pid)
+    async def _nats_ready(self, child: Child, node: int) -> bool:
+        url = natsserver.url_of(self.ports_dirs[node], child.pid)
         if url is None:
             return False
-        if self.nats_port == -1:  # every restart listens where the services already connect
-            self.nats_port = int(url.rsplit(":", 1)[1])
-            self.nats_url = f"{self.bus.scheme}://127.0.0.1:{self.nats_port}"
-            self.bus.announce(self.nats_url)
+        if self.nats_ports[node] == -1:  # every restart listens where the services connect
+            self.nats_ports[node] = int(url.rsplit(":", 1)[1])
+            if -1 not in self.nats_ports:
+                self.nats_url = ",".join(
+                    f"{self.bus.scheme}://127.0.0.1:{port}" for port in self.nats_ports
+                )
+                self.bus.announce(self.nats_url)
         return True
+
+    async def _jetstream_ready(self, stop: asyncio.Event) -> None:
+        """A cluster answers JetStream requests once it has elected its leader."""
+        assert self.nc is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        while not stop.is_set():
+            try:
+                await self.nc.jetstream().account_info()
+                return
+            except (NatsError, OSError):
+                if loop.time() > deadline:
+                    raise RuntimeError(
+                        "the NATS cluster did not elect a JetStream leader"
+                    ) from None
+                await self.supervisor.tick(stop)
 
     # --- the mail catcher -------------------------------------------------------------------
 
@@ -228,6 +262,7 @@ class Up:
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
+        env["CARDREG_JETSTREAM_REPLICAS"] = str(min(self.args.nats_nodes, 3))
         if self.args.database_url is not None and user in DATABASE_USERS:
             env[f"CARDREG_{user.upper()}_DATABASE_URL"] = self.args.database_url
         if self.args.smtp is None:
@@ -240,8 +275,18 @@ class Up:
     async def run(self, stop: asyncio.Event) -> int:
         sup = self.supervisor
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # it logs to a file
-        nats = sup.start(Child("nats-server", self._nats_command, self._nats_ready, popen=quiet))
-        waiting = [nats]
+        nodes = self.args.nats_nodes
+        waiting = [
+            sup.start(
+                Child(
+                    "nats-server" if nodes == 1 else f"nats-server-{node}",
+                    lambda node=node: self._nats_command(node),
+                    lambda child, node=node: self._nats_ready(child, node),
+                    popen=quiet,
+                )
+            )
+            for node in range(nodes)
+        ]
         if self.args.smtp is None:
             waiting.append(
                 sup.start(Child("mail catcher", self._catcher_command, self._catcher_ready))
@@ -256,6 +301,8 @@ class Up:
             reconnect_time_wait=0.25,  # follows nats-server through its restarts, promptly
         )
         try:
+            if nodes > 1:
+                await self._jetstream_ready(stop)
             services = [
                 sup.start(
                     Child(

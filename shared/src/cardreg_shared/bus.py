@@ -112,7 +112,8 @@ async def connect(
     credentials: Credentials | None = None,
     **options: Any,
 ) -> Client:
-    """Connect as `name`; replies come to a per-service inbox prefix (eases permissions).
+    """Connect as `name` to `url` (several servers of a cluster: comma-separated); replies
+    come to a per-service inbox prefix (eases permissions).
 
     With `allow_reconnect` (services) the connection outlives any outage of the server: it
     retries for ever, every `RECONNECT_WAIT_SECONDS`; tests pass False to fail at once.
@@ -158,7 +159,9 @@ async def connect(
         "reconnect_time_wait": RECONNECT_WAIT_SECONDS,
         "max_reconnect_attempts": -1 if allow_reconnect else 0,
     }
-    await nc.connect(url, **(settings | options))
+    # A cluster's servers, comma-separated: nats-py tries each and follows the cluster.
+    servers = [server.strip() for server in url.split(",") if server.strip()]
+    await nc.connect(servers, **(settings | options))
     return nc
 
 

@@ -13,11 +13,14 @@ first, then finds nothing left to do.
 `read` runs a function on a connection in autocommit (single statements), `write` runs one in
 a transaction (all of it, or none of it when it raises). The pool checks a connection before
 handing it out, so a restarted server costs the requests in flight during the restart, not the
-service: nothing needs restarting.
+service: nothing needs restarting. Those requests fail as `unavailable` (try again), as a bus
+outage does: a server that cannot be reached, a connection lost, no connection free within
+`ACQUIRE_TIMEOUT_SECONDS` (shorter than a caller's request timeout).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,11 +29,16 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from .errors import ErrorCode, ServiceFailure
+
+log = logging.getLogger("cardreg.postgres")
+
 T = TypeVar("T")
 Connection = AsyncConnection
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
 OPEN_TIMEOUT_SECONDS = 10.0
+ACQUIRE_TIMEOUT_SECONDS = 3.0
 SCHEMES = ("postgresql", "postgres")
 
 
@@ -62,6 +70,12 @@ def service_url(url: str, service: str) -> str:
     return url if "search_path" in options else with_schema(url, service)
 
 
+def unavailable(exc: BaseException) -> ServiceFailure:
+    """The server unreachable, a connection lost, the pool exhausted: try again."""
+    log.warning("database failure: %s", type(exc).__name__)
+    return ServiceFailure(ErrorCode.UNAVAILABLE)
+
+
 class SchemaTooNew(RuntimeError):
     """The database was migrated by newer code than this."""
 
@@ -83,6 +97,7 @@ class PgDatabase:
             check=AsyncConnectionPool.check_connection,
             open=False,
             name=name,
+            timeout=ACQUIRE_TIMEOUT_SECONDS,
         )
         await pool.open(wait=True, timeout=OPEN_TIMEOUT_SECONDS)
         db = cls(pool)
@@ -94,13 +109,19 @@ class PgDatabase:
         return db
 
     async def read(self, fn: Work[T]) -> T:
-        async with self.pool.connection() as conn:
-            return await fn(conn)
+        try:
+            async with self.pool.connection() as conn:
+                return await fn(conn)
+        except psycopg.OperationalError as exc:
+            raise unavailable(exc) from exc
 
     async def write(self, fn: Work[T]) -> T:
         """`fn` inside one transaction: all of it, or (when it raises) none of it."""
-        async with self.pool.connection() as conn, conn.transaction():
-            return await fn(conn)
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                return await fn(conn)
+        except psycopg.OperationalError as exc:
+            raise unavailable(exc) from exc
 
     async def close(self) -> None:
         await self.pool.close()

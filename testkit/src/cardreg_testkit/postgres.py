@@ -64,6 +64,14 @@ def restart_cluster(url: str) -> None:
     _run(_as_postgres([*_CLUSTERS[url], "-m", "fast", "-w", "restart"]))
 
 
+def stop_cluster(url: str) -> None:
+    _run(_as_postgres([*_CLUSTERS[url], "-m", "fast", "-w", "stop"]))
+
+
+def start_cluster(url: str) -> None:
+    _run(_as_postgres([*_CLUSTERS[url], "-w", "start"]))
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """A cluster of its own in a temporary directory, on a free port; removed afterwards."""

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from cardreg_shared.errors import ServiceFailure
 from cardreg_shared.postgres import PgDatabase
 from psycopg import AsyncConnection, Error
 
@@ -112,7 +113,7 @@ class PgLedger:
 
         try:
             return await self._db.read(run)
-        except Error as exc:
+        except (Error, ServiceFailure) as exc:
             raise LedgerUnavailable(type(exc).__name__) from exc
 
     async def _write(self, sql: str, params: tuple) -> None:
@@ -121,5 +122,5 @@ class PgLedger:
 
         try:
             await self._db.read(run)  # one statement: autocommit is its transaction
-        except Error as exc:
+        except (Error, ServiceFailure) as exc:
             raise LedgerUnavailable(type(exc).__name__) from exc
