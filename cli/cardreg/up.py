@@ -71,6 +71,15 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="nats-servers in a cluster on loopback (routes between them, a store each, the "
         "same users and TLS); streams and the nonce bucket then keep three copies",
     )
+    p.add_argument(
+        "--replicas",
+        type=_replica_count,
+        default=1,
+        metavar="N",
+        help="N of every service, each in its queue group; the gateways on consecutive HTTP "
+        "ports from --http-port. More than one needs --database-url (a sqlite file is one "
+        "process's)",
+    )
     tls = p.add_mutually_exclusive_group()
     tls.add_argument(
         "--no-nats-tls",
@@ -85,6 +94,16 @@ def parser(sub: argparse._SubParsersAction) -> None:
         "the data dir's own CA",
     )
     p.set_defaults(run=run)
+
+
+def _replica_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 8:
+        raise argparse.ArgumentTypeError("expected a whole number from 1 to 8")
+    return count
 
 
 def _postgres_url(text: str) -> str:
@@ -138,6 +157,11 @@ class Up:
             given = natstls.TlsFiles.in_dir(args.nats_tls_dir.resolve())
             if missing := given.missing():
                 raise RuntimeError(f"--nats-tls-dir lacks {', '.join(p.name for p in missing)}")
+        if args.replicas > 1 and args.database_url is None:
+            raise RuntimeError(
+                f"--replicas {args.replicas} needs --database-url: the sqlite files in the "
+                "data dir belong to one process of each service"
+            )
         nodes = args.nats_nodes
         self.bus = localbus.prepare(
             data_dir / "nats", tls=not args.no_nats_tls, given_tls=given, nodes=nodes
@@ -216,18 +240,31 @@ class Up:
 
     # --- services ---------------------------------------------------------------------------
 
-    async def _service_ready(self, child: Child) -> bool:
+    async def _service_ready(self, service: str) -> bool:
         if self.nc is None:
             return False
         try:
-            return await bus.service_answers(self.nc, child.name, timeout=PROBE_TIMEOUT)
+            return await bus.service_answers(self.nc, service, timeout=PROBE_TIMEOUT)
         except (NatsError, OSError):
             return False  # reconnecting
 
-    async def _gateway_ready(self, child: Child) -> bool:
+    async def _gateway_ready(self, replica: int) -> bool:
         # Live, not ready: see the module docstring.
         host = _probe_host(self.args.http_host)
-        return await http_ok(host, self.args.http_port, "/healthz")
+        return await http_ok(host, self.args.http_port + replica, "/healthz")
+
+    def _service_child(self, name: str, module: str, replica: int, smtp: tuple[str, int]) -> Child:
+        ready = (
+            (lambda _child: self._gateway_ready(replica))
+            if name == "gateway"
+            else (lambda _child: self._service_ready(name))
+        )
+        return Child(
+            name if self.args.replicas == 1 else f"{name}-{replica + 1}",
+            lambda: [sys.executable, "-m", module],
+            ready,
+            env=self._service_env(name, smtp, replica),
+        )
 
     async def _system_ready(self, stop: asyncio.Event) -> bool:
         """Supervise until the gateway's `/readyz` answers 200 (True) or `stop` is set
@@ -243,7 +280,7 @@ class Up:
             await self.supervisor.tick(stop)
         return True
 
-    def _service_env(self, user: str, smtp: tuple[str, int]) -> dict[str, str]:
+    def _service_env(self, user: str, smtp: tuple[str, int], replica: int = 0) -> dict[str, str]:
         base_url = f"http://{self.args.http_host}:{self.args.http_port}"
         env = {
             k: v
@@ -258,7 +295,7 @@ class Up:
                 **self.bus.env(user),
                 "CARDREG_DATA_DIR": str(self.data_dir),
                 "CARDREG_GATEWAY_HTTP_HOST": self.args.http_host,
-                "CARDREG_GATEWAY_HTTP_PORT": str(self.args.http_port),
+                "CARDREG_GATEWAY_HTTP_PORT": str(self.args.http_port + replica),
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
@@ -304,15 +341,9 @@ class Up:
             if nodes > 1:
                 await self._jetstream_ready(stop)
             services = [
-                sup.start(
-                    Child(
-                        name,
-                        lambda module=module: [sys.executable, "-m", module],
-                        self._gateway_ready if name == "gateway" else self._service_ready,
-                        env=self._service_env(name, smtp),
-                    )
-                )
+                sup.start(self._service_child(name, module, replica, smtp))
                 for name, module in SERVICES
+                for replica in range(self.args.replicas)
             ]
             if not await sup.until_ready(services, timeout=READY_TIMEOUT, stop=stop):
                 return 0
@@ -326,6 +357,11 @@ class Up:
 
     def _announce(self, smtp: tuple[str, int]) -> None:
         base_url = f"http://{self.args.http_host}:{self.args.http_port}"
+        replicas = ""
+        if self.args.replicas > 1:
+            last = self.args.http_port + self.args.replicas - 1
+            replicas = f" ({self.args.replicas} of every service; gateways on ports "
+            replicas += f"{self.args.http_port}-{last})"
         mail = (
             f"{smtp[0]}:{smtp[1]}"
             if self.args.smtp
@@ -340,7 +376,7 @@ class Up:
             else "no TLS (loopback only, --no-nats-tls)"
         )
         print(
-            f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
+            f"cardreg is up\n  portal: {base_url}/{replicas}\n  API:    {base_url}/api/v1 "
             f"(OpenAPI {base_url}/openapi.json)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"

@@ -131,3 +131,15 @@ def test_cli_refuses_negative_counts(tmp_path: Path) -> None:
             ["--data-dir", str(tmp_path), "--citizens", "-1", "--wallet", str(tmp_path / "w")]
         )
     assert caught.value.code == 2
+
+
+def test_cli_says_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    url = "postgresql://postgres:not-for-logs@127.0.0.1:1/postgres"
+    wallet = str(tmp_path / "w")
+    with pytest.raises(SystemExit) as caught:
+        seed_main(["--database-url", url, "--citizens", "1", "--wallet", wallet])
+    assert "postgresql://postgres@127.0.0.1:1/postgres failed" in str(caught.value.code)
+    assert "not-for-logs" not in str(caught.value.code)
+    with pytest.raises(SystemExit) as caught:
+        seed_main(["--database-url", "mysql://x/y", "--citizens", "1", "--wallet", wallet])
+    assert "postgresql://" in str(caught.value.code)

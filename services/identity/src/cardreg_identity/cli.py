@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from cardreg_shared.postgres import redacted
 from pydantic import ValidationError
 
@@ -31,8 +33,21 @@ def roster(
     database: Database, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
 ) -> AbstractContextManager[RosterWriter]:
     if isinstance(database, str):
-        return PgRoster.open(database)
+        return _reachable(database)
     return SqliteRoster.open(database, busy_timeout_ms=busy_timeout_ms)
+
+
+@contextmanager
+def _reachable(url: str) -> Iterator[RosterWriter]:
+    """The PostgreSQL roster, or a clear message (never the URL's password) when the server
+    cannot be reached."""
+    try:
+        with PgRoster.open(url) as writer:
+            yield writer
+    except psycopg.OperationalError as exc:
+        raise SystemExit(
+            f"cardreg: the database at {redacted(url)} failed ({type(exc).__name__})"
+        ) from None
 
 
 def seed(
