@@ -136,6 +136,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
     from .api import (
         account,
         challenges,
+        devices,
         docs,
         errors,
         health,
@@ -182,6 +183,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         registrations,
         sessions,
         account,
+        devices,
         password_resets,
         well_known,
         health,
