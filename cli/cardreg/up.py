@@ -281,7 +281,7 @@ class Up:
         return True
 
     def _service_env(self, user: str, smtp: tuple[str, int], replica: int = 0) -> dict[str, str]:
-        base_url = f"http://{self.args.http_host}:{self.args.http_port}"
+        base_url = public_base_url(self.args.http_host, self.args.http_port)
         env = {
             k: v
             for k, v in os.environ.items()
@@ -356,7 +356,9 @@ class Up:
             await bus.close(self.nc)
 
     def _announce(self, smtp: tuple[str, int]) -> None:
-        base_url = f"http://{self.args.http_host}:{self.args.http_port}"
+        base_url = os.environ.get(
+            "CARDREG_PUBLIC_BASE_URL", public_base_url(self.args.http_host, self.args.http_port)
+        )
         replicas = ""
         if self.args.replicas > 1:
             last = self.args.http_port + self.args.replicas - 1
@@ -427,3 +429,15 @@ def run(args: argparse.Namespace) -> int:
     # lines say what happened, so its reconnection chatter stays out of the output.
     logging.basicConfig(level=logging.ERROR, format="cardreg: %(name)s: %(message)s")
     return asyncio.run(_main(args))
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost", "0.0.0.0", "::")
+
+
+def public_base_url(http_host: str, http_port: int) -> str:
+    """Where people reach the portal: `localhost` for a loopback (or every-address) listener,
+    as WebAuthn takes a domain name for its relying-party id and never an IP address."""
+    host = "localhost" if http_host in LOOPBACK else http_host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{http_port}"

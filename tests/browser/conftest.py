@@ -73,7 +73,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def agent(system: RunningSystem, agent_port: int, tmp_path: Path) -> Iterator[Agent]:
-    reader = Agent(agent_port, system.url, tmp_path)
+    reader = Agent(agent_port, system.public_url, tmp_path)
     try:
         yield reader
     finally:
@@ -85,7 +85,7 @@ def open_tab(browser: Browser, system: RunningSystem, viewport: dict) -> Iterato
     page = context.new_page()
     problems = Problems(page)
     try:
-        yield PortalPage(page, system.url)
+        yield PortalPage(page, system.public_url)
     finally:
         context.close()
     assert problems.found == []

@@ -218,7 +218,7 @@ def test_login_account_details_and_logout(portal, agent, people, api, system, la
 
     # Log out from the menu: back home, told so, the token revoked, the account page closed.
     portal.page.locator("#logout").click()
-    portal.page.wait_for_url(f"{system.url}/")
+    portal.page.wait_for_url(f"{system.public_url}/")
     assert text["logged_out"] in portal.main_text()
     revoked = api.http.get("/api/v1/account", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401

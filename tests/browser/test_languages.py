@@ -65,7 +65,7 @@ def tab(browser: Browser, system: RunningSystem, *, locale: str | None = None, w
     page = context.new_page()
     problems = Problems(page)
     try:
-        yield PortalPage(page, system.url)
+        yield PortalPage(page, system.public_url)
     finally:
         context.close()
     assert problems.found == []
@@ -144,7 +144,7 @@ def test_the_first_visit_speaks_the_browsers_language_and_the_choice_is_kept(
     browser, system, language
 ):
     with tab(browser, system, locale=LOCALES[language]) as portal:
-        portal.page.goto(system.url + "/")
+        portal.page.goto(system.public_url + "/")
         portal.page.locator("main h1").wait_for()
         assert portal.language == language
         assert portal.heading() == text(language, "home.title")
@@ -173,7 +173,7 @@ def test_a_foreign_resident_registers_in_their_language(
     me = people.foreigner()
     agent.insert(me)
     with tab(browser, system, locale=LOCALES[language]) as portal:
-        portal.page.goto(system.url + "/register")
+        portal.page.goto(system.public_url + "/register")
         portal.page.locator("main h1").wait_for()
         assert portal.heading() == text(language, "register.title")
 

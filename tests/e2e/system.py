@@ -29,6 +29,8 @@ class RunningSystem:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # What `cardreg up` announces and builds links from (WebAuthn needs a domain name).
+        self.public_url = f"http://localhost:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.env.pop("NATS_URL", None)
         self.env.pop("CARDREG_NATS_URL", None)

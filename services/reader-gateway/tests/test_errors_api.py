@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.subjects import JWKS_GET, REGISTRATION_LOOKUP
@@ -114,7 +115,8 @@ async def test_allow_lists_every_method_of_the_path_for_every_documented_path(re
         for method in ("OPTIONS", "TRACE", "HEAD"):
             if method in documented:
                 continue
-            reply = await replica.http.request(method, path)
+            # A path parameter gets a value of its shape (device ids: 22 base64url characters).
+            reply = await replica.http.request(method, re.sub(r"\{[a-z_]+\}", "d" * 22, path))
             if method == "HEAD":  # no body to read
                 assert reply.status_code == 405
             else:

@@ -17,6 +17,13 @@ ROUTES = {
     ("put", "/api/v1/account/password"),
     ("post", "/api/v1/password-resets"),
     ("post", "/api/v1/password-resets/complete"),
+    ("post", "/api/v1/account/devices/bindings"),
+    ("get", "/api/v1/account/devices"),
+    ("delete", "/api/v1/account/devices/{device_id}"),
+    ("post", "/api/v1/device-bindings/options"),
+    ("post", "/api/v1/device-bindings"),
+    ("post", "/api/v1/device-sessions/options"),
+    ("post", "/api/v1/device-sessions"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -85,6 +92,9 @@ async def test_openapi_lists_every_route_with_documented_errors(replica) -> None
         ("get", "/api/v1/account"),
         ("patch", "/api/v1/account"),
         ("put", "/api/v1/account/password"),
+        ("post", "/api/v1/account/devices/bindings"),
+        ("get", "/api/v1/account/devices"),
+        ("delete", "/api/v1/account/devices/{device_id}"),
     ):
         assert doc["paths"][path][method]["security"] == [{"HTTPBearer": []}]
 

@@ -29,6 +29,13 @@ def test_every_registry_subject_is_covered():
         "registry.password_reset.complete",
         "registry.password.change",
         "registry.account.update",
+        "registry.device_binding.start",
+        "registry.device_binding.options",
+        "registry.device_binding.complete",
+        "registry.device.list",
+        "registry.device.remove",
+        "registry.device_session.options",
+        "registry.device_session.create",
     }
 
 
@@ -162,3 +169,40 @@ async def test_valid_bodies_with_a_bad_token_are_unauthorized_not_invalid(api):
     ):
         reply = await ask(api, subject, json.dumps(body).encode())
         assert reply["error"]["code"] == "unauthorized", subject
+
+
+async def test_device_requests_with_bad_fields_are_invalid(api):
+    credential = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    for subject, body in (
+        ("registry.device_binding.options", {"binding": "short"}),
+        ("registry.device_binding.options", {"binding": "x" * 40 + "!"}),
+        ("registry.device_binding.complete", {"binding": "x" * 43, "name": " ", "credential": {}}),
+        (
+            "registry.device_binding.complete",
+            {"binding": "x" * 43, "name": "n" * 65, "credential": {}},
+        ),
+        (
+            "registry.device_binding.complete",
+            {"binding": "x" * 43, "name": "phone", "credential": {"big": "x" * 17000}},
+        ),
+        ("registry.device.remove", {"access_token": "t", "device_id": ""}),
+        ("registry.device_session.options", {"id_no": "a123456789"}),
+        (
+            "registry.device_session.create",
+            {"id_no": "A123456789", "password": "x" * 5000, "credential": credential},
+        ),
+        ("registry.device_session.create", {"id_no": "A123456789", "credential": credential}),
+    ):
+        reply = await ask(api, subject, json.dumps(body).encode())
+        assert reply["error"]["code"] == "invalid_request", (subject, body)
+        assert "A123456789" not in reply["error"]["message"]
+
+
+async def test_a_malformed_passkey_is_refused_with_a_typed_error(api, identity):
+    body = {
+        "id_no": "A123456789",
+        "password": "tea-mountain-harbour",
+        "credential": {"rawId": 5, "response": {"clientDataJSON": "!!"}},
+    }
+    reply = await ask(api, "registry.device_session.create", json.dumps(body).encode())
+    assert reply["error"]["code"] == "invalid_credentials"

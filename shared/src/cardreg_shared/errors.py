@@ -33,6 +33,9 @@ class ErrorCode(StrEnum):
     RESET_TOKEN_INVALID = "reset_token_invalid"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    BINDING_INVALID = "binding_invalid"
+    PASSKEY_INVALID = "passkey_invalid"
+    DEVICE_LIMIT_REACHED = "device_limit_reached"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -59,6 +62,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RESET_TOKEN_INVALID: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.BINDING_INVALID: 400,
+    ErrorCode.PASSKEY_INVALID: 400,
+    ErrorCode.DEVICE_LIMIT_REACHED: 409,
 }
 
 DEFAULT_MESSAGE: dict[ErrorCode, str] = {
@@ -85,6 +91,9 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.RESET_TOKEN_INVALID: "The reset link is invalid, used or expired; request a new one.",
     ErrorCode.METHOD_NOT_ALLOWED: "This method is not allowed here.",
     ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large.",
+    ErrorCode.BINDING_INVALID: "The binding link is invalid, used or expired; start again on the computer.",
+    ErrorCode.PASSKEY_INVALID: "The passkey was not accepted (user verification is required); try again.",
+    ErrorCode.DEVICE_LIMIT_REACHED: "Five devices are bound already; remove one first.",
 }
 
 

@@ -163,6 +163,48 @@ ACCOUNT_UPDATE = Subject(
     registry.AccountProfile,
     "FAQ 9: change email, phone or mail language; a new email notifies the old address.",
 )
+DEVICE_BINDING_START = Subject(
+    "registry.device_binding.start",
+    registry.TokenRequest,
+    registry.BindingStartReply,
+    "FAQ 10: a single-use, 5-minute link that binds a phone (needs scope `account`).",
+)
+DEVICE_BINDING_OPTIONS = Subject(
+    "registry.device_binding.options",
+    registry.BindingRequest,
+    registry.PasskeyOptions,
+    "WebAuthn creation options for a binding link (user verification required).",
+)
+DEVICE_BINDING_COMPLETE = Subject(
+    "registry.device_binding.complete",
+    registry.DeviceBindRequest,
+    registry.DeviceBindReply,
+    "Verify the new passkey and bind the device under a name; uses up the link; at most 5.",
+)
+DEVICE_LIST = Subject(
+    "registry.device.list",
+    registry.TokenRequest,
+    registry.DeviceList,
+    "The account's bound devices: name, created, last used (needs scope `account`).",
+)
+DEVICE_REMOVE = Subject(
+    "registry.device.remove",
+    registry.DeviceRemoveRequest,
+    Empty,
+    "Remove a bound device and end its sessions (needs scope `account`).",
+)
+DEVICE_SESSION_OPTIONS = Subject(
+    "registry.device_session.options",
+    registry.DeviceLoginOptionsRequest,
+    registry.PasskeyOptions,
+    "WebAuthn request options for a device login; the same shape for an unknown ID number.",
+)
+DEVICE_SESSION_CREATE = Subject(
+    "registry.device_session.create",
+    registry.DeviceSessionCreateRequest,
+    registry.DeviceSessionCreateReply,
+    "Log in on a phone: ID number + password + passkey assertion; scopes `passbook counter`.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -217,6 +259,8 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "password_reset": "A reset link set a new password (every session was revoked).",
     "email_changed": "The account's email was set, changed or removed.",
     "phone_changed": "The account's phone was set, changed or removed.",
+    "device_bound": "A phone was bound with a passkey (FAQ 10).",
+    "device_removed": "A bound phone was removed (its sessions were ended).",
     "session_revoked": "A session was ended (logout).",
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
@@ -245,6 +289,13 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     PASSWORD_RESET_COMPLETE,
     PASSWORD_CHANGE,
     ACCOUNT_UPDATE,
+    DEVICE_BINDING_START,
+    DEVICE_BINDING_OPTIONS,
+    DEVICE_BINDING_COMPLETE,
+    DEVICE_LIST,
+    DEVICE_REMOVE,
+    DEVICE_SESSION_OPTIONS,
+    DEVICE_SESSION_CREATE,
     MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (CARD_READ, *ACCOUNT_EVENTS.values())

@@ -138,6 +138,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
     from .api import (
         account,
         challenges,
+        devices,
         docs,
         errors,
         health,
@@ -184,6 +185,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         registrations,
         sessions,
         account,
+        devices,
         password_resets,
         well_known,
         health,

@@ -20,14 +20,19 @@ from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
 from .adapters.outbox_relay import OutboxRelay
+from .adapters.passkeys import PasskeysUnconfigured, passkeys_for
 from .adapters.postgres.unit_of_work import PgStorage
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
 from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
+from .domain.challenges import ChallengeKey
 from .domain.id_numbers import IdNumberKey
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
+from .flows.device_binding import BindingOptions, CompleteBinding, StartBinding
+from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
+from .flows.devices import ListDevices, RemoveDevice
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.password_reset_complete import CompletePasswordReset
@@ -181,6 +186,10 @@ async def _serve(
     id_numbers = IdNumberKey(secret.id_number_key)
     identity = IdentityClient(nc, timeout=settings.identity_timeout_seconds)
     lockout = settings.lockout()
+    passkeys = passkeys_for(settings.public_base_url)
+    if isinstance(passkeys, PasskeysUnconfigured):
+        log.warning("devices are off: the public base URL's host is not a domain name")
+    challenges = ChallengeKey(secret.challenge_key)
     host = ServiceHost(
         nc,
         name="registry",
@@ -202,6 +211,17 @@ async def _serve(
         complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
         change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
         update_account=UpdateAccount(storage, tokens, clock),
+        start_binding=StartBinding(storage, tokens, clock, settings.public_base_url),
+        binding_options=BindingOptions(
+            storage, passkeys, challenges, secret.derive("registry/webauthn-user/v1"), clock
+        ),
+        complete_binding=CompleteBinding(storage, passkeys, challenges, clock),
+        list_devices=ListDevices(storage, tokens, clock),
+        remove_device=RemoveDevice(storage, tokens, clock),
+        device_login_options=DeviceLoginOptions(storage, passkeys, challenges, id_numbers, clock),
+        create_device_session=CreateDeviceSession(
+            storage, passkeys, challenges, hasher, tokens, id_numbers, lockout, clock
+        ),
     )
     await host.start()
     return host
@@ -215,6 +235,8 @@ async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
         sessions = uow.sessions.prune(now)
         tokens = uow.reset_tokens.prune(now - timedelta(days=1))
         keys = uow.keys.prune(now - key_grace)
+        uow.device_bindings.prune(now - timedelta(days=1))
+        uow.spent_challenges.prune(now)
         await uow.commit()
     if sessions.count or tokens.count or keys.count:
         log.info(

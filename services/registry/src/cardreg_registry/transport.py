@@ -7,6 +7,13 @@ from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
+    DEVICE_BINDING_COMPLETE,
+    DEVICE_BINDING_OPTIONS,
+    DEVICE_BINDING_START,
+    DEVICE_LIST,
+    DEVICE_REMOVE,
+    DEVICE_SESSION_CREATE,
+    DEVICE_SESSION_OPTIONS,
     JWKS_GET,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
@@ -19,6 +26,9 @@ from cardreg_shared.subjects import (
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
+from .flows.device_binding import BindingOptions, CompleteBinding, StartBinding
+from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
+from .flows.devices import ListDevices, RemoveDevice
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.password_reset_complete import CompletePasswordReset
@@ -41,6 +51,13 @@ def register(
     complete_reset: CompletePasswordReset,
     change_password: ChangePassword,
     update_account: UpdateAccount,
+    start_binding: StartBinding,
+    binding_options: BindingOptions,
+    complete_binding: CompleteBinding,
+    list_devices: ListDevices,
+    remove_device: RemoveDevice,
+    device_login_options: DeviceLoginOptions,
+    create_device_session: CreateDeviceSession,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -52,3 +69,10 @@ def register(
     host.add(PASSWORD_RESET_COMPLETE, complete_reset)
     host.add(PASSWORD_CHANGE, change_password)
     host.add(ACCOUNT_UPDATE, update_account)
+    host.add(DEVICE_BINDING_START, start_binding)
+    host.add(DEVICE_BINDING_OPTIONS, binding_options)
+    host.add(DEVICE_BINDING_COMPLETE, complete_binding)
+    host.add(DEVICE_LIST, list_devices)
+    host.add(DEVICE_REMOVE, remove_device)
+    host.add(DEVICE_SESSION_OPTIONS, device_login_options)
+    host.add(DEVICE_SESSION_CREATE, create_device_session)

@@ -22,7 +22,7 @@ class CardReadEvent(Model):
 
 
 # What happened to an account; each is the last part of its subject
-# (`evt.registry.account.<type>`). Devices and consents add theirs with those features.
+# (`evt.registry.account.<type>`). Consents add theirs with that feature.
 AccountEventType = Literal[
     "registered",
     "setup_completed",
@@ -34,6 +34,8 @@ AccountEventType = Literal[
     "password_reset",
     "email_changed",
     "phone_changed",
+    "device_bound",
+    "device_removed",
     "session_revoked",
     "deactivated",
     "reactivated",
@@ -62,3 +64,7 @@ class AccountEvent(Model):
         "`locked` `temporary` or `password_reset_required`."
     )
     operator_id: str | None = Field(None, description="The operator's opaque id, for counter work.")
+    device_id: str | None = Field(
+        None,
+        description="The registry's opaque id of the device bound, removed or logged in with.",
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from .common import (
     AccountStatus,
     CardRead,
     Channel,
     Household,
+    IdNo,
     Language,
     Model,
     Password,
@@ -127,3 +129,83 @@ class AccountUpdateRequest(Model):
     email: Email | None = None
     phone: Phone | None = None
     language: Language | None = None
+
+
+# Mobile devices (FAQ 10): a phone bound with a passkey, then device + password logins.
+
+DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+BindingSecret = Annotated[
+    str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+]
+DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+CREDENTIAL_JSON_LIMIT = 16384  # bytes of a passkey's JSON (attestation objects included)
+
+
+def _bounded_credential(value: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(value, separators=(",", ":"))) > CREDENTIAL_JSON_LIMIT:
+        raise ValueError(f"the credential is larger than {CREDENTIAL_JSON_LIMIT} bytes")
+    return value
+
+
+# A PublicKeyCredential as the browser's `credential.toJSON()` gives it; py_webauthn parses it.
+PasskeyCredential = Annotated[dict[str, Any], AfterValidator(_bounded_credential)]
+
+
+class BindingStartReply(Model):
+    binding_url: str = Field(description="`{public base}/m/#binding=…`: single use, 5 minutes.")
+    expires_in: int
+
+
+class BindingRequest(Model):
+    binding: BindingSecret
+
+
+class PasskeyOptions(Model):
+    """WebAuthn options as JSON, for `PublicKeyCredential.parse{Creation,Request}OptionsFromJSON`."""
+
+    options: dict[str, Any]
+
+
+class DeviceBindRequest(Model):
+    binding: BindingSecret
+    name: DeviceName
+    credential: PasskeyCredential
+
+
+class DeviceBindReply(Model):
+    device_id: str
+    name: str
+
+
+class DeviceSummary(Model):
+    device_id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class DeviceList(Model):
+    devices: list[DeviceSummary]
+
+
+class DeviceRemoveRequest(Model):
+    access_token: AccessToken
+    device_id: DeviceId
+
+
+class DeviceLoginOptionsRequest(Model):
+    id_no: IdNo
+
+
+class DeviceSessionCreateRequest(Model):
+    id_no: IdNo
+    password: Password
+    credential: PasskeyCredential
+
+
+class DeviceSessionCreateReply(Model):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str

@@ -11,9 +11,19 @@ from cardreg_shared.models.common import CardRead, Empty
 from cardreg_shared.models.registry import (
     AccountProfile,
     AccountUpdateRequest,
+    BindingRequest,
+    BindingStartReply,
+    DeviceBindReply,
+    DeviceBindRequest,
+    DeviceList,
+    DeviceLoginOptionsRequest,
+    DeviceRemoveRequest,
+    DeviceSessionCreateReply,
+    DeviceSessionCreateRequest,
     JwksReply,
     LookupReply,
     LookupRequest,
+    PasskeyOptions,
     PasswordChangeRequest,
     PasswordResetComplete,
     PasswordResetRequest,
@@ -27,6 +37,13 @@ from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
+    DEVICE_BINDING_COMPLETE,
+    DEVICE_BINDING_OPTIONS,
+    DEVICE_BINDING_START,
+    DEVICE_LIST,
+    DEVICE_REMOVE,
+    DEVICE_SESSION_CREATE,
+    DEVICE_SESSION_OPTIONS,
     JWKS_GET,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
@@ -75,6 +92,29 @@ class Registry:
 
     async def jwks(self) -> JwksReply:
         return await self._ask(JWKS_GET, Empty())
+
+    async def start_binding(self, access_token: str) -> BindingStartReply:
+        return await self._ask(DEVICE_BINDING_START, TokenRequest(access_token=access_token))
+
+    async def binding_options(self, request: BindingRequest) -> PasskeyOptions:
+        return await self._ask(DEVICE_BINDING_OPTIONS, request)
+
+    async def bind_device(self, request: DeviceBindRequest) -> DeviceBindReply:
+        return await self._ask(DEVICE_BINDING_COMPLETE, request)
+
+    async def devices(self, access_token: str) -> DeviceList:
+        return await self._ask(DEVICE_LIST, TokenRequest(access_token=access_token))
+
+    async def remove_device(self, request: DeviceRemoveRequest) -> None:
+        await self._ask(DEVICE_REMOVE, request)
+
+    async def device_login_options(self, request: DeviceLoginOptionsRequest) -> PasskeyOptions:
+        return await self._ask(DEVICE_SESSION_OPTIONS, request)
+
+    async def create_device_session(
+        self, request: DeviceSessionCreateRequest
+    ) -> DeviceSessionCreateReply:
+        return await self._ask(DEVICE_SESSION_CREATE, request)
 
     async def _ask(self, subject: Subject[Req, Rep], payload: Req) -> Rep:
         return await bus.request(self._nc, subject, payload, timeout=self._timeout)

@@ -53,6 +53,7 @@ PAGES = (
     "/account",
     "/forgot-password",
     "/reset-password",
+    "/m/",
 )
 
 _SLOT = re.compile(r"\{\{\s*([@a-z0-9_.]+)\s*\}\}")

@@ -92,6 +92,11 @@ class RegistrySecret:
         return self.derive("registry/id-number/v1")
 
     @property
+    def challenge_key(self) -> bytes:
+        """The MAC key of WebAuthn challenges (domain/challenges.py)."""
+        return self.derive("registry/webauthn-challenge/v1")
+
+    @property
     def check_value(self) -> str:
         return self.derive("registry/secret-check/v1").hex()
 

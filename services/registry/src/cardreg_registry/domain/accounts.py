@@ -204,6 +204,7 @@ class Account:
         id_no_hash: str | None = None,
         id_no_masked: str | None = None,
         password_hash: str | None = None,
+        device_id: str | None = None,
     ) -> bool:
         """A login whose factors were verified: failures and lock cleared, a newer card bound
         (identity vouches only for a holder's newest card, so a different number is a newer
@@ -221,7 +222,7 @@ class Account:
             self.bound_card_no = card_no
             self.updated_at = now
             self._record("card_rebound", now, origin)
-        self._record("logged_in", now, origin)
+        self._record("logged_in", now, origin, device_id=device_id)
         return rebound
 
     def login_refused(self, now: datetime, origin: Origin, code: ErrorCode) -> None:
@@ -296,6 +297,18 @@ class Account:
         self.updated_at = now
         return True
 
+    # devices (FAQ 10)
+
+    def bind_device(self, device_id: str, now: datetime, origin: Origin) -> None:
+        """A phone bound with a passkey; the device limit is the storage's to count."""
+        self.require(Activity.CHANGE_CREDENTIALS)
+        self._record("device_bound", now, origin, device_id=device_id)
+
+    def remove_device(self, device_id: str, now: datetime, origin: Origin) -> None:
+        """Its sessions must be revoked in the same unit of work."""
+        self.require(Activity.CHANGE_CREDENTIALS)
+        self._record("device_removed", now, origin, device_id=device_id)
+
     def session_ended(self, now: datetime, origin: Origin) -> None:
         self._record("session_revoked", now, origin)
 
@@ -306,7 +319,13 @@ class Account:
         return events
 
     def _record(
-        self, kind: AccountEventType, now: datetime, origin: Origin, *, outcome: str = "ok"
+        self,
+        kind: AccountEventType,
+        now: datetime,
+        origin: Origin,
+        *,
+        outcome: str = "ok",
+        device_id: str | None = None,
     ) -> None:
         self.events.append(
             AccountEvent(
@@ -318,6 +337,7 @@ class Account:
                 method=origin.method,
                 outcome=outcome,
                 operator_id=origin.operator_id,
+                device_id=device_id,
             )
         )
 

@@ -33,7 +33,7 @@ class Activity(StrEnum):
 
     LOG_IN = "log_in"
     USE_SESSION = "use_session"
-    CHANGE_CREDENTIALS = "change_credentials"  # password, email, phone (devices later)
+    CHANGE_CREDENTIALS = "change_credentials"  # password, email, phone, devices
     RESET_PASSWORD = "reset_password"
 
 

@@ -24,7 +24,7 @@ from ..domain.lifecycle import Refused
 from ..domain.lockout import LockoutPolicy
 from ..domain.masking import mask_id_no
 from ..domain.sessions import Session
-from .methods import LoginMethod, login_method_for
+from .methods import CardFactor, LoginMethod, login_method_for
 from .password_check import RESET_REQUIRED, PasswordCheck
 from .ports import Clock, Identity, IdNumbers, PasswordHashing, Storage, Tokens
 from .retry import until_committed
@@ -46,6 +46,8 @@ class CreateSession:
 
     async def __call__(self, request: SessionCreateRequest) -> SessionCreateReply:
         method = login_method_for(request)
+        if not isinstance(method.possession, CardFactor):
+            raise TypeError(f"{method.name} is not a card login")
         holder = await method.possession.present(self.identity, request.card)
         login = _Login(self, method, holder, method.knowledge.secret(request.password))
         return await until_committed(login.attempt)

@@ -6,8 +6,9 @@ never branches on citizen vs foreigner, nor on the method.
   permit data (foreign residents). How many a request carries is the request model's rule
   (`ProofChoice`), the one place that counts them; each method here only says whether the
   proof it is responsible for is there, and asks identity to check it.
-- Login methods: the factors a login presents and what the session it opens may do. Card +
-  password today; device + password (phones) and counter attestation join this table.
+- Login methods: the factors a login presents and what the session it opens may do: card +
+  password (the portal), device + password (phones: a passkey, flows/device_login.py);
+  counter attestation joins this table.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import CardRead, Household, ProofChoice, Residence
 from cardreg_shared.models.events import EventChannel
 from cardreg_shared.models.identity import CardVerifyReply
-from cardreg_shared.models.registry import SessionCreateRequest
+from cardreg_shared.models.registry import DeviceSessionCreateRequest, SessionCreateRequest
 from pydantic import BaseModel, SecretStr
 
 from ..domain.accounts import Origin
+from ..domain.devices import DEVICE_PASSWORD, DEVICE_PASSWORD_AMR
 from ..domain.passwords import normalise_password
-from ..domain.scopes import PORTAL, Scope
+from ..domain.scopes import DEVICE, PORTAL, Scope
 from ..domain.sessions import CARD_PASSWORD, CARD_PASSWORD_AMR
 from .ports import Identity
 
@@ -83,6 +85,12 @@ class CardFactor:
 
 
 @dataclass(frozen=True)
+class PasskeyFactor:
+    """Possession of a bound phone: an assertion of its passkey over a fresh challenge, with
+    user verification (flows/device_login.py)."""
+
+
+@dataclass(frozen=True)
 class PasswordFactor:
     """Knowledge of the password, compared after NFKC (domain/passwords.py)."""
 
@@ -97,7 +105,7 @@ class LoginMethod:
     amr: tuple[str, ...]
     scopes: frozenset[Scope]
     channel: EventChannel
-    possession: CardFactor
+    possession: CardFactor | PasskeyFactor
     knowledge: PasswordFactor
 
     def origin(self) -> Origin:
@@ -105,6 +113,7 @@ class LoginMethod:
 
 
 CARD = CardFactor()
+PASSKEY = PasskeyFactor()
 PASSWORD = PasswordFactor()
 
 CARD_AND_PASSWORD = LoginMethod(
@@ -116,7 +125,16 @@ CARD_AND_PASSWORD = LoginMethod(
     possession=CARD,
     knowledge=PASSWORD,
 )
-LOGIN_METHODS: tuple[LoginMethod, ...] = (CARD_AND_PASSWORD,)
+DEVICE_AND_PASSWORD = LoginMethod(
+    name=DEVICE_PASSWORD,
+    request=DeviceSessionCreateRequest,
+    amr=DEVICE_PASSWORD_AMR,
+    scopes=DEVICE,
+    channel="device",
+    possession=PASSKEY,
+    knowledge=PASSWORD,
+)
+LOGIN_METHODS: tuple[LoginMethod, ...] = (CARD_AND_PASSWORD, DEVICE_AND_PASSWORD)
 
 
 def login_method_for(request: BaseModel) -> LoginMethod:

@@ -14,13 +14,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from cardreg_shared.models.common import CardRead, Household, Residence
 from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.registry import Jwk
 
 from ..domain.accounts import Account
+from ..domain.devices import Device, DeviceBinding, KnownPasskey, NewPasskey
 from ..domain.keys import KeySet, SigningKey
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
@@ -48,6 +49,26 @@ class SessionNotLive(Exception):
     """No such session, or it was revoked already; nothing was written."""
 
 
+class BindingSpent(Exception):
+    """The binding link was used or expired by the time of the commit; nothing was written."""
+
+
+class ChallengeSpent(Exception):
+    """The WebAuthn challenge was answered before; nothing was written."""
+
+
+class DeviceLimitReached(Exception):
+    """The account had its maximum of devices by the time of the commit; nothing was written."""
+
+
+class DuplicateCredential(Exception):
+    """That passkey is bound already (to this or another account); nothing was written."""
+
+
+class DeviceGone(Exception):
+    """No such device of the account (removed meanwhile); nothing was written."""
+
+
 class UnknownReference(Exception):
     """A row named an account (or other row) that does not exist; nothing was written."""
 
@@ -63,6 +84,9 @@ class AccountRepository(Protocol):
     async def by_person(self, person_id: str) -> Account | None: ...
 
     async def by_id(self, account_id: str) -> Account | None: ...
+
+    async def by_id_number(self, id_no_hash: str) -> Account | None:
+        """The account whose ID number has this keyed hash (domain/id_numbers.py)."""
 
     def add(self, account: Account) -> None:
         """Insert at commit; `DuplicateAccount` if the person has one by then."""
@@ -86,6 +110,48 @@ class SessionRepository(Protocol):
 
     def revoke_all(self, account_id: str, now: datetime, *, keep: str | None = None) -> Tally:
         """Revoke every live session of the account but `keep`."""
+
+    def revoke_device(self, device_id: str, now: datetime) -> Tally:
+        """Revoke every live session opened with the device."""
+
+    def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class DeviceRepository(Protocol):
+    async def of_account(self, account_id: str) -> list[Device]:
+        """The account's devices, oldest first."""
+
+    async def by_credential(self, credential_id: str) -> Device | None: ...
+
+    def add(self, device: Device, *, limit: int) -> None:
+        """Insert at commit unless the account has `limit` devices by then, counted inside
+        the transaction (`DeviceLimitReached`); `DuplicateCredential` for a credential id
+        bound already."""
+
+    def remove(self, account_id: str, device_id: str) -> None:
+        """Delete at commit; `DeviceGone` when the account has no such device by then."""
+
+    def used(self, device: Device, sign_count: int, now: datetime) -> None:
+        """Record a login at commit: the new counter and the time, if the stored counter is
+        still the one read (else `Conflict`: a concurrent login used the device)."""
+
+
+class DeviceBindingRepository(Protocol):
+    async def by_hash(self, token_hash: str) -> DeviceBinding | None: ...
+
+    def issue(self, binding: DeviceBinding) -> None: ...
+
+    def consume(self, token_hash: str, now: datetime) -> None:
+        """Mark used if still unused and unexpired at `now`; `BindingSpent` if not."""
+
+    def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class SpentChallengeRepository(Protocol):
+    """WebAuthn challenges already answered (domain/challenges.py), until they expire."""
+
+    def spend(self, challenge_hash: str, expires_at: datetime) -> None:
+        """Record at commit; `ChallengeSpent` if it was recorded before."""
 
     def prune(self, expired_before: datetime) -> Tally: ...
 
@@ -129,6 +195,9 @@ class UnitOfWork(Protocol):
     reset_tokens: ResetTokenRepository
     outbox: OutboxRepository
     keys: KeySetRepository
+    devices: DeviceRepository
+    device_bindings: DeviceBindingRepository
+    spent_challenges: SpentChallengeRepository
 
     async def commit(self) -> None:
         """Write what was staged, and the events of every account read or added through it,
@@ -197,6 +266,22 @@ class Tokens(Protocol):
     async def verify(self, token: str, now: datetime) -> TokenClaims | None: ...
 
     def jwks(self, now: datetime) -> list[Jwk]: ...
+
+
+class Passkeys(Protocol):
+    """WebAuthn ceremonies (adapters/passkeys.py); failures raise `PasskeyRejected`."""
+
+    def creation_options(
+        self, challenge: bytes, user_id: bytes, user_name: str, exclude: list[KnownPasskey]
+    ) -> dict[str, Any]: ...
+
+    def request_options(self, challenge: bytes, allow: list[KnownPasskey]) -> dict[str, Any]: ...
+
+    def verify_creation(self, credential: dict[str, Any], challenge: bytes) -> NewPasskey: ...
+
+    def verify_assertion(
+        self, credential: dict[str, Any], challenge: bytes, public_key: str, sign_count: int
+    ) -> int: ...
 
 
 class IdNumbers(Protocol):

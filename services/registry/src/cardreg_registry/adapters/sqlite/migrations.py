@@ -140,6 +140,39 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 4: mobile devices (FAQ 10): bound passkeys (credential id and COSE public key as
+    # base64url text, transports space-separated), the single-use binding links (SHA-256 of
+    # the secret only), the WebAuthn challenges answered already, and accounts found by the
+    # keyed hash of their ID number (device login).
+    """
+    CREATE TABLE devices (
+        device_id     TEXT PRIMARY KEY,
+        account_id    TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        credential_id TEXT NOT NULL UNIQUE,
+        public_key    TEXT NOT NULL,
+        sign_count    INTEGER NOT NULL CHECK (sign_count >= 0),
+        transports    TEXT NOT NULL,
+        aaguid        TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT
+    );
+    CREATE INDEX devices_by_account ON devices (account_id);
+    CREATE TABLE device_bindings (
+        token_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    CREATE INDEX device_bindings_by_expiry ON device_bindings (expires_at);
+    CREATE TABLE spent_challenges (
+        challenge_hash TEXT PRIMARY KEY,
+        expires_at     TEXT NOT NULL
+    );
+    CREATE INDEX spent_challenges_by_expiry ON spent_challenges (expires_at);
+    CREATE INDEX accounts_by_id_no_hash ON accounts (id_no_hash);
+    """,
 )
 
 

@@ -111,6 +111,12 @@ class SqliteSessions:
             (text(now), account_id, keep),
         )
 
+    def revoke_device(self, device_id: str, now: datetime) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE sessions SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
+            (text(now), device_id),
+        )
+
     def prune(self, expired_before: datetime) -> Tally:
         return self._uow.stage_counted(
             "DELETE FROM sessions WHERE expires_at < ?", (text(expired_before),)

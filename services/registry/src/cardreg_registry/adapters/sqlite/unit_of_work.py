@@ -20,6 +20,7 @@ from ...domain.outbox import OutboxMessage
 from ...flows.ports import Tally
 from .accounts import SqliteAccounts
 from .database import SqliteDatabase
+from .devices import SqliteDeviceBindings, SqliteDevices, SqliteSpentChallenges
 from .keys import Sealer, SqliteKeys
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
@@ -45,6 +46,9 @@ class SqliteUnitOfWork:
         self.reset_tokens = SqliteResetTokens(self)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
+        self.devices = SqliteDevices(self)
+        self.device_bindings = SqliteDeviceBindings(self)
+        self.spent_challenges = SqliteSpentChallenges(self)
 
     # for the repositories
 
@@ -102,7 +106,7 @@ class SqliteUnitOfWork:
 
 
 class SqliteStorage:
-    """registry.db: the accounts, sessions, reset tokens, key set and outbox."""
+    """registry.db: the accounts, sessions, devices, reset tokens, key set and outbox."""
 
     def __init__(self, db: SqliteDatabase, sealer: Sealer) -> None:
         self._db = db

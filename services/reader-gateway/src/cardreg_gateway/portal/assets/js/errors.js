@@ -57,6 +57,9 @@ export const API_CODES = [
   "reset_token_invalid",
   "method_not_allowed",
   "payload_too_large",
+  "binding_invalid",
+  "passkey_invalid",
+  "device_limit_reached",
 ];
 
 export const WEAK_REASONS = [

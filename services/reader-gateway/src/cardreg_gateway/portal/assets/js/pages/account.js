@@ -24,6 +24,7 @@ import {
 import { accessToken, signOut } from "../session.js";
 import { logOut } from "../shell.js";
 import { noticeSlot, pageHeading } from "./common.js";
+import { devicesPanel } from "./devices.js";
 
 export function account(main, { navigate, notice }) {
   if (!accessToken()) {
@@ -61,6 +62,7 @@ export function account(main, { navigate, notice }) {
     ),
     section("account-details", "details.title", details.element),
     section("account-password", "pw.title", passwordForm(withSession)),
+    section("account-devices", "devices.title", devicesPanel(withSession)),
     section(
       "account-logout",
       "logout.title",

@@ -5,6 +5,7 @@ import { forgotPassword } from "./forgot.js";
 import { home } from "./home.js";
 import { login } from "./login.js";
 import { lookup } from "./lookup.js";
+import { mobile } from "./mobile.js";
 import { notFound } from "./notfound.js";
 import { register } from "./register.js";
 import { resetPassword } from "./reset.js";
@@ -17,6 +18,7 @@ export const pages = {
   "/account": account,
   "/forgot-password": forgotPassword,
   "/reset-password": resetPassword,
+  "/m/": mobile,
 };
 
 export { notFound };
