@@ -29,6 +29,8 @@ def test_every_registry_subject_is_covered():
         "registry.password_reset.complete",
         "registry.password.change",
         "registry.account.update",
+        "registry.oidc.authorize",
+        "registry.oidc.endpoint",
     }
 
 

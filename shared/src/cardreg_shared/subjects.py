@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
-from .models import events, identity, mail, registry
+from .models import events, identity, mail, oidc, registry
 from .models.common import Empty
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -135,6 +135,20 @@ JWKS_GET = Subject(
     registry.JwksReply,
     "Public keys that verify access tokens (served at /.well-known/jwks.json).",
 )
+OIDC_AUTHORIZE = Subject(
+    "registry.oidc.authorize",
+    oidc.OidcAuthorizeRequest,
+    oidc.OidcAuthorizeReply,
+    "OpenID Connect authorization after the portal login: a code for the client (PKCE S256, "
+    "nonce), the consent to ask for, or an error.",
+)
+OIDC_ENDPOINT = Subject(
+    "registry.oidc.endpoint",
+    oidc.OidcEndpointRequest,
+    oidc.OidcEndpointReply,
+    "OpenID Connect token, revocation, introspection and userinfo requests, answered as the "
+    "HTTP response the gateway sends.",
+)
 PASSWORD_RESET_REQUEST = Subject(
     "registry.password_reset.request",
     registry.PasswordResetRequest,
@@ -238,6 +252,8 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     SESSION_REVOKE,
     ACCOUNT_GET,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_ENDPOINT,
     PASSWORD_RESET_REQUEST,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_CHANGE,

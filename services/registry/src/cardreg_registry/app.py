@@ -19,16 +19,20 @@ from . import __version__, transport
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
+from .adapters.oidc_server import OidcServer
 from .adapters.outbox_relay import OutboxRelay
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
 from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
 from .domain.id_numbers import IdNumberKey
+from .domain.oidc import PairwiseSubjects
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.oidc_grants import OidcGrants
+from .flows.oidc_provider import Authorize, Endpoint
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
@@ -89,8 +93,10 @@ class Registry:
         relay: OutboxRelay,
         background: TaskPool,
         host: ServiceHost,
+        oidc: OidcServer,
     ) -> None:
         self.settings = settings
+        self._oidc = oidc
         self.keys = keys
         self.relay = relay
         self._storage = storage
@@ -120,13 +126,19 @@ class Registry:
             await keys.start()
             # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
-            host = await _serve(settings, nc, storage, keys, secret, background, clock)
+            oidc = OidcServer(
+                OidcGrants(storage, clock),
+                keys,
+                PairwiseSubjects(secret.derive("registry/oidc-pairwise/v1")),
+                workers=settings.oidc_workers,
+            )
+            host = await _serve(settings, nc, storage, keys, secret, background, clock, oidc)
         except BaseException:
             await relay.stop()
             await keys.stop()
             await storage.close()
             raise
-        return cls(settings, storage, keys, relay, background, host)
+        return cls(settings, storage, keys, relay, background, host, oidc)
 
     async def settled(self) -> None:
         """Until the work started by requests answered so far (reset mails) is done."""
@@ -139,6 +151,7 @@ class Registry:
         await self._background.wait()
         await self.relay.stop()
         await self.keys.stop()
+        self._oidc.close()
         await self._storage.close()
 
 
@@ -150,6 +163,7 @@ async def _serve(
     secret: RegistrySecret,
     background: TaskPool,
     clock: Clock,
+    oidc: OidcServer,
 ) -> ServiceHost:
     tokens = TokenSigner(
         keys,
@@ -190,6 +204,8 @@ async def _serve(
         complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
         change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
         update_account=UpdateAccount(storage, tokens, clock),
+        oidc_authorize=Authorize(storage, tokens, oidc, clock),
+        oidc_endpoint=Endpoint(oidc),
     )
     await host.start()
     return host
@@ -202,6 +218,7 @@ async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
     async with storage.unit_of_work() as uow:
         sessions = uow.sessions.prune(now)
         tokens = uow.reset_tokens.prune(now - timedelta(days=1))
+        uow.grants.prune(now - timedelta(days=1))
         keys = uow.keys.prune(now - key_grace)
         await uow.commit()
     if sessions.count or tokens.count or keys.count:

@@ -8,6 +8,8 @@ from cardreg_shared.subjects import (
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_ENDPOINT,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
@@ -21,6 +23,7 @@ from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.oidc_provider import Authorize, Endpoint
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
@@ -41,6 +44,8 @@ def register(
     complete_reset: CompletePasswordReset,
     change_password: ChangePassword,
     update_account: UpdateAccount,
+    oidc_authorize: Authorize,
+    oidc_endpoint: Endpoint,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -52,3 +57,5 @@ def register(
     host.add(PASSWORD_RESET_COMPLETE, complete_reset)
     host.add(PASSWORD_CHANGE, change_password)
     host.add(ACCOUNT_UPDATE, update_account)
+    host.add(OIDC_AUTHORIZE, oidc_authorize)
+    host.add(OIDC_ENDPOINT, oidc_endpoint)

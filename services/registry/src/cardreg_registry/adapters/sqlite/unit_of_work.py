@@ -21,6 +21,7 @@ from ...flows.ports import Tally
 from .accounts import SqliteAccounts
 from .database import SqliteDatabase
 from .keys import Sealer, SqliteKeys
+from .oidc import SqliteClients, SqliteConsents, SqliteGrants
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
@@ -45,6 +46,9 @@ class SqliteUnitOfWork:
         self.reset_tokens = SqliteResetTokens(self)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
+        self.clients = SqliteClients(self)
+        self.grants = SqliteGrants(self)
+        self.consents = SqliteConsents(self)
 
     # for the repositories
 
