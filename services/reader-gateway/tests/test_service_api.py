@@ -18,6 +18,13 @@ ROUTES = {
     ("post", "/api/v1/password-resets"),
     ("post", "/api/v1/password-resets/complete"),
     ("get", "/.well-known/jwks.json"),
+    ("get", "/.well-known/openid-configuration"),
+    ("post", "/oauth2/authorize"),
+    ("post", "/oauth2/token"),
+    ("post", "/oauth2/revoke"),
+    ("post", "/oauth2/introspect"),
+    ("get", "/oauth2/userinfo"),
+    ("post", "/oauth2/userinfo"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -139,6 +139,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         docs,
         errors,
         health,
+        oidc,
         password_resets,
         portal,
         registrations,
@@ -184,6 +185,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         account,
         password_resets,
         well_known,
+        oidc,
         health,
     )
     for module in routers:

@@ -127,7 +127,7 @@ class Registry:
             # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
             oidc = OidcServer(
-                OidcGrants(storage, clock),
+                OidcGrants(storage, clock, timedelta(seconds=settings.oidc_code_ttl_seconds)),
                 keys,
                 PairwiseSubjects(secret.derive("registry/oidc-pairwise/v1")),
                 workers=settings.oidc_workers,

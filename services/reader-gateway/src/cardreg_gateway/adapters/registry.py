@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from cardreg_shared import bus
 from cardreg_shared.models.common import CardRead, Empty
+from cardreg_shared.models.oidc import (
+    OidcAuthorizeReply,
+    OidcAuthorizeRequest,
+    OidcEndpointReply,
+    OidcEndpointRequest,
+)
 from cardreg_shared.models.registry import (
     AccountProfile,
     AccountUpdateRequest,
@@ -28,6 +34,8 @@ from cardreg_shared.subjects import (
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_ENDPOINT,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
@@ -75,6 +83,12 @@ class Registry:
 
     async def jwks(self) -> JwksReply:
         return await self._ask(JWKS_GET, Empty())
+
+    async def oidc_authorize(self, request: OidcAuthorizeRequest) -> OidcAuthorizeReply:
+        return await self._ask(OIDC_AUTHORIZE, request)
+
+    async def oidc_endpoint(self, request: OidcEndpointRequest) -> OidcEndpointReply:
+        return await self._ask(OIDC_ENDPOINT, request)
 
     async def _ask(self, subject: Subject[Req, Rep], payload: Req) -> Rep:
         return await bus.request(self._nc, subject, payload, timeout=self._timeout)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..domain.accounts import Account
 from ..domain.lifecycle import Activity, Refused
@@ -53,6 +53,7 @@ class LiveGrant:
 class OidcGrants:
     storage: Storage
     clock: Clock
+    code_ttl: timedelta = CODE_TTL
 
     async def client(self, client_id: str) -> OidcClient | None:
         return await self.storage.unit_of_work().clients.by_id(client_id)
@@ -96,7 +97,7 @@ class OidcGrants:
             nonce=nonce,
             code_challenge=code_challenge,
             created_at=now,
-            expires_at=now + CODE_TTL,
+            expires_at=now + self.code_ttl,
         )
         async with self.storage.unit_of_work() as uow:
             uow.grants.add(grant, issued)
