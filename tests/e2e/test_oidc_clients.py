@@ -326,6 +326,13 @@ def test_openid_client_public_client_and_a_wrong_verifier(system, portal, sessio
     assert outcome["error"]["error"] == "invalid_grant", outcome
 
 
+def test_openid_client_with_rs256_id_tokens(system, portal, session):
+    client_id, secret = add_client(system, "--name", "Tax filing", "--id-token-alg", "RS256")
+    outcome = run_rp(system, portal, session, client_id, secret)
+    assert outcome["result"]["alg"] == "RS256", outcome
+    assert outcome["result"]["refreshed"] is True
+
+
 def test_pairwise_subjects_differ_between_clients(system, portal, session, confidential):
     other, secret = add_client(system, "--name", "Online applications")
     subs = []

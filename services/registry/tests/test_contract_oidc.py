@@ -36,7 +36,9 @@ def verifier_and_challenge() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def add_client(registry, client_id: str, *, public: bool = False, scopes=None) -> None:
+async def add_client(
+    registry, client_id: str, *, public: bool = False, scopes=None, alg: str = "EdDSA"
+) -> None:
     async with registry._storage.unit_of_work() as uow:
         uow.clients.add(
             OidcClient(
@@ -46,6 +48,7 @@ async def add_client(registry, client_id: str, *, public: bool = False, scopes=N
                 scopes=scopes or DEFAULT_CLIENT_SCOPES,
                 created_at=registry.keys._clock(),
                 secret_hash=None if public else hash_secret(SECRET),
+                id_token_alg=alg,
             )
         )
         await uow.commit()
@@ -126,6 +129,36 @@ async def flow(api, registry, identity, clock) -> Flow:
 def public_key(jwks, kid):
     (jwk,) = [k for k in jwks.keys if k.kid == kid]
     return jwt.PyJWK(jwk.model_dump(exclude_none=True))
+
+
+async def test_a_client_registered_for_rs256_gets_rs256_id_tokens(flow, registry):
+    await add_client(registry, "legacy", public=True, alg="RS256")
+    token = await flow.portal_token()
+    verifier, challenge = verifier_and_challenge()
+    code = await flow.code(token, challenge, client_id="legacy")
+    form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", "legacy"),
+        ("code_verifier", verifier),
+    ]
+    status, tokens = await flow.endpoint("token", form, client=False)
+    assert status == 200, tokens
+    header = jwt.get_unverified_header(tokens["id_token"])
+    assert header["alg"] == "RS256"
+    key = public_key(await flow.api.jwks(), header["kid"])
+    claims = jwt.decode(
+        tokens["id_token"],
+        key,
+        algorithms=["RS256"],
+        audience="legacy",
+        issuer=ISSUER,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims["nonce"] == "n-1"
+    # The RSA key signs id_tokens only: an access token never verifies with it.
+    assert jwt.get_unverified_header(tokens["access_token"])["alg"] == "EdDSA"
 
 
 async def test_code_flow_with_pkce_gives_a_verified_id_token_userinfo_and_refresh(flow, clock):

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .app import open_storage, utc_now
+from .domain.keys import ALGORITHMS, EDDSA
 from .domain.oidc import (
     DEFAULT_CLIENT_SCOPES,
     OidcClient,
@@ -49,6 +50,12 @@ def parser() -> argparse.ArgumentParser:
         help="a scope the client may ask for (repeat; default: openid profile email phone)",
     )
     add.add_argument("--public", action="store_true", help="no secret (PKCE alone)")
+    add.add_argument(
+        "--id-token-alg",
+        choices=ALGORITHMS,
+        default=EDDSA,
+        help="how its id_tokens are signed (default EdDSA; RS256 for clients that need it)",
+    )
     add.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     listing = sub.add_parser("list", help="every client")
     listing.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
@@ -100,6 +107,7 @@ async def run(args: argparse.Namespace) -> int:
                 scopes=frozenset(scopes),
                 created_at=utc_now(),
                 secret_hash=None if secret is None else hash_secret(secret),
+                id_token_alg=args.id_token_alg,
             )
             uow.clients.add(client)
             await uow.commit()

@@ -74,7 +74,7 @@ def discovery(issuer: str) -> dict:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "id_token_signing_alg_values_supported": ["EdDSA", "RS256"],
         "scopes_supported": SCOPES,
         "claims_supported": CLAIMS,
         "token_endpoint_auth_methods_supported": [

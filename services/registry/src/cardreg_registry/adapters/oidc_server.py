@@ -50,6 +50,7 @@ from cardreg_shared.models.oidc import (
 )
 
 from ..domain.accounts import Account
+from ..domain.keys import RS256
 from ..domain.oidc import (
     AuthorizationCode,
     Grant,
@@ -68,7 +69,6 @@ T = TypeVar("T")
 
 ACCESS_TOKEN_TTL_SECONDS = 600
 ID_TOKEN_TTL_SECONDS = 600
-ID_TOKEN_ALGORITHMS = ("EdDSA",)
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
@@ -214,6 +214,9 @@ class IdToken(OpenIDCode):
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         return False  # a nonce is bound to one code, and a code is spent once
 
+    def get_client_algorithm(self, client: ClientView) -> str:
+        return client.client.id_token_alg
+
     def encode_id_token(self, token: dict[str, Any], request: OAuth2Request) -> str:
         """authlib's claims (iss, aud, iat, exp, auth_time, nonce, amr, the user's), signed
         with the key set's active key by PyJWT, as the access tokens are: joserfc warns on
@@ -222,8 +225,10 @@ class IdToken(OpenIDCode):
         if request.authorization_code:
             claims.update(self.get_authorization_code_claims(request.authorization_code))
         claims.update(self.generate_user_info(request.user, token["scope"]))
-        kid, key = self.provider.ring.signing
-        return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+        alg = self.get_client_algorithm(request.client)
+        ring = self.provider.ring
+        kid, key = ring.rsa_signing if alg == RS256 else ring.signing
+        return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
 
     def get_client_claims(self, client) -> dict[str, Any]:
         now = int(self.provider.grants.now().timestamp())

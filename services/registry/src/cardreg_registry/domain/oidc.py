@@ -71,6 +71,7 @@ class OidcClient:
     scopes: frozenset[OidcScope]
     created_at: datetime
     secret_hash: str | None = field(default=None, repr=False)  # None: a public client
+    id_token_alg: str = "EdDSA"  # or RS256 (OpenID Connect's default, for clients that need it)
 
     @property
     def public(self) -> bool:

@@ -192,6 +192,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account_id, client_id)
     );
     """,
+    # 5: an RSA key beside the Ed25519 one (RS256 id_tokens, offered as OpenID Connect asks):
+    # one active key per algorithm; a client's id_token algorithm.
+    """
+    ALTER TABLE signing_keys ADD COLUMN alg TEXT NOT NULL DEFAULT 'EdDSA'
+        CHECK (alg IN ('EdDSA', 'RS256'));
+    DROP INDEX signing_keys_one_active;
+    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (alg) WHERE retired_at IS NULL;
+    ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT 'EdDSA'
+        CHECK (id_token_alg IN ('EdDSA', 'RS256'));
+    """,
 )
 
 

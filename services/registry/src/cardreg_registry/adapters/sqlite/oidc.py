@@ -26,7 +26,15 @@ from .rows import columns, maybe_moment, maybe_text, moment, placeholders, text
 if TYPE_CHECKING:
     from .unit_of_work import SqliteUnitOfWork
 
-CLIENT_COLUMNS = ("client_id", "name", "secret_hash", "redirect_uris", "scopes", "created_at")
+CLIENT_COLUMNS = (
+    "client_id",
+    "name",
+    "secret_hash",
+    "redirect_uris",
+    "scopes",
+    "created_at",
+    "id_token_alg",
+)
 GRANT_COLUMNS = (
     "grant_id",
     "client_id",
@@ -72,6 +80,7 @@ def client_from(row: tuple) -> OidcClient:
         redirect_uris=tuple(row[3].split("\n")),
         scopes=parse_oidc_scopes(row[4]) or frozenset(),
         created_at=moment(row[5]),
+        id_token_alg=row[6],
     )
 
 
@@ -142,6 +151,7 @@ class SqliteClients:
             "\n".join(client.redirect_uris),
             oidc_scope_text(client.scopes),
             text(client.created_at),
+            client.id_token_alg,
         )
         self._uow.stage(lambda conn: _insert(conn, "oidc_clients", CLIENT_COLUMNS, row))
 
