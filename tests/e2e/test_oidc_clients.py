@@ -5,7 +5,7 @@ discovery, PKCE, the code exchange, id_token validation (iss, aud, nonce, signat
 JWKS), userinfo, refresh and revocation; then the refusals.
 
 The test plays the browser: the portal's card + password login (`POST /api/v1/sessions`), then
-what the authorization page does with that session (`POST /oauth2/authorize`, consent given).
+what the authorization page does with that session (`POST /api/v1/authorizations`, consent given).
 """
 
 from __future__ import annotations
@@ -87,12 +87,12 @@ def session(portal: Portal, people: People) -> dict[str, str]:
 def browser(portal: Portal, bearer: dict[str, str], url: str) -> dict:
     """What the authorization page does: ask, then allow when consent is asked for."""
     query = urlsplit(url).query
-    reply = portal.http.post("/oauth2/authorize", json={"query": query}, headers=bearer)
+    reply = portal.http.post("/api/v1/authorizations", json={"query": query}, headers=bearer)
     assert reply.status_code == 200, reply.text
     body = reply.json()
     if "consent" in body:
         body = portal.http.post(
-            "/oauth2/authorize", json={"query": query, "decision": "allow"}, headers=bearer
+            "/api/v1/authorizations", json={"query": query, "decision": "allow"}, headers=bearer
         ).json()
     return body
 
@@ -201,7 +201,7 @@ def test_authlib_client_refusals(system, portal, session, confidential):
     url, verifier, _ = start(system, client, meta)
     wrong = url.replace("callback", "callback%2F")
     body = portal.http.post(
-        "/oauth2/authorize",
+        "/api/v1/authorizations",
         json={"query": urlsplit(wrong).query, "decision": "allow"},
         headers=session,
     ).json()
@@ -271,7 +271,7 @@ def test_nhi_id_only_for_a_client_registered_for_it(system, portal, session, con
     client = authlib_client(system, registered, secret, scope="openid nhi_id")
     url, _, _ = start(system, client, meta)
     asked = portal.http.post(
-        "/oauth2/authorize", json={"query": urlsplit(url).query}, headers=session
+        "/api/v1/authorizations", json={"query": urlsplit(url).query}, headers=session
     ).json()
     assert asked["consent"]["scopes"] == ["openid", "nhi_id"]
 

@@ -19,7 +19,7 @@ ROUTES = {
     ("post", "/api/v1/password-resets/complete"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/.well-known/openid-configuration"),
-    ("post", "/oauth2/authorize"),
+    ("post", "/api/v1/authorizations"),
     ("post", "/oauth2/token"),
     ("post", "/oauth2/revoke"),
     ("post", "/oauth2/introspect"),

@@ -6,7 +6,7 @@ grants, consents and signing keys) and answers with the response to send:
 - `GET /.well-known/openid-configuration`: the discovery document, built from the public
   base URL (the issuer), never from a request's Host header.
 - `GET /oauth2/authorize` is a portal page (the portal's card + password login, then the
-  consent screen); the page asks `POST /oauth2/authorize` with the portal session's bearer
+  consent screen); the page asks `POST /api/v1/authorizations` with the portal session's bearer
   token and the authorization request's query, and follows the answer: a redirect to the
   client, a consent to ask for, or an error to show.
 - `POST /oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` (form bodies, client
@@ -109,7 +109,7 @@ async def openid_configuration(gateway: GatewayDep, response: Response) -> dict:
 
 
 @router.post(
-    "/oauth2/authorize",
+    "/api/v1/authorizations",
     response_model=OidcAuthorizeReply,
     response_model_exclude_none=True,
     summary="Authorize a relying service (the portal's authorization page calls this)",

@@ -53,6 +53,7 @@ PAGES = (
     "/account",
     "/forgot-password",
     "/reset-password",
+    "/oauth2/authorize",  # a relying service's sign-in (api/oidc.py): login, then consent
 )
 
 _SLOT = re.compile(r"\{\{\s*([@a-z0-9_.]+)\s*\}\}")
