@@ -20,6 +20,8 @@ ROUTES = {
     ("get", "/.well-known/jwks.json"),
     ("get", "/.well-known/openid-configuration"),
     ("post", "/api/v1/authorizations"),
+    ("get", "/api/v1/account/consents"),
+    ("delete", "/api/v1/account/consents/{client_id}"),
     ("post", "/oauth2/token"),
     ("post", "/oauth2/revoke"),
     ("post", "/oauth2/introspect"),

@@ -31,6 +31,8 @@ def test_every_registry_subject_is_covered():
         "registry.account.update",
         "registry.oidc.authorize",
         "registry.oidc.endpoint",
+        "registry.oidc.consents.list",
+        "registry.oidc.consents.withdraw",
     }
 
 

@@ -354,3 +354,26 @@ def test_pairwise_subjects_differ_per_client():
     assert subjects.subject("a", "acc-1") != subjects.subject("b", "acc-1")
     assert subjects.subject("a", "acc-1") == subjects.subject("a", "acc-1")
     assert timedelta(seconds=60)  # the code lifetime is DESIGN's "short"
+
+
+async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow):
+    from cardreg_shared.models.oidc import ConsentWithdrawRequest
+    from cardreg_shared.models.registry import TokenRequest
+    from cardreg_shared.subjects import OIDC_CONSENT_WITHDRAW, OIDC_CONSENTS_LIST
+
+    token = await flow.portal_token()
+    verifier, challenge = verifier_and_challenge()
+    _, tokens = await flow.exchange(await flow.code(token, challenge), verifier)
+    listed = await bus.request(flow.api.nc, OIDC_CONSENTS_LIST, TokenRequest(access_token=token))
+    (consent,) = listed.consents
+    assert (consent.client_id, consent.client_name) == ("passbook", "My health passbook")
+    assert consent.scopes == ["openid", "email"]
+
+    withdraw = ConsentWithdrawRequest(access_token=token, client_id="passbook")
+    await bus.request(flow.api.nc, OIDC_CONSENT_WITHDRAW, withdraw)
+    assert (await flow.refresh(tokens["refresh_token"]))[0] == 400
+    assert (await flow.introspect(tokens["access_token"]))[1] == {"active": False}
+    asked = await flow.authorize(token, flow.query(challenge=challenge))
+    assert asked.consent is not None  # asked again
+    failure = await flow.api.failure(bus.request(flow.api.nc, OIDC_CONSENT_WITHDRAW, withdraw))
+    assert failure.code == ErrorCode.NOT_FOUND

@@ -149,6 +149,18 @@ OIDC_ENDPOINT = Subject(
     "OpenID Connect token, revocation, introspection and userinfo requests, answered as the "
     "HTTP response the gateway sends.",
 )
+OIDC_CONSENTS_LIST = Subject(
+    "registry.oidc.consents.list",
+    registry.TokenRequest,
+    oidc.ConsentList,
+    "The signed-in account's consents to relying services (needs a card login: `account`).",
+)
+OIDC_CONSENT_WITHDRAW = Subject(
+    "registry.oidc.consents.withdraw",
+    oidc.ConsentWithdrawRequest,
+    Empty,
+    "Withdraw the consent to one relying service; its sign-ins of the account end at once.",
+)
 PASSWORD_RESET_REQUEST = Subject(
     "registry.password_reset.request",
     registry.PasswordResetRequest,
@@ -254,6 +266,8 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     JWKS_GET,
     OIDC_AUTHORIZE,
     OIDC_ENDPOINT,
+    OIDC_CONSENTS_LIST,
+    OIDC_CONSENT_WITHDRAW,
     PASSWORD_RESET_REQUEST,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_CHANGE,

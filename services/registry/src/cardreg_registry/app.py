@@ -32,7 +32,7 @@ from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.oidc_grants import OidcGrants
-from .flows.oidc_provider import Authorize, Endpoint
+from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
@@ -206,6 +206,8 @@ async def _serve(
         update_account=UpdateAccount(storage, tokens, clock),
         oidc_authorize=Authorize(storage, tokens, oidc, clock),
         oidc_endpoint=Endpoint(oidc),
+        list_consents=ListConsents(storage, tokens, clock),
+        withdraw_consent=WithdrawConsent(storage, tokens, clock),
     )
     await host.start()
     return host

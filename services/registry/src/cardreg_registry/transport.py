@@ -9,6 +9,8 @@ from cardreg_shared.subjects import (
     ACCOUNT_UPDATE,
     JWKS_GET,
     OIDC_AUTHORIZE,
+    OIDC_CONSENT_WITHDRAW,
+    OIDC_CONSENTS_LIST,
     OIDC_ENDPOINT,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
@@ -23,7 +25,7 @@ from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
-from .flows.oidc_provider import Authorize, Endpoint
+from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
@@ -46,6 +48,8 @@ def register(
     update_account: UpdateAccount,
     oidc_authorize: Authorize,
     oidc_endpoint: Endpoint,
+    list_consents: ListConsents,
+    withdraw_consent: WithdrawConsent,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -59,3 +63,5 @@ def register(
     host.add(ACCOUNT_UPDATE, update_account)
     host.add(OIDC_AUTHORIZE, oidc_authorize)
     host.add(OIDC_ENDPOINT, oidc_endpoint)
+    host.add(OIDC_CONSENTS_LIST, list_consents)
+    host.add(OIDC_CONSENT_WITHDRAW, withdraw_consent)

@@ -7,6 +7,7 @@ and secrets travel in these bodies only (never a subject) and stay out of their 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -55,3 +56,19 @@ class OidcEndpointReply(Model):
     status: int
     headers: Pairs
     body: str = Field(repr=False)
+
+
+class ConsentView(Model):
+    client_id: str
+    client_name: str
+    scopes: list[str]
+    created_at: datetime
+
+
+class ConsentList(Model):
+    consents: list[ConsentView]
+
+
+class ConsentWithdrawRequest(Model):
+    access_token: str = Field(repr=False, max_length=4096)
+    client_id: str = Field(max_length=64)

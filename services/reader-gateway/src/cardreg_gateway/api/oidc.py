@@ -17,17 +17,18 @@ grants, consents and signing keys) and answers with the response to send:
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Model
 from cardreg_shared.models.oidc import (
+    ConsentList,
     OidcAuthorizeReply,
     OidcAuthorizeRequest,
     OidcEndpointRequest,
 )
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
 from .deps import GatewayDep, TokenDep
@@ -128,6 +129,41 @@ async def authorize(
         access_token=token, issuer=gateway.settings.issuer, query=pairs, decision=body.decision
     )
     return await gateway.registry.oidc_authorize(request)
+
+
+@router.get(
+    "/api/v1/account/consents",
+    response_model=ConsentList,
+    summary="The relying services the holder consented to",
+    description="Needs a card login (`account`).",
+    responses=error_responses(
+        ErrorCode.UNAUTHORIZED, ErrorCode.INSUFFICIENT_SCOPE, ErrorCode.ACCOUNT_DEACTIVATED
+    ),
+)
+async def consents(token: TokenDep, gateway: GatewayDep) -> ConsentList:
+    return await gateway.registry.consents(token)
+
+
+@router.delete(
+    "/api/v1/account/consents/{client_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Withdraw a consent: that service's sign-ins end at once",
+    description="Needs a card login (`account`).",
+    responses=error_responses(
+        ErrorCode.UNAUTHORIZED,
+        ErrorCode.INSUFFICIENT_SCOPE,
+        ErrorCode.ACCOUNT_DEACTIVATED,
+        ErrorCode.NOT_FOUND,
+    ),
+)
+async def withdraw_consent(
+    client_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    token: TokenDep,
+    gateway: GatewayDep,
+) -> Response:
+    await gateway.registry.withdraw_consent(token, client_id)
+    return Response(status_code=204)
 
 
 async def _forward(

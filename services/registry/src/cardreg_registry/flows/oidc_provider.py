@@ -12,14 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import Empty
 from cardreg_shared.models.oidc import (
+    ConsentList,
+    ConsentView,
+    ConsentWithdrawRequest,
     OidcAuthorizeReply,
     OidcAuthorizeRequest,
     OidcEndpointReply,
     OidcEndpointRequest,
 )
+from cardreg_shared.models.registry import TokenRequest
 
 from ..domain.accounts import Account
+from ..domain.oidc import oidc_scope_text
+from ..domain.scopes import Scope
 from ..domain.sessions import Session
 from .bearer import signed_in
 from .ports import Clock, Storage, Tokens
@@ -54,3 +62,53 @@ class Endpoint:
 
     async def __call__(self, request: OidcEndpointRequest) -> OidcEndpointReply:
         return await self.protocol.endpoint(request)
+
+
+@dataclass(frozen=True)
+class ListConsents:
+    """The relying services the holder consented to (a card login: `account`)."""
+
+    storage: Storage
+    tokens: Tokens
+    clock: Clock
+
+    async def __call__(self, request: TokenRequest) -> ConsentList:
+        uow = self.storage.unit_of_work()
+        _, account = await signed_in(
+            uow, self.tokens, request.access_token, self.clock(), needs=Scope.ACCOUNT
+        )
+        views = []
+        for consent in await uow.consents.of_account(account.account_id):
+            client = await uow.clients.by_id(consent.client_id)
+            if client is not None:
+                views.append(
+                    ConsentView(
+                        client_id=client.client_id,
+                        client_name=client.name,
+                        scopes=oidc_scope_text(consent.scopes).split(),
+                        created_at=consent.created_at,
+                    )
+                )
+        return ConsentList(consents=views)
+
+
+@dataclass(frozen=True)
+class WithdrawConsent:
+    """Withdraw a consent: the next sign-in asks again, and every sign-in of the account at
+    that client (its grants: codes, refresh and access tokens) ends in the same commit."""
+
+    storage: Storage
+    tokens: Tokens
+    clock: Clock
+
+    async def __call__(self, request: ConsentWithdrawRequest) -> Empty:
+        async with self.storage.unit_of_work() as uow:
+            _, account = await signed_in(
+                uow, self.tokens, request.access_token, self.clock(), needs=Scope.ACCOUNT
+            )
+            withdrawn = uow.consents.withdraw(account.account_id, request.client_id)
+            uow.grants.revoke_all(account.account_id, self.clock(), client_id=request.client_id)
+            await uow.commit()
+        if not withdrawn.count:
+            raise ServiceFailure(ErrorCode.NOT_FOUND)
+        return Empty()
