@@ -356,7 +356,7 @@ def test_pairwise_subjects_differ_per_client():
     assert timedelta(seconds=60)  # the code lifetime is DESIGN's "short"
 
 
-async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow):
+async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow, event_stream):
     from cardreg_shared.models.oidc import ConsentWithdrawRequest
     from cardreg_shared.models.registry import TokenRequest
     from cardreg_shared.subjects import OIDC_CONSENT_WITHDRAW, OIDC_CONSENTS_LIST
@@ -377,3 +377,7 @@ async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow):
     assert asked.consent is not None  # asked again
     failure = await flow.api.failure(bus.request(flow.api.nc, OIDC_CONSENT_WITHDRAW, withdraw))
     assert failure.code == ErrorCode.NOT_FOUND
+    # Both ends of the consent are in the audit trail, with no client or personal data.
+    events = [event for _, event in await event_stream.until(4)]
+    consents = [(e.channel, e.outcome) for e in events if e.type == "consent_recorded"]
+    assert consents == [("oidc", "granted"), ("oidc", "withdrawn")]

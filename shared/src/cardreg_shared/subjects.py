@@ -243,6 +243,8 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "session_revoked": "A session was ended (logout).",
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
+    "consent_recorded": "The holder gave (outcome granted) or withdrew (withdrawn) a relying "
+    "service's consent.",
 }
 ACCOUNT_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(

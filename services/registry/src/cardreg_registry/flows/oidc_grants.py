@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..domain.accounts import Account
+from ..domain.accounts import Account, Origin
 from ..domain.lifecycle import Activity, Refused
 from ..domain.oidc import (
     CODE_TTL,
@@ -31,6 +31,9 @@ from ..domain.sessions import Session
 from .ports import Clock, CodeSpent, RefreshTokenSpent, Storage
 
 log = logging.getLogger("cardreg.registry.oidc")
+
+# Consents are given on the authorization page after a card + password login.
+CONSENT = Origin(channel="oidc", method="card+password")
 
 
 def may_use_sessions(account: Account | None) -> bool:
@@ -65,7 +68,11 @@ class OidcGrants:
         self, account_id: str, client_id: str, scopes: frozenset[OidcScope]
     ) -> None:
         async with self.storage.unit_of_work() as uow:
-            uow.consents.record(Consent(account_id, client_id, scopes, self.clock()))
+            account = await uow.accounts.by_id(account_id)  # its event rides in the commit
+            now = self.clock()
+            if account is not None:
+                account.consent_recorded(now, CONSENT, granted=True)
+            uow.consents.record(Consent(account_id, client_id, scopes, now))
             await uow.commit()
 
     async def start(

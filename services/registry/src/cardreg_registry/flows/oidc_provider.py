@@ -30,6 +30,7 @@ from ..domain.oidc import oidc_scope_text
 from ..domain.scopes import Scope
 from ..domain.sessions import Session
 from .bearer import signed_in
+from .oidc_grants import CONSENT
 from .ports import Clock, Storage, Tokens
 
 
@@ -106,9 +107,10 @@ class WithdrawConsent:
             _, account = await signed_in(
                 uow, self.tokens, request.access_token, self.clock(), needs=Scope.ACCOUNT
             )
-            withdrawn = uow.consents.withdraw(account.account_id, request.client_id)
+            if await uow.consents.get(account.account_id, request.client_id) is None:
+                raise ServiceFailure(ErrorCode.NOT_FOUND)
+            uow.consents.withdraw(account.account_id, request.client_id)
+            account.consent_recorded(self.clock(), CONSENT, granted=False)
             uow.grants.revoke_all(account.account_id, self.clock(), client_id=request.client_id)
             await uow.commit()
-        if not withdrawn.count:
-            raise ServiceFailure(ErrorCode.NOT_FOUND)
         return Empty()
