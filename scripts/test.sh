@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/system-deps.sh
 scripts/setup.sh
 npm ci --prefix tests/browser --no-audit --no-fund --silent
+npm ci --prefix tests/oidc --no-audit --no-fund --silent
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { echo "ruff format: files need formatting" >&2; exit 1; }
 .venv/bin/cardreg asyncapi --check

@@ -24,6 +24,11 @@ def test_schemathesis_finds_no_failure_against_the_live_gateway(system, tmp_path
             f"{system.url}/openapi.json",
             "--checks",
             "all",
+            # OAuth 2.0's own endpoints speak RFC 6749 (form bodies, its error shape), not the
+            # API's contract: two independent client libraries test them
+            # (test_oidc_clients.py). Discovery and the authorization page's call stay in.
+            "--exclude-path-regex",
+            "^/oauth2/(token|revoke|introspect|userinfo)$",
             "--seed",
             "1",  # the same cases every run; a failure reproduces with the same seed
             "--workers",
@@ -49,4 +54,4 @@ def test_schemathesis_finds_no_failure_against_the_live_gateway(system, tmp_path
     assert counts, output[-2000:]
     generated, passed = map(int, counts.groups())
     assert generated == passed and generated > 500
-    assert "13 passed" in output  # every operation, in the coverage and fuzzing phases
+    assert "17 passed" in output  # every operation, in the coverage and fuzzing phases

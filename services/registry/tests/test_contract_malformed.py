@@ -36,6 +36,10 @@ def test_every_registry_subject_is_covered():
         "registry.device.remove",
         "registry.device_session.options",
         "registry.device_session.create",
+        "registry.oidc.authorize",
+        "registry.oidc.endpoint",
+        "registry.oidc.consents.list",
+        "registry.oidc.consents.withdraw",
     }
 
 

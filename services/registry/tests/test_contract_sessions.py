@@ -214,8 +214,10 @@ async def test_jwks_verifies_issued_tokens(api, identity):
     account_id = (await api.register(me)).account_id
     token = (await api.login(me)).access_token
     keys = (await api.jwks()).keys
-    assert len(keys) == 1
-    jwk = keys[0].model_dump()
+    # One key per algorithm: EdDSA signs access tokens, RS256 only id_tokens that ask for it.
+    assert sorted(k.alg for k in keys) == ["EdDSA", "RS256"]
+    (eddsa,) = [k for k in keys if k.alg == "EdDSA"]
+    jwk = eddsa.model_dump(exclude_none=True)
     assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
     assert jwt.get_unverified_header(token)["kid"] == jwk["kid"]
 

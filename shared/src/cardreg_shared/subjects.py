@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
-from .models import events, identity, mail, registry
+from .models import events, identity, mail, oidc, registry
 from .models.common import Empty
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -137,6 +137,32 @@ JWKS_GET = Subject(
     Empty,
     registry.JwksReply,
     "Public keys that verify access tokens (served at /.well-known/jwks.json).",
+)
+OIDC_AUTHORIZE = Subject(
+    "registry.oidc.authorize",
+    oidc.OidcAuthorizeRequest,
+    oidc.OidcAuthorizeReply,
+    "OpenID Connect authorization after the portal login: a code for the client (PKCE S256, "
+    "nonce), the consent to ask for, or an error.",
+)
+OIDC_ENDPOINT = Subject(
+    "registry.oidc.endpoint",
+    oidc.OidcEndpointRequest,
+    oidc.OidcEndpointReply,
+    "OpenID Connect token, revocation, introspection and userinfo requests, answered as the "
+    "HTTP response the gateway sends.",
+)
+OIDC_CONSENTS_LIST = Subject(
+    "registry.oidc.consents.list",
+    registry.TokenRequest,
+    oidc.ConsentList,
+    "The signed-in account's consents to relying services (needs a card login: `account`).",
+)
+OIDC_CONSENT_WITHDRAW = Subject(
+    "registry.oidc.consents.withdraw",
+    oidc.ConsentWithdrawRequest,
+    Empty,
+    "Withdraw the consent to one relying service; its sign-ins of the account end at once.",
 )
 PASSWORD_RESET_REQUEST = Subject(
     "registry.password_reset.request",
@@ -264,6 +290,8 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "session_revoked": "A session was ended (logout).",
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
+    "consent_recorded": "The holder gave (outcome granted) or withdrew (withdrawn) a relying "
+    "service's consent.",
 }
 ACCOUNT_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(
@@ -285,6 +313,10 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     SESSION_REVOKE,
     ACCOUNT_GET,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_ENDPOINT,
+    OIDC_CONSENTS_LIST,
+    OIDC_CONSENT_WITHDRAW,
     PASSWORD_RESET_REQUEST,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_CHANGE,

@@ -142,6 +142,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         docs,
         errors,
         health,
+        oidc,
         password_resets,
         portal,
         registrations,
@@ -188,6 +189,7 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
         devices,
         password_resets,
         well_known,
+        oidc,
         health,
     )
     for module in routers:

@@ -51,6 +51,16 @@ class GatewaySettings(BaseSettings):
             "CARDREG_GATEWAY_PROFILE_ONLY", "CARDREG_PROFILE_ONLY", "profile_only"
         ),
     )
+    # Where the portal is reachable, as people and relying services reach it: the OpenID
+    # Connect issuer and the base of every endpoint the discovery document names (never taken
+    # from a request's Host header). CARDREG_GATEWAY_PUBLIC_BASE_URL, else the system-wide
+    # CARDREG_PUBLIC_BASE_URL (`cardreg up` sets it).
+    public_base_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8080"),
+        validation_alias=AliasChoices(
+            "CARDREG_GATEWAY_PUBLIC_BASE_URL", "CARDREG_PUBLIC_BASE_URL", "public_base_url"
+        ),
+    )
     # Swagger UI at /docs; the OpenAPI document itself is always served.
     docs_enabled: bool = True
 
@@ -76,6 +86,11 @@ class GatewaySettings(BaseSettings):
     def streams(self) -> list[Stream]:
         """The streams the gateway publishes to, with the configured copies."""
         return replicated([READER_EVENTS], self.jetstream_replicas)
+
+    @property
+    def issuer(self) -> str:
+        """The OpenID Connect issuer: the public base URL without a trailing slash."""
+        return str(self.public_base_url).rstrip("/")
 
     @property
     def nats_credentials(self) -> Credentials:

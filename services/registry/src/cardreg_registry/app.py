@@ -19,6 +19,7 @@ from . import __version__, transport
 from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
+from .adapters.oidc_server import OidcServer
 from .adapters.outbox_relay import OutboxRelay
 from .adapters.passkeys import PasskeysUnconfigured, passkeys_for
 from .adapters.postgres.unit_of_work import PgStorage
@@ -27,6 +28,7 @@ from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
 from .domain.challenges import ChallengeKey
 from .domain.id_numbers import IdNumberKey
+from .domain.oidc import PairwiseSubjects
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
@@ -35,6 +37,8 @@ from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
 from .flows.devices import ListDevices, RemoveDevice
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.oidc_grants import OidcGrants
+from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
@@ -104,8 +108,10 @@ class Registry:
         relay: OutboxRelay,
         background: TaskPool,
         host: ServiceHost,
+        oidc: OidcServer,
     ) -> None:
         self.settings = settings
+        self._oidc = oidc
         self.keys = keys
         self.relay = relay
         self._storage = storage
@@ -137,13 +143,19 @@ class Registry:
             await keys.start()
             # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
-            host = await _serve(settings, nc, storage, keys, secret, background, clock)
+            oidc = OidcServer(
+                OidcGrants(storage, clock, timedelta(seconds=settings.oidc_code_ttl_seconds)),
+                keys,
+                PairwiseSubjects(secret.derive("registry/oidc-pairwise/v1")),
+                workers=settings.oidc_workers,
+            )
+            host = await _serve(settings, nc, storage, keys, secret, background, clock, oidc)
         except BaseException:
             await relay.stop()
             await keys.stop()
             await storage.close()
             raise
-        return cls(settings, storage, keys, relay, background, host)
+        return cls(settings, storage, keys, relay, background, host, oidc)
 
     async def settled(self) -> None:
         """Until the work started by requests answered so far (reset mails) is done."""
@@ -156,6 +168,7 @@ class Registry:
         await self._background.wait()
         await self.relay.stop()
         await self.keys.stop()
+        self._oidc.close()
         await self._storage.close()
 
 
@@ -167,6 +180,7 @@ async def _serve(
     secret: RegistrySecret,
     background: TaskPool,
     clock: Clock,
+    oidc: OidcServer,
 ) -> ServiceHost:
     tokens = TokenSigner(
         keys,
@@ -222,6 +236,10 @@ async def _serve(
         create_device_session=CreateDeviceSession(
             storage, passkeys, challenges, hasher, tokens, id_numbers, lockout, clock
         ),
+        oidc_authorize=Authorize(storage, tokens, oidc, clock),
+        oidc_endpoint=Endpoint(oidc),
+        list_consents=ListConsents(storage, tokens, clock),
+        withdraw_consent=WithdrawConsent(storage, tokens, clock),
     )
     await host.start()
     return host
@@ -234,6 +252,7 @@ async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
     async with storage.unit_of_work() as uow:
         sessions = uow.sessions.prune(now)
         tokens = uow.reset_tokens.prune(now - timedelta(days=1))
+        uow.grants.prune(now - timedelta(days=1))
         keys = uow.keys.prune(now - key_grace)
         uow.device_bindings.prune(now - timedelta(days=1))
         uow.spent_challenges.prune(now)

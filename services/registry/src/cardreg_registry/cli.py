@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .adapters.key_ring import ensure_active_key, publication_grace, rotate
 from .app import open_storage, utc_now
+from .domain.keys import ALGORITHMS, EDDSA
 from .settings import RegistrySettings
 
 
@@ -50,10 +51,11 @@ async def run(args: argparse.Namespace) -> int:
         # the tokens it signed would stop verifying.
         await ensure_active_key(storage, now, settings.signing_key_path)
         if args.action == "rotate":
-            retired, new = await rotate(storage, now)
-            print(f"active key {new.kid}")
-            if retired is not None:
-                print(f"retired key {retired.kid} (published until its tokens have expired)")
+            for alg in ALGORITHMS:
+                retired, new = await rotate(storage, now, alg)
+                print(f"active key {new.kid}" + ("" if alg == EDDSA else f" ({alg})"))
+                if retired is not None:
+                    print(f"retired key {retired.kid} (published until its tokens have expired)")
             print(
                 f"running registries sign with it within {settings.keys_reload_seconds:g} s",
                 file=sys.stderr,
@@ -62,7 +64,7 @@ async def run(args: argparse.Namespace) -> int:
         ttl = timedelta(seconds=settings.token_ttl_seconds)
         grace = publication_grace(ttl, settings.keys_reload_seconds)
         keys = await storage.unit_of_work().keys.load()
-        print(f"{'kid':<44}  {'created':<20}  {'retired':<20}  state")
+        print(f"{'kid':<44}  {'alg':<6}  {'created':<20}  {'retired':<20}  state")
         for key in sorted(keys.keys, key=lambda k: k.created_at, reverse=True):
             state = (
                 "active"
@@ -72,7 +74,9 @@ async def run(args: argparse.Namespace) -> int:
                 else "expired"
             )
             retired = "-" if key.retired_at is None else _when(key.retired_at)
-            print(f"{key.kid:<44}  {_when(key.created_at):<20}  {retired:<20}  {state}")
+            print(
+                f"{key.kid:<44}  {key.alg:<6}  {_when(key.created_at):<20}  {retired:<20}  {state}"
+            )
         return 0
     finally:
         await storage.close()

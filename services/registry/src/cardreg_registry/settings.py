@@ -51,6 +51,10 @@ class RegistrySettings(BaseSettings):
     hash_concurrency: int = Field(0, ge=0)
 
     token_ttl_seconds: int = Field(900, ge=1)
+    # Worker threads for the OpenID Connect provider's protocol logic (authlib is synchronous).
+    oidc_workers: int = Field(4, ge=1, le=64)
+    # An authorization code lives this long (single use; OAuth 2.0 asks for short).
+    oidc_code_ttl_seconds: int = Field(60, ge=1, le=600)
     token_issuer: str = "cardreg"
     token_audience: str = "cardreg"
     # How often a running registry reads the key set again (and so notices `keys rotate`).

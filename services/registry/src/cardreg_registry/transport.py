@@ -15,6 +15,10 @@ from cardreg_shared.subjects import (
     DEVICE_SESSION_CREATE,
     DEVICE_SESSION_OPTIONS,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_CONSENT_WITHDRAW,
+    OIDC_CONSENTS_LIST,
+    OIDC_ENDPOINT,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
@@ -31,6 +35,7 @@ from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
 from .flows.devices import ListDevices, RemoveDevice
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
@@ -58,6 +63,10 @@ def register(
     remove_device: RemoveDevice,
     device_login_options: DeviceLoginOptions,
     create_device_session: CreateDeviceSession,
+    oidc_authorize: Authorize,
+    oidc_endpoint: Endpoint,
+    list_consents: ListConsents,
+    withdraw_consent: WithdrawConsent,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -76,3 +85,7 @@ def register(
     host.add(DEVICE_REMOVE, remove_device)
     host.add(DEVICE_SESSION_OPTIONS, device_login_options)
     host.add(DEVICE_SESSION_CREATE, create_device_session)
+    host.add(OIDC_AUTHORIZE, oidc_authorize)
+    host.add(OIDC_ENDPOINT, oidc_endpoint)
+    host.add(OIDC_CONSENTS_LIST, list_consents)
+    host.add(OIDC_CONSENT_WITHDRAW, withdraw_consent)

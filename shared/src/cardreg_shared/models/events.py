@@ -39,6 +39,7 @@ AccountEventType = Literal[
     "session_revoked",
     "deactivated",
     "reactivated",
+    "consent_recorded",  # a relying service's consent: outcome "granted" or "withdrawn"
 ]
 # Where it came in: the portal (online), a counter, an employer, a phone, a relying service.
 EventChannel = Literal["online", "counter", "employer", "device", "oidc"]

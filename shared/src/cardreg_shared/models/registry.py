@@ -87,12 +87,16 @@ class AccountProfile(Model):
 
 
 class Jwk(Model):
-    kty: Literal["OKP"]
-    crv: Literal["Ed25519"]
-    x: str
+    """A public signing key: Ed25519 (`OKP`, `crv`, `x`) or RSA (`n`, `e`)."""
+
+    kty: Literal["OKP", "RSA"]
     kid: str
     use: Literal["sig"] = "sig"
-    alg: Literal["EdDSA"] = "EdDSA"
+    alg: Literal["EdDSA", "RS256"] = "EdDSA"
+    crv: Literal["Ed25519"] | None = None
+    x: str | None = None
+    n: str | None = None
+    e: str | None = None
 
 
 class JwksReply(Model):

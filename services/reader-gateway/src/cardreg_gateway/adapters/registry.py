@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from cardreg_shared import bus
 from cardreg_shared.models.common import CardRead, Empty
+from cardreg_shared.models.oidc import (
+    ConsentList,
+    ConsentWithdrawRequest,
+    OidcAuthorizeReply,
+    OidcAuthorizeRequest,
+    OidcEndpointReply,
+    OidcEndpointRequest,
+)
 from cardreg_shared.models.registry import (
     AccountProfile,
     AccountUpdateRequest,
@@ -45,6 +53,10 @@ from cardreg_shared.subjects import (
     DEVICE_SESSION_CREATE,
     DEVICE_SESSION_OPTIONS,
     JWKS_GET,
+    OIDC_AUTHORIZE,
+    OIDC_CONSENT_WITHDRAW,
+    OIDC_CONSENTS_LIST,
+    OIDC_ENDPOINT,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
@@ -115,6 +127,19 @@ class Registry:
         self, request: DeviceSessionCreateRequest
     ) -> DeviceSessionCreateReply:
         return await self._ask(DEVICE_SESSION_CREATE, request)
+
+    async def oidc_authorize(self, request: OidcAuthorizeRequest) -> OidcAuthorizeReply:
+        return await self._ask(OIDC_AUTHORIZE, request)
+
+    async def oidc_endpoint(self, request: OidcEndpointRequest) -> OidcEndpointReply:
+        return await self._ask(OIDC_ENDPOINT, request)
+
+    async def consents(self, access_token: str) -> ConsentList:
+        return await self._ask(OIDC_CONSENTS_LIST, TokenRequest(access_token=access_token))
+
+    async def withdraw_consent(self, access_token: str, client_id: str) -> None:
+        request = ConsentWithdrawRequest(access_token=access_token, client_id=client_id)
+        await self._ask(OIDC_CONSENT_WITHDRAW, request)
 
     async def _ask(self, subject: Subject[Req, Rep], payload: Req) -> Rep:
         return await bus.request(self._nc, subject, payload, timeout=self._timeout)

@@ -54,6 +54,7 @@ PAGES = (
     "/forgot-password",
     "/reset-password",
     "/m/",
+    "/oauth2/authorize",  # a relying service's sign-in (api/oidc.py): login, then consent
 )
 
 _SLOT = re.compile(r"\{\{\s*([@a-z0-9_.]+)\s*\}\}")

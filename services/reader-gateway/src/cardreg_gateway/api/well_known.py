@@ -14,7 +14,8 @@ router = APIRouter(tags=["tokens"])
 @router.get(
     "/.well-known/jwks.json",
     response_model=JwksReply,
-    summary="Public keys for access tokens (EdDSA)",
+    response_model_exclude_none=True,
+    summary="Public signing keys: access tokens (EdDSA), id_tokens (EdDSA, RS256)",
     responses=error_responses(),
 )
 async def jwks(gateway: GatewayDep, response: Response) -> JwksReply:

@@ -24,8 +24,13 @@ from cardreg_shared.models.common import b64url_encode
 from cardreg_shared.models.registry import Jwk
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import (
+    RSAPrivateKey,
+    RSAPublicKey,
+    generate_private_key,
+)
 
-from ..domain.keys import KeySet, SigningKey, kid_of
+from ..domain.keys import EDDSA, RS256, KeySet, SigningKey, kid_of, rsa_thumbprint
 from ..flows.ports import Clock, Conflict, Storage
 
 log = logging.getLogger("cardreg.registry.keys")
@@ -38,8 +43,50 @@ def publication_grace(token_ttl: timedelta, reload_seconds: float) -> timedelta:
     return token_ttl + timedelta(seconds=reload_seconds) + SKEW
 
 
-def new_signing_key(now: datetime) -> SigningKey:
+RSA_BITS = 2048
+
+PublicKey = Ed25519PublicKey | RSAPublicKey
+
+
+def new_signing_key(now: datetime, alg: str = EDDSA) -> SigningKey:
+    if alg == RS256:
+        return _rsa_signing_key(generate_private_key(public_exponent=65537, key_size=RSA_BITS), now)
     return _signing_key(Ed25519PrivateKey.generate(), now)
+
+
+def _int_b64(value: int) -> str:
+    return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+def _rsa_members(public: RSAPublicKey) -> tuple[str, str]:
+    numbers = public.public_numbers()
+    return _int_b64(numbers.n), _int_b64(numbers.e)
+
+
+def _rsa_signing_key(private: RSAPrivateKey, now: datetime) -> SigningKey:
+    public = private.public_key()
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    pkcs8 = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return SigningKey(
+        kid=rsa_thumbprint(*_rsa_members(public)),
+        public_key=der,
+        private_key=pkcs8,
+        created_at=now,
+        alg=RS256,
+    )
+
+
+def _public_key(key: SigningKey) -> PublicKey:
+    if key.alg == RS256:
+        loaded = serialization.load_der_public_key(key.public_key)
+        if not isinstance(loaded, RSAPublicKey):
+            raise TypeError(f"key {key.kid} is not an RSA key")
+        return loaded
+    return Ed25519PublicKey.from_public_bytes(key.public_key)
 
 
 def _signing_key(private: Ed25519PrivateKey, now: datetime) -> SigningKey:
@@ -61,12 +108,34 @@ def load_legacy_pem(path: Path) -> Ed25519PrivateKey:
 
 
 def public_jwk(key: SigningKey) -> Jwk:
+    if key.alg == RS256:
+        public = _public_key(key)
+        assert isinstance(public, RSAPublicKey)
+        n, e = _rsa_members(public)
+        return Jwk(kty="RSA", alg="RS256", n=n, e=e, kid=key.kid)
     return Jwk(kty="OKP", crv="Ed25519", x=b64url_encode(key.public_key), kid=key.kid)
 
 
 async def ensure_active_key(storage: Storage, now: datetime, legacy_pem: Path) -> None:
-    """Give the key set its first active key when it has none: the legacy PEM key if the
-    data directory has one, else a new key. Replicas starting together agree on one."""
+    """Give the key set its first active key of each algorithm when it has none: for EdDSA
+    the legacy PEM key if the data directory has one, else a new key. Replicas starting
+    together agree on one."""
+    await _ensure_eddsa(storage, now, legacy_pem)
+    for _ in range(5):
+        async with storage.unit_of_work() as uow:
+            if (await uow.keys.load()).active_for(RS256) is not None:
+                return
+            uow.keys.add(new_signing_key(now, RS256))
+            try:
+                await uow.commit()
+            except Conflict:
+                continue
+        log.info("key set started its RS256 key")
+        return
+    raise RuntimeError("could not settle the first RS256 key")
+
+
+async def _ensure_eddsa(storage: Storage, now: datetime, legacy_pem: Path) -> None:
     for _ in range(5):
         async with storage.unit_of_work() as uow:
             keys = await uow.keys.load()
@@ -85,12 +154,14 @@ async def ensure_active_key(storage: Storage, now: datetime, legacy_pem: Path) -
     raise RuntimeError("could not settle the first signing key")
 
 
-async def rotate(storage: Storage, now: datetime) -> tuple[SigningKey | None, SigningKey]:
-    """Retire the active key and make a new one active: (retired, new)."""
+async def rotate(
+    storage: Storage, now: datetime, alg: str = EDDSA
+) -> tuple[SigningKey | None, SigningKey]:
+    """Retire the active key of `alg` and make a new one active: (retired, new)."""
     for _ in range(5):
         async with storage.unit_of_work() as uow:
-            active = (await uow.keys.load()).active
-            new = new_signing_key(now)
+            active = (await uow.keys.load()).active_for(alg)
+            new = new_signing_key(now, alg)
             if active is None:
                 uow.keys.add(new)
             else:
@@ -118,7 +189,8 @@ class KeyRing:
         self._reload_seconds = reload_seconds
         self._keys = KeySet()
         self._signing: tuple[str, Ed25519PrivateKey] | None = None
-        self._public: dict[str, Ed25519PublicKey] = {}
+        self._rsa: tuple[str, RSAPrivateKey] | None = None
+        self._public: dict[str, PublicKey] = {}
         self._last_reload = float("-inf")
         self._reloading: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
@@ -143,12 +215,20 @@ class KeyRing:
             raise RuntimeError("the key ring was not started")
         return self._signing
 
-    async def verification_key(self, kid: str) -> Ed25519PublicKey | None:
-        """The published key named `kid`; an unknown kid reloads the set first (rate-limited)."""
+    @property
+    def rsa_signing(self) -> tuple[str, RSAPrivateKey]:
+        """(kid, key) of the active RS256 key as last loaded (id_tokens for clients that ask)."""
+        if self._rsa is None:
+            raise RuntimeError("the key set has no active RS256 key")
+        return self._rsa
+
+    async def verification_key(self, kid: str, alg: str = EDDSA) -> PublicKey | None:
+        """The published key of `alg` named `kid`; an unknown kid reloads the set first
+        (rate-limited)."""
         if kid not in self._public:
             await self._reload_for_unknown_kid()
         key = self._keys.find(kid)
-        if key is None or not key.published_at(self._clock(), self.grace):
+        if key is None or key.alg != alg or not key.published_at(self._clock(), self.grace):
             return None
         return self._public.get(kid)
 
@@ -159,17 +239,23 @@ class KeyRing:
         keys = await self._load()
         loop = asyncio.get_running_loop()
         self._last_reload = loop.time()
-        public = {
-            key.kid: self._public.get(key.kid) or Ed25519PublicKey.from_public_bytes(key.public_key)
-            for key in keys.keys
-        }
+        public = {key.kid: self._public.get(key.kid) or _public_key(key) for key in keys.keys}
         active, signing = keys.active, self._signing
         changed = signing is None or active is None or signing[0] != active.kid
         if active is not None and active.private_key is not None and changed:
             if signing is not None:
                 log.info("signing with the new active key %s", active.kid)
             signing = (active.kid, Ed25519PrivateKey.from_private_bytes(active.private_key))
-        self._keys, self._public, self._signing = keys, public, signing
+        rsa, current = keys.active_for(RS256), self._rsa
+        if (
+            rsa is not None
+            and rsa.private_key is not None
+            and (current is None or current[0] != rsa.kid)
+        ):
+            loaded = serialization.load_der_private_key(rsa.private_key, password=None)
+            if isinstance(loaded, RSAPrivateKey):
+                current = (rsa.kid, loaded)
+        self._keys, self._public, self._signing, self._rsa = keys, public, signing, current
 
     async def _reload_for_unknown_kid(self) -> None:
         loop = asyncio.get_running_loop()

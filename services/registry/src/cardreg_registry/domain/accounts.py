@@ -225,6 +225,10 @@ class Account:
         self._record("logged_in", now, origin, device_id=device_id)
         return rebound
 
+    def consent_recorded(self, now: datetime, origin: Origin, *, granted: bool) -> None:
+        """The holder gave (or withdrew) a relying service's consent: recorded only."""
+        self._record("consent_recorded", now, origin, outcome="granted" if granted else "withdrawn")
+
     def login_refused(self, now: datetime, origin: Origin, code: ErrorCode) -> None:
         """An attempt refused before any password counted (locked, deactivated): recorded only."""
         self._record("login_failed", now, origin, outcome=code.value)

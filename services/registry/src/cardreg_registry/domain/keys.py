@@ -15,15 +15,22 @@ from datetime import datetime, timedelta
 
 from cardreg_shared.models.common import b64url_encode
 
+EDDSA = "EdDSA"  # Ed25519: every token of ours, and id_tokens by default
+RS256 = "RS256"  # RSA: offered for id_tokens, as OpenID Connect requires
+ALGORITHMS = (EDDSA, RS256)
+
 
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    public_key: bytes  # raw Ed25519, 32 bytes
+    # EdDSA: the raw Ed25519 key, 32 bytes; RS256: the RSA key's DER SubjectPublicKeyInfo.
+    public_key: bytes
     created_at: datetime
-    # The raw 32-byte Ed25519 seed; None once retired (nothing may sign with it again).
+    # EdDSA: the raw 32-byte seed; RS256: DER PKCS#8. None once retired (nothing may sign
+    # with it again).
     private_key: bytes | None = field(default=None, repr=False)
     retired_at: datetime | None = None
+    alg: str = EDDSA
 
     @property
     def active(self) -> bool:
@@ -41,7 +48,12 @@ class KeySet:
 
     @property
     def active(self) -> SigningKey | None:
-        return next((key for key in self.keys if key.active), None)
+        """The active EdDSA key: what access tokens are signed with."""
+        return self.active_for(EDDSA)
+
+    def active_for(self, alg: str) -> SigningKey | None:
+        """One active key per algorithm."""
+        return next((key for key in self.keys if key.active and key.alg == alg), None)
 
     def published(self, now: datetime, grace: timedelta) -> tuple[SigningKey, ...]:
         """The active key first, then the retired ones still published, newest first."""
@@ -62,3 +74,9 @@ def thumbprint(x: str) -> str:
 
 def kid_of(public_key: bytes) -> str:
     return thumbprint(b64url_encode(public_key))
+
+
+def rsa_thumbprint(n: str, e: str) -> str:
+    """RFC 7638 over the RSA JWK's required members."""
+    canonical = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"), sort_keys=True)
+    return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())

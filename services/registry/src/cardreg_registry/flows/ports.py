@@ -23,6 +23,7 @@ from cardreg_shared.models.registry import Jwk
 from ..domain.accounts import Account
 from ..domain.devices import Device, DeviceBinding, KnownPasskey, NewPasskey
 from ..domain.keys import KeySet, SigningKey
+from ..domain.oidc import AuthorizationCode, Consent, Grant, OidcClient, RefreshToken
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
@@ -67,6 +68,16 @@ class DuplicateCredential(Exception):
 
 class DeviceGone(Exception):
     """No such device of the account (removed meanwhile); nothing was written."""
+
+
+class CodeSpent(Exception):
+    """The authorization code was used or expired by the time of the commit; nothing was
+    written."""
+
+
+class RefreshTokenSpent(Exception):
+    """The refresh token was used or expired, or its grant revoked, by the time of the
+    commit; nothing was written."""
 
 
 class UnknownReference(Exception):
@@ -189,6 +200,63 @@ class KeySetRepository(Protocol):
     def prune(self, retired_before: datetime) -> Tally: ...
 
 
+class OidcClientRepository(Protocol):
+    async def by_id(self, client_id: str) -> OidcClient | None: ...
+
+    async def all(self) -> list[OidcClient]:
+        """Every client, oldest first."""
+
+    def add(self, client: OidcClient) -> None:
+        """Insert at commit; `Conflict` if the client id is taken by then."""
+
+    def remove(self, client_id: str) -> Tally:
+        """Delete the client with its consents, grants, codes and refresh tokens."""
+
+
+class GrantRepository(Protocol):
+    """Grants with their authorization codes and refresh tokens (domain/oidc.py)."""
+
+    async def by_id(self, grant_id: str) -> Grant | None: ...
+
+    async def code(self, code_hash: str) -> AuthorizationCode | None: ...
+
+    async def refresh_token(self, token_hash: str) -> RefreshToken | None: ...
+
+    def add(self, grant: Grant, code: AuthorizationCode) -> None:
+        """A new grant and its authorization code; `UnknownReference` for an account or
+        client that does not exist."""
+
+    def redeem_code(self, code_hash: str, now: datetime) -> None:
+        """Mark the code used if unused, unexpired at `now` and its grant live; `CodeSpent`
+        otherwise."""
+
+    def add_refresh_token(self, token: RefreshToken) -> None: ...
+
+    def rotate_refresh_token(self, token_hash: str, new: RefreshToken, now: datetime) -> None:
+        """Mark `token_hash` used and add `new`, if it was unused, unexpired and its grant
+        live; `RefreshTokenSpent` otherwise."""
+
+    def revoke(self, grant_id: str, now: datetime) -> Tally:
+        """Revoke the grant if live (its codes and refresh tokens die with it)."""
+
+    def revoke_all(self, account_id: str, now: datetime, *, client_id: str | None = None) -> Tally:
+        """Revoke every live grant of the account (at one client, or at all)."""
+
+    def prune(self, expired_before: datetime) -> Tally:
+        """Delete codes and refresh tokens expired before then."""
+
+
+class ConsentRepository(Protocol):
+    async def get(self, account_id: str, client_id: str) -> Consent | None: ...
+
+    async def of_account(self, account_id: str) -> list[Consent]: ...
+
+    def record(self, consent: Consent) -> None:
+        """Insert or replace the account's consent at that client."""
+
+    def withdraw(self, account_id: str, client_id: str) -> Tally: ...
+
+
 class UnitOfWork(Protocol):
     accounts: AccountRepository
     sessions: SessionRepository
@@ -198,6 +266,9 @@ class UnitOfWork(Protocol):
     devices: DeviceRepository
     device_bindings: DeviceBindingRepository
     spent_challenges: SpentChallengeRepository
+    clients: OidcClientRepository
+    grants: GrantRepository
+    consents: ConsentRepository
 
     async def commit(self) -> None:
         """Write what was staged, and the events of every account read or added through it,

@@ -25,7 +25,7 @@ class Sealer(Protocol):
     def unseal(self, sealed: bytes, context: str) -> bytes: ...
 
 
-_COLUMNS = "kid, public_key, private_key, created_at, retired_at"
+_COLUMNS = "kid, public_key, private_key, created_at, retired_at, alg"
 
 
 class SqliteKeys:
@@ -43,7 +43,9 @@ class SqliteKeys:
 
         def run(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)", row)
+                conn.execute(
+                    f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", row
+                )
             except sqlite3.IntegrityError:
                 raise Conflict() from None  # another active key, or this very key, came first
 
@@ -60,7 +62,7 @@ class SqliteKeys:
             )
             if matched(cursor) != 1:
                 raise Conflict()
-            conn.execute(f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)", row)
+            conn.execute(f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", row)
 
         self._uow.stage(run)
 
@@ -77,14 +79,16 @@ class SqliteKeys:
             sealed,
             text(key.created_at),
             maybe_text(key.retired_at),
+            key.alg,
         )
 
     def _key(self, row: tuple) -> SigningKey:
-        kid, public, sealed, created_at, retired_at = row
+        kid, public, sealed, created_at, retired_at, alg = row
         return SigningKey(
             kid=kid,
             public_key=b64url_decode(public),
             private_key=None if sealed is None else self._sealer.unseal(sealed, kid),
             created_at=moment(created_at),
             retired_at=maybe_moment(retired_at),
+            alg=alg,
         )

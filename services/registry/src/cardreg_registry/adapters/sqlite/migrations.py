@@ -173,6 +173,68 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX spent_challenges_by_expiry ON spent_challenges (expires_at);
     CREATE INDEX accounts_by_id_no_hash ON accounts (id_no_hash);
     """,
+    # 5: relying services (OpenID Connect). Clients with their secret's SHA-256 (none for a
+    # public client), exact redirect URIs (one per line) and allowed scopes; grants (one
+    # sign-in of an account at a client) with their codes and refresh tokens, only hashes of
+    # either; consents per account and client.
+    """
+    CREATE TABLE oidc_clients (
+        client_id     TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        secret_hash   TEXT,
+        redirect_uris TEXT NOT NULL,
+        scopes        TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE oidc_grants (
+        grant_id   TEXT PRIMARY KEY,
+        client_id  TEXT NOT NULL REFERENCES oidc_clients (client_id),
+        account_id TEXT NOT NULL REFERENCES accounts (account_id),
+        scopes     TEXT NOT NULL,
+        amr        TEXT NOT NULL,
+        auth_time  TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX oidc_grants_by_account ON oidc_grants (account_id);
+    CREATE INDEX oidc_grants_by_client ON oidc_grants (client_id);
+    CREATE TABLE oidc_codes (
+        code_hash      TEXT PRIMARY KEY,
+        grant_id       TEXT NOT NULL REFERENCES oidc_grants (grant_id),
+        redirect_uri   TEXT NOT NULL,
+        nonce          TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        expires_at     TEXT NOT NULL,
+        used_at        TEXT
+    );
+    CREATE INDEX oidc_codes_by_grant ON oidc_codes (grant_id);
+    CREATE TABLE oidc_refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        grant_id   TEXT NOT NULL REFERENCES oidc_grants (grant_id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    CREATE INDEX oidc_refresh_tokens_by_grant ON oidc_refresh_tokens (grant_id);
+    CREATE TABLE oidc_consents (
+        account_id TEXT NOT NULL REFERENCES accounts (account_id),
+        client_id  TEXT NOT NULL REFERENCES oidc_clients (client_id),
+        scopes     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, client_id)
+    );
+    """,
+    # 6: an RSA key beside the Ed25519 one (RS256 id_tokens, offered as OpenID Connect asks):
+    # one active key per algorithm; a client's id_token algorithm.
+    """
+    ALTER TABLE signing_keys ADD COLUMN alg TEXT NOT NULL DEFAULT 'EdDSA'
+        CHECK (alg IN ('EdDSA', 'RS256'));
+    DROP INDEX signing_keys_one_active;
+    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (alg) WHERE retired_at IS NULL;
+    ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT 'EdDSA'
+        CHECK (id_token_alg IN ('EdDSA', 'RS256'));
+    """,
 )
 
 

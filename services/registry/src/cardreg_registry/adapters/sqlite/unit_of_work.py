@@ -22,6 +22,7 @@ from .accounts import SqliteAccounts
 from .database import SqliteDatabase
 from .devices import SqliteDeviceBindings, SqliteDevices, SqliteSpentChallenges
 from .keys import Sealer, SqliteKeys
+from .oidc import SqliteClients, SqliteConsents, SqliteGrants
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
@@ -49,6 +50,9 @@ class SqliteUnitOfWork:
         self.devices = SqliteDevices(self)
         self.device_bindings = SqliteDeviceBindings(self)
         self.spent_challenges = SqliteSpentChallenges(self)
+        self.clients = SqliteClients(self)
+        self.grants = SqliteGrants(self)
+        self.consents = SqliteConsents(self)
 
     # for the repositories
 

@@ -1,6 +1,7 @@
 // Path -> page. Each page is `render(main, {navigate, notice})`.
 
 import { account } from "./account.js";
+import { authorize } from "./authorize.js";
 import { forgotPassword } from "./forgot.js";
 import { home } from "./home.js";
 import { login } from "./login.js";
@@ -19,6 +20,7 @@ export const pages = {
   "/forgot-password": forgotPassword,
   "/reset-password": resetPassword,
   "/m/": mobile,
+  "/oauth2/authorize": authorize,
 };
 
 export { notFound };
