@@ -47,7 +47,7 @@ async def service_answers(url: str, name: str, *, timeout: float = TIMEOUT, **op
     nc = Client()  # not nats.connect(): a failed connect would leave its socket open
     try:
         await nc.connect(
-            url,
+            [server.strip() for server in url.split(",")],  # a cluster: several, comma-separated
             name=f"{name}-healthcheck",
             inbox_prefix=f"_INBOX.{name}",  # the service user may subscribe only here
             allow_reconnect=False,

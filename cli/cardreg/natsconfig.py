@@ -185,23 +185,32 @@ def password_var(user: str) -> str:
 
 @dataclass(frozen=True)
 class Cluster:
-    """Routes to the other nodes of a cluster on loopback, under a route user of their own."""
+    """Routes to the other nodes of a cluster, under a route user of their own when `password`
+    is given (`cardreg up`), or on a private network only (the compose cluster)."""
 
     name: str
     listen: str  # host:port of this node's routes
     routes: tuple[str, ...]  # host:port of the others
-    password: str
+    password: str | None = None
 
     def lines(self) -> list[str]:
-        routes = [json.dumps(f"nats-route://route:{self.password}@{r}") for r in self.routes]
+        user = "" if self.password is None else f"route:{self.password}@"
+        routes = [json.dumps(f"nats-route://{user}{r}") for r in self.routes]
+        auth = (
+            []
+            if self.password is None
+            else [
+                "  authorization {",
+                '    user: "route"',
+                f"    password: {json.dumps(self.password)}",
+                "  }",
+            ]
+        )
         return [
             "cluster {",
             f"  name: {json.dumps(self.name)}",
             f"  listen: {json.dumps(self.listen)}",
-            "  authorization {",
-            '    user: "route"',
-            f"    password: {json.dumps(self.password)}",
-            "  }",
+            *auth,
             f"  routes: [{', '.join(routes)}]",
             "}",
         ]

@@ -916,3 +916,42 @@ def test_the_dockerfile_copies_every_workspace_member_s_pyproject_first():
     for member in members:
         relative = member.relative_to(root)
         assert f"COPY {relative}/pyproject.toml {relative}/" in dockerfile, relative
+
+
+CLUSTER_FILES = ("compose.cluster.yaml",)
+
+
+def test_compose_cluster_file_is_valid_with_three_nodes_postgres_and_two_replicas():
+    example = DEPLOY / ".env.example"
+    for profiles in ((), ("local-mail",)):
+        checked = _compose("config", "-q", env_file=example, profiles=profiles, files=CLUSTER_FILES)
+        assert checked.returncode == 0, checked.stderr
+    missing = _compose("config", "-q", env_file=os.devnull, files=CLUSTER_FILES)
+    assert missing.returncode != 0 and "is missing a value" in missing.stderr
+
+    services = _rendered(example, files=CLUSTER_FILES)
+    nodes = ("nats-1", "nats-2", "nats-3")
+    assert set(services) == {*nodes, "postgres", *natsconfig.SERVICES}
+    for node in nodes:
+        mounts = {v["target"]: v["source"] for v in services[node]["volumes"]}
+        assert Path(mounts["/etc/nats/nats-server.conf"]) == DEPLOY / "nats" / f"{node}.conf"
+        assert mounts["/data"] == f"{node}-data"
+    conf = (DEPLOY / "nats" / "nats-1.conf").read_text()
+    assert "server_name: nats-1" in conf
+    assert '"nats-route://nats-2:6222", "nats-route://nats-3:6222"' in conf
+    assert any(v["target"] == "/var/lib/postgresql/data" for v in services["postgres"]["volumes"])
+    for name in natsconfig.SERVICES:
+        svc = services[name]
+        assert svc["deploy"]["replicas"] == 2
+        env = svc["environment"]
+        password = f"change-me-{name}"
+        assert env["CARDREG_NATS_URL"].split(",") == [
+            f"nats://{name}:{password}@{node}:4222" for node in nodes
+        ]
+        assert env["CARDREG_JETSTREAM_REPLICAS"] == "3"
+        assert svc["command"] == ["python", "-m", f"cardreg_{name}"]
+        if name != "gateway":
+            url = "postgresql://postgres:change-me-postgres@postgres:5432/cardreg"
+            assert env[f"CARDREG_{name.upper()}_DATABASE_URL"] == url
+    assert services["registry"]["environment"]["CARDREG_REGISTRY_SECRET"]
+    assert services["gateway"]["ports"][0]["published"] == "8080-8081"
