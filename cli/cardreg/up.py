@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -118,6 +119,9 @@ class Up:
         self.smtp_port = 0
         self.nc = None
         self.supervisor = Supervisor()
+        # Prometheus metrics of the NATS-only services, each on a free loopback port chosen
+        # once (a restarted service serves on the same one); the gateway's are at /metrics.
+        self.metrics_ports = {name: _free_port() for name, _ in SERVICES if name != "gateway"}
 
     # --- nats-server ------------------------------------------------------------------------
 
@@ -209,6 +213,8 @@ class Up:
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
+        if user in self.metrics_ports:
+            env[f"CARDREG_{user.upper()}_METRICS_PORT"] = str(self.metrics_ports[user])
         if self.args.smtp is None:
             env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
         # else --smtp names the server; security and credentials come from the environment
@@ -263,6 +269,13 @@ class Up:
             if self.args.smtp
             else f"caught in {self._mail_dir} (cardreg mail --data-dir {self.data_dir})"
         )
+        metrics = ", ".join(
+            [f"gateway {base_url}/metrics"]
+            + [
+                f"{name} http://127.0.0.1:{port}/metrics"
+                for name, port in self.metrics_ports.items()
+            ]
+        )
         tls = (
             f"TLS, CA {self.bus.tls.ca_cert}"
             if self.bus.tls
@@ -273,9 +286,16 @@ class Up:
             f"(OpenAPI {base_url}/openapi.json)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
+            f"  metrics: {metrics}\n"
             f"  data:   {self.data_dir}\nCtrl-C stops everything.",
             flush=True,
         )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _private_data_dir(path: Path) -> Path:

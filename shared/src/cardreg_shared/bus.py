@@ -36,8 +36,10 @@ from nats.micro.request import ERROR_CODE_HEADER
 from nats.micro.service import ServiceVerb, control_subject
 from pydantic import BaseModel, ValidationError
 
+from . import metrics
 from .errors import ErrorCode, ServiceFailure
 from .host import ServiceHost
+from .metrics import MetricsEndpoint
 from .models.common import ErrorReply
 from .subjects import EventSubject, Rep, Req, Stream, Subject
 
@@ -215,6 +217,17 @@ async def request(
     """Typed request: the reply model, or `ServiceFailure` with the responder's error."""
     if not isinstance(payload, subject.request):
         raise TypeError(f"{subject.name} takes {subject.request.__name__}")
+    outcome = metrics.OK
+    try:
+        return await _request(nc, subject, payload, timeout)
+    except ServiceFailure as failure:
+        outcome = failure.code.value
+        raise
+    finally:
+        metrics.BUS_CLIENT_REQUESTS.labels(subject.name, outcome).inc()
+
+
+async def _request(nc: Client, subject: Subject[Req, Rep], payload: Req, timeout: float) -> Rep:
     require_connection(nc)
     try:
         msg = await nc.request(subject.name, payload.model_dump_json().encode(), timeout=timeout)
@@ -370,13 +383,37 @@ async def serve(
     start: Callable[[Client], Awaitable[Running]],
     *,
     credentials: Credentials | None = None,
+    metrics: MetricsEndpoint | None = None,
 ) -> int:
-    """`python -m cardreg_<service>`: connect as `name` (with its `credentials` on a
+    """`python -m cardreg_<service>`: serve `metrics` (if given) for the whole life of the
+    process, connect as `name` (with its `credentials` on a
     locked-down bus), `start(nc)`, serve until SIGTERM or SIGINT, `stop()`, leave the bus. A
     stop signal while the bus is still unreachable ends the process at once. A service may end
     by itself (its `serving` task, if it has one, ends): then it is stopped too and the exit
     status is 1."""
     service_log = logging.getLogger(f"cardreg.{name}")
+    if metrics is None:
+        return await _serve(name, url, start, credentials, service_log)
+    try:
+        metrics.start()
+    except OSError as exc:
+        service_log.error(
+            "could not serve metrics on port %d: %s", metrics.port, type(exc).__name__
+        )
+        return 1
+    try:
+        return await _serve(name, url, start, credentials, service_log)
+    finally:
+        metrics.stop()
+
+
+async def _serve(
+    name: str,
+    url: str,
+    start: Callable[[Client], Awaitable[Running]],
+    credentials: Credentials | None,
+    service_log: logging.Logger,
+) -> int:
     stopping = asyncio.create_task(wait_for_shutdown())
     connecting = asyncio.create_task(connect(url, name=name, credentials=credentials))
     await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)

@@ -45,6 +45,7 @@ from nats.micro.service import (
 from nats.nuid import NUID
 from pydantic import BaseModel, ValidationError
 
+from . import metrics
 from .errors import ErrorCode, ServiceFailure
 from .logs import stack_of
 from .models.common import ErrorDetail, ErrorReply
@@ -241,10 +242,15 @@ class ServiceHost:
         except Exception as exc:  # noqa: BLE001 - logged with its stack
             log.error("could not reply on %s: %s", name, stack_of(exc))
         finally:
+            outcome = metrics.OK
             if failure is not None:
                 endpoint.errors += 1
                 endpoint.last_error = f"{failure.http_status}:{failure.code.value}"
-            endpoint.processing_ns += time.perf_counter_ns() - received
+                outcome = failure.code.value
+            elapsed = time.perf_counter_ns() - received
+            endpoint.processing_ns += elapsed
+            metrics.BUS_REQUESTS.labels(self.name, name, outcome).inc()
+            metrics.BUS_REQUEST_SECONDS.labels(self.name, name, outcome).observe(elapsed / 1e9)
 
     async def _answer(
         self, endpoint: _Endpoint, data: bytes

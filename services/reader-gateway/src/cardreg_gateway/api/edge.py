@@ -14,6 +14,7 @@ import re
 import time
 from typing import Any
 
+from cardreg_shared import metrics
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,12 +114,11 @@ class Edge:
                 return  # the reply has begun: nothing to do but let the server close it
             await failure_response(failure)(scope, receive, send_secured)
         finally:
+            elapsed = time.perf_counter() - started
+            route = _route(scope)
+            metrics.observe_http(route, scope["method"], state["status"], elapsed)
             access_log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                _route(scope),
-                state["status"] or "-",
-                (time.perf_counter() - started) * 1000,
+                "%s %s %s %.1fms", scope["method"], route, state["status"] or "-", elapsed * 1000
             )
 
     async def _read_body(self, scope: Scope, receive: Receive) -> Receive:
