@@ -36,7 +36,7 @@ from nats.micro.request import ERROR_CODE_HEADER
 from nats.micro.service import ServiceVerb, control_subject
 from pydantic import BaseModel, ValidationError
 
-from . import metrics
+from . import logs, metrics
 from .errors import ErrorCode, ServiceFailure
 from .host import ServiceHost
 from .metrics import MetricsEndpoint
@@ -230,7 +230,12 @@ async def request(
 async def _request(nc: Client, subject: Subject[Req, Rep], payload: Req, timeout: float) -> Rep:
     require_connection(nc)
     try:
-        msg = await nc.request(subject.name, payload.model_dump_json().encode(), timeout=timeout)
+        msg = await nc.request(
+            subject.name,
+            payload.model_dump_json().encode(),
+            timeout=timeout,
+            headers=_correlation_headers(),
+        )
     except BUS_ERRORS as exc:
         raise unavailable(exc, subject.name) from exc
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
@@ -240,6 +245,12 @@ async def _request(nc: Client, subject: Subject[Req, Rep], payload: Req, timeout
     except ValidationError as exc:
         log.error("malformed reply on %s", subject.name)
         raise ServiceFailure(ErrorCode.INTERNAL) from exc
+
+
+def _correlation_headers() -> dict[str, str] | None:
+    """The current request's correlation id, for the service this one calls."""
+    current = logs.correlation_id()
+    return None if current is None else {logs.CORRELATION_HEADER: current}
 
 
 def _failure_from(data: bytes, subject: str) -> ServiceFailure:
@@ -295,7 +306,10 @@ async def publish_event_soon(
     body = _event(subject, payload)
     try:
         ack = await js.publish_async(
-            subject.name, body, wait_stall=0.05, headers={Header.MSG_ID: msg_id}
+            subject.name,
+            body,
+            wait_stall=0.05,
+            headers={Header.MSG_ID: msg_id, **(_correlation_headers() or {})},
         )
     except BUS_ERRORS as exc:
         log.warning("event %s on %s not published: %s", msg_id, subject.name, type(exc).__name__)

@@ -8,7 +8,9 @@ with `nats.micro`'s own types for every discovery reply (`$SRV.PING/INFO/STATS`)
 `Request.respond_error` for error replies:
 
 - every request runs on a task of one bounded `TaskPool`, and gets a reply: a typed error, or
-  `internal` with a correlation id (logged with type and stack, never the message);
+  `internal` with a correlation id (logged with type and stack, never the message); the task
+  logs under the caller's correlation id (`logs.CORRELATION_HEADER`) or a new one;
+- each request is counted and timed per subject and outcome (`metrics.BUS_REQUESTS`);
 - `$SRV.STATS` counts each endpoint's requests, error replies and the time from receipt to
   reply;
 - `stop()` first leaves discovery (`$SRV.PING` stops answering), then drains the endpoints and
@@ -20,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from nats.micro.service import (
 from nats.nuid import NUID
 from pydantic import BaseModel, ValidationError
 
-from . import metrics
+from . import logs, metrics
 from .errors import ErrorCode, ServiceFailure
 from .logs import stack_of
 from .models.common import ErrorDetail, ErrorReply
@@ -228,6 +229,9 @@ class ServiceHost:
         return on_request
 
     async def _serve(self, endpoint: _Endpoint, msg: Msg, received: int) -> None:
+        # This task's logs carry the caller's correlation id (or a new one).
+        sent = msg.headers.get(logs.CORRELATION_HEADER) if msg.headers else None
+        logs.set_correlation_id(logs.accepted_correlation_id(sent))
         name = endpoint.subject.name
         body, failure = await self._answer(endpoint, msg.data)
         request = Request(msg)
@@ -251,6 +255,7 @@ class ServiceHost:
             endpoint.processing_ns += elapsed
             metrics.BUS_REQUESTS.labels(self.name, name, outcome).inc()
             metrics.BUS_REQUEST_SECONDS.labels(self.name, name, outcome).observe(elapsed / 1e9)
+            log.debug("served %s outcome=%s %.1fms", name, outcome, elapsed / 1e6)
 
     async def _answer(
         self, endpoint: _Endpoint, data: bytes
@@ -265,7 +270,10 @@ class ServiceHost:
         except ServiceFailure as exc:
             failure = exc
         except Exception as exc:  # noqa: BLE001 - the last resort: every request gets a reply
-            failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
+            failure = ServiceFailure(
+                ErrorCode.INTERNAL,
+                correlation_id=logs.correlation_id() or logs.new_correlation_id(),
+            )
             log.error(
                 "handler failed on %s correlation_id=%s: %s",
                 subject.name,
