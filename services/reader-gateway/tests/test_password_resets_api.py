@@ -4,8 +4,8 @@ and a reset token that never shows in a reply or a log."""
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 
 import pytest
 from cardreg_shared.errors import ErrorCode, ServiceFailure
