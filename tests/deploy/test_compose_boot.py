@@ -339,7 +339,7 @@ def _uv_binary() -> Path:
 
 
 def _sent(exposition: str) -> float:
-    found = re.search(r'^cardreg_mails_total\{outcome="sent"\} (\S+)$', exposition, re.M)
+    found = re.search(r'^cardreg_mails_total\{outcome="sent"\} (\S+)$', exposition, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 
 
