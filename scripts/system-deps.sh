@@ -8,8 +8,11 @@ set -euo pipefail
 # Fonts, so that every language renders in the screenshots instead of empty boxes or broken
 # marks: fonts-noto-cjk (zh-TW), fonts-noto-core (Latin with Vietnamese's stacked diacritics,
 # Noto Sans Thai), fonts-thai-tlwg (Thai, Debian's default Thai faces).
+# podman, runc, debootstrap: the deploy tier boots deploy/compose.yaml without a Docker engine
+# (rootful podman with podman-compose from the dev group; a base image from Debian's packages).
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig gcc pkg-config chromium
-  fonts-noto-cjk fonts-noto-core fonts-thai-tlwg postgresql)
+  fonts-noto-cjk fonts-noto-core fonts-thai-tlwg postgresql
+  podman runc debootstrap)
 # axe-core for the accessibility checks comes from npm: Debian's node unless one is installed.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 

@@ -27,6 +27,8 @@ DELEGATED = {
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
     "catalogues": ("cardreg.catalogues:main", "--check or --update the texts of every language"),
+    "backup": ("cardreg.backup:backup_main", "back up a data directory online, into one archive"),
+    "restore": ("cardreg.backup:restore_main", "restore a backup into a new, empty data directory"),
     "nats-certs": ("cardreg.natstls:certs_main", "a CA and a server certificate for nats-server"),
 }
 

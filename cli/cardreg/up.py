@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -174,6 +175,15 @@ class Up:
         self.smtp_port = 0
         self.nc = None
         self.supervisor = Supervisor()
+        # Prometheus metrics of the NATS-only services, each on a free loopback port chosen
+        # once per replica (a restarted one serves on the same port); the gateways' are at
+        # /metrics on their HTTP ports.
+        self.metrics_ports = {
+            (name, replica): _free_port()
+            for name, _ in SERVICES
+            if name != "gateway"
+            for replica in range(args.replicas)
+        }
 
     # --- nats-server ------------------------------------------------------------------------
 
@@ -260,7 +270,7 @@ class Up:
             else (lambda _child: self._service_ready(name))
         )
         return Child(
-            name if self.args.replicas == 1 else f"{name}-{replica + 1}",
+            self._child_name(name, replica),
             lambda: [sys.executable, "-m", module],
             ready,
             env=self._service_env(name, smtp, replica),
@@ -279,6 +289,9 @@ class Up:
                 raise RuntimeError(f"not ready after {READY_TIMEOUT:.0f} s: gateway /readyz")
             await self.supervisor.tick(stop)
         return True
+
+    def _child_name(self, name: str, replica: int) -> str:
+        return name if self.args.replicas == 1 else f"{name}-{replica + 1}"
 
     def _service_env(self, user: str, smtp: tuple[str, int], replica: int = 0) -> dict[str, str]:
         base_url = public_base_url(self.args.http_host, self.args.http_port)
@@ -302,6 +315,9 @@ class Up:
         env["CARDREG_JETSTREAM_REPLICAS"] = str(min(self.args.nats_nodes, 3))
         if self.args.database_url is not None and user in DATABASE_USERS:
             env[f"CARDREG_{user.upper()}_DATABASE_URL"] = self.args.database_url
+        if (user, replica) in self.metrics_ports:
+            port = self.metrics_ports[user, replica]
+            env[f"CARDREG_{user.upper()}_METRICS_PORT"] = str(port)
         if self.args.smtp is None:
             env["CARDREG_MAILER_SMTP_SECURITY"] = "none"
         # else --smtp names the server; security and credentials come from the environment
@@ -372,6 +388,13 @@ class Up:
         database = ""
         if self.args.database_url is not None:
             database = f" (databases: {redacted(self.args.database_url)})"
+        metrics = ", ".join(
+            [f"gateway {base_url}/metrics"]
+            + [
+                f"{self._child_name(name, replica)} http://127.0.0.1:{port}/metrics"
+                for (name, replica), port in self.metrics_ports.items()
+            ]
+        )
         tls = (
             f"TLS, CA {self.bus.tls.ca_cert}"
             if self.bus.tls
@@ -382,9 +405,16 @@ class Up:
             f"(OpenAPI {base_url}/openapi.json)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
+            f"  metrics: {metrics}\n"
             f"  data:   {self.data_dir}{database}\nCtrl-C stops everything.",
             flush=True,
         )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _private_data_dir(path: Path) -> Path:

@@ -11,6 +11,7 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Empty, Model
 from cardreg_shared.subjects import Subject
 from nats.micro.request import ERROR_CODE_HEADER
+from prometheus_client import REGISTRY
 
 
 class Ping(Model):
@@ -218,3 +219,51 @@ async def test_close_drains_a_live_connection(served):
     client = await bus.connect(nc.connected_url.geturl(), name="client", allow_reconnect=False)
     await bus.close(client)
     assert client.is_closed
+
+
+FORWARD = Subject("test.forward.run", Ping, Pong, "asks echo-ids on")
+SEEN = Subject("test.seen.run", Ping, Pong, "records the correlation id")
+
+
+async def test_one_correlation_id_follows_a_request_through_every_service(served):
+    """Caller → forward → seen: the id set by the first caller is current in both handlers,
+    and an `internal` reply names the same id."""
+    from cardreg_shared import logs, metrics
+
+    nc, _ = served
+    seen: list[str | None] = []
+
+    async def forward(req: Ping) -> Pong:
+        seen.append(logs.correlation_id())
+        return await bus.request(nc, SEEN, req)
+
+    async def record(req: Ping) -> Pong:
+        seen.append(logs.correlation_id())
+        return Pong(n=req.n)
+
+    host = bus.ServiceHost(nc, name="relay", version="1.0.0", description="test")
+    host.add(FORWARD, forward)
+    host.add(SEEN, record)
+    await host.start()
+    try:
+        ours = logs.new_correlation_id()
+        token = logs.set_correlation_id(ours)
+        try:
+            assert (await bus.request(nc, FORWARD, Ping(n=3))).n == 3
+            with pytest.raises(ServiceFailure) as failure:
+                await bus.request(nc, BOOM, Empty())
+        finally:
+            logs.reset_correlation_id(token)
+        assert seen == [ours, ours]
+        assert failure.value.correlation_id == ours
+        # Without one, each request gets its own.
+        await bus.request(nc, SEEN, Ping(n=1))
+        assert seen[-1] not in (None, ours)
+    finally:
+        await host.stop()
+    labels = {"service": "relay", "subject": SEEN.name, "outcome": metrics.OK}
+    assert REGISTRY.get_sample_value("cardreg_bus_requests_total", labels) == 2
+    labels["outcome"] = "internal"
+    labels["subject"] = BOOM.name
+    labels["service"] = "test"
+    assert REGISTRY.get_sample_value("cardreg_bus_requests_total", labels) >= 1

@@ -227,8 +227,11 @@ class ServiceProcesses:
 
     MODULES = ("cardreg_identity", "cardreg_registry", "cardreg_mailer", "cardreg_gateway")
 
-    def __init__(self, data_dir: Path, nats_url: str, smtp_port: int) -> None:
+    def __init__(
+        self, data_dir: Path, nats_url: str, smtp_port: int, *, log_dir: Path | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.log_dir = log_dir or data_dir  # elsewhere when the data dir's disk is to fill up
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -245,7 +248,8 @@ class ServiceProcesses:
     def start(self, timeout: float = 60) -> ServiceProcesses:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for module in self.MODULES:
-            with (self.data_dir / f"{module}.log").open("ab") as out:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            with (self.log_dir / f"{module}.log").open("ab") as out:
                 self.procs[module] = subprocess.Popen(
                     [sys.executable, "-m", module], env=self.env, stdout=out, stderr=out
                 )
@@ -272,7 +276,7 @@ class ServiceProcesses:
 
     def logs(self) -> str:
         return "\n".join(
-            (self.data_dir / f"{m}.log").read_text(errors="replace") for m in self.procs
+            (self.log_dir / f"{m}.log").read_text(errors="replace") for m in self.procs
         )
 
     def stop(self) -> dict[str, int]:

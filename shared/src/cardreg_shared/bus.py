@@ -37,8 +37,10 @@ from nats.micro.request import ERROR_CODE_HEADER
 from nats.micro.service import ServiceVerb, control_subject
 from pydantic import BaseModel, ValidationError
 
+from . import logs, metrics
 from .errors import ErrorCode, ServiceFailure
 from .host import ServiceHost
+from .metrics import MetricsEndpoint
 from .models.common import ErrorReply
 from .subjects import EventSubject, Rep, Req, Stream, Subject
 
@@ -220,9 +222,25 @@ async def request(
     """Typed request: the reply model, or `ServiceFailure` with the responder's error."""
     if not isinstance(payload, subject.request):
         raise TypeError(f"{subject.name} takes {subject.request.__name__}")
+    outcome = metrics.OK
+    try:
+        return await _request(nc, subject, payload, timeout)
+    except ServiceFailure as failure:
+        outcome = failure.code.value
+        raise
+    finally:
+        metrics.BUS_CLIENT_REQUESTS.labels(subject.name, outcome).inc()
+
+
+async def _request(nc: Client, subject: Subject[Req, Rep], payload: Req, timeout: float) -> Rep:
     require_connection(nc)
     try:
-        msg = await nc.request(subject.name, payload.model_dump_json().encode(), timeout=timeout)
+        msg = await nc.request(
+            subject.name,
+            payload.model_dump_json().encode(),
+            timeout=timeout,
+            headers=_correlation_headers(),
+        )
     except BUS_ERRORS as exc:
         raise unavailable(exc, subject.name) from exc
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
@@ -232,6 +250,12 @@ async def request(
     except ValidationError as exc:
         log.error("malformed reply on %s", subject.name)
         raise ServiceFailure(ErrorCode.INTERNAL) from exc
+
+
+def _correlation_headers() -> dict[str, str] | None:
+    """The current request's correlation id, for the service this one calls."""
+    current = logs.correlation_id()
+    return None if current is None else {logs.CORRELATION_HEADER: current}
 
 
 def _failure_from(data: bytes, subject: str) -> ServiceFailure:
@@ -293,7 +317,10 @@ async def publish_event_soon(
     body = _event(subject, payload)
     try:
         ack = await js.publish_async(
-            subject.name, body, wait_stall=0.05, headers={Header.MSG_ID: msg_id}
+            subject.name,
+            body,
+            wait_stall=0.05,
+            headers={Header.MSG_ID: msg_id, **(_correlation_headers() or {})},
         )
     except BUS_ERRORS as exc:
         log.warning("event %s on %s not published: %s", msg_id, subject.name, type(exc).__name__)
@@ -381,13 +408,37 @@ async def serve(
     start: Callable[[Client], Awaitable[Running]],
     *,
     credentials: Credentials | None = None,
+    metrics: MetricsEndpoint | None = None,
 ) -> int:
-    """`python -m cardreg_<service>`: connect as `name` (with its `credentials` on a
+    """`python -m cardreg_<service>`: serve `metrics` (if given) for the whole life of the
+    process, connect as `name` (with its `credentials` on a
     locked-down bus), `start(nc)`, serve until SIGTERM or SIGINT, `stop()`, leave the bus. A
     stop signal while the bus is still unreachable ends the process at once. A service may end
     by itself (its `serving` task, if it has one, ends): then it is stopped too and the exit
     status is 1."""
     service_log = logging.getLogger(f"cardreg.{name}")
+    if metrics is None:
+        return await _serve(name, url, start, credentials, service_log)
+    try:
+        metrics.start()
+    except OSError as exc:
+        service_log.error(
+            "could not serve metrics on port %d: %s", metrics.port, type(exc).__name__
+        )
+        return 1
+    try:
+        return await _serve(name, url, start, credentials, service_log)
+    finally:
+        metrics.stop()
+
+
+async def _serve(
+    name: str,
+    url: str,
+    start: Callable[[Client], Awaitable[Running]],
+    credentials: Credentials | None,
+    service_log: logging.Logger,
+) -> int:
     stopping = asyncio.create_task(wait_for_shutdown())
     connecting = asyncio.create_task(connect(url, name=name, credentials=credentials))
     await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)

@@ -8,7 +8,9 @@ with `nats.micro`'s own types for every discovery reply (`$SRV.PING/INFO/STATS`)
 `Request.respond_error` for error replies:
 
 - every request runs on a task of one bounded `TaskPool`, and gets a reply: a typed error, or
-  `internal` with a correlation id (logged with type and stack, never the message);
+  `internal` with a correlation id (logged with type and stack, never the message); the task
+  logs under the caller's correlation id (`logs.CORRELATION_HEADER`) or a new one;
+- each request is counted and timed per subject and outcome (`metrics.BUS_REQUESTS`);
 - `$SRV.STATS` counts each endpoint's requests, error replies and the time from receipt to
   reply;
 - `stop()` first leaves discovery (`$SRV.PING` stops answering), then drains the endpoints and
@@ -20,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from nats.micro.service import (
 from nats.nuid import NUID
 from pydantic import BaseModel, ValidationError
 
+from . import logs, metrics
 from .errors import ErrorCode, ServiceFailure
 from .logs import stack_of
 from .models.common import ErrorDetail, ErrorReply
@@ -227,6 +229,9 @@ class ServiceHost:
         return on_request
 
     async def _serve(self, endpoint: _Endpoint, msg: Msg, received: int) -> None:
+        # This task's logs carry the caller's correlation id (or a new one).
+        sent = msg.headers.get(logs.CORRELATION_HEADER) if msg.headers else None
+        logs.set_correlation_id(logs.accepted_correlation_id(sent))
         name = endpoint.subject.name
         body, failure = await self._answer(endpoint, msg.data)
         request = Request(msg)
@@ -241,10 +246,16 @@ class ServiceHost:
         except Exception as exc:  # noqa: BLE001 - logged with its stack
             log.error("could not reply on %s: %s", name, stack_of(exc))
         finally:
+            outcome = metrics.OK
             if failure is not None:
                 endpoint.errors += 1
                 endpoint.last_error = f"{failure.http_status}:{failure.code.value}"
-            endpoint.processing_ns += time.perf_counter_ns() - received
+                outcome = failure.code.value
+            elapsed = time.perf_counter_ns() - received
+            endpoint.processing_ns += elapsed
+            metrics.BUS_REQUESTS.labels(self.name, name, outcome).inc()
+            metrics.BUS_REQUEST_SECONDS.labels(self.name, name, outcome).observe(elapsed / 1e9)
+            log.debug("served %s outcome=%s %.1fms", name, outcome, elapsed / 1e6)
 
     async def _answer(
         self, endpoint: _Endpoint, data: bytes
@@ -259,7 +270,10 @@ class ServiceHost:
         except ServiceFailure as exc:
             failure = exc
         except Exception as exc:  # noqa: BLE001 - the last resort: every request gets a reply
-            failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
+            failure = ServiceFailure(
+                ErrorCode.INTERNAL,
+                correlation_id=logs.correlation_id() or logs.new_correlation_id(),
+            )
             log.error(
                 "handler failed on %s correlation_id=%s: %s",
                 subject.name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cardreg_shared.bus import Credentials
+from cardreg_shared.metrics import MetricsEndpoint
 from cardreg_shared.postgres import is_postgres
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,9 @@ class IdentitySettings(BaseSettings):
     nats_ca_file: FilePath | None = Field(
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
+    # Prometheus metrics at http://<metrics_host>:<metrics_port>/metrics; off when unset.
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     data_dir: Path = Field(
         Path("./data"),
         validation_alias=AliasChoices("CARDREG_IDENTITY_DATA_DIR", "CARDREG_DATA_DIR", "data_dir"),
@@ -71,3 +75,7 @@ class IdentitySettings(BaseSettings):
     @property
     def nats_credentials(self) -> Credentials:
         return Credentials(self.nats_password_file, self.nats_ca_file)
+
+    @property
+    def metrics_endpoint(self) -> MetricsEndpoint | None:
+        return MetricsEndpoint.of(self.metrics_port, self.metrics_host)

@@ -19,6 +19,7 @@ def main() -> None:
                 settings.nats_url,
                 lambda nc: Mailer.start(settings, nc),
                 credentials=settings.nats_credentials,
+                metrics=settings.metrics_endpoint,
             )
         )
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from cardreg_shared.bus import Credentials
+from cardreg_shared.metrics import MetricsEndpoint
 from cardreg_shared.postgres import is_postgres
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,9 @@ class MailerSettings(BaseSettings):
     nats_ca_file: FilePath | None = Field(
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
+    # Prometheus metrics at http://<metrics_host>:<metrics_port>/metrics; off when unset.
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
     # Copies of each JetStream stream (and the gateway's nonce bucket): 1 on one nats-server,
     # 3 on a three-node cluster. Every service on one bus uses the same count.
@@ -102,3 +106,7 @@ class MailerSettings(BaseSettings):
     @property
     def nats_credentials(self) -> Credentials:
         return Credentials(self.nats_password_file, self.nats_ca_file)
+
+    @property
+    def metrics_endpoint(self) -> MetricsEndpoint | None:
+        return MetricsEndpoint.of(self.metrics_port, self.metrics_host)

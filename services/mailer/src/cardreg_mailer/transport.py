@@ -19,6 +19,7 @@ import nats.errors
 import nats.js.errors
 from cardreg_shared.bus import ServiceHost, ensure_streams, replicated
 from cardreg_shared.logs import stack_of
+from cardreg_shared.metrics import consumer_lag
 from cardreg_shared.models.mail import DeadLetter
 from cardreg_shared.subjects import MAIL_STREAM, MAILER_STATS, dead_letter_subject
 from cardreg_shared.tasks import TaskPool
@@ -122,10 +123,12 @@ class MailConsumer:
         self._stopping = asyncio.Event()
         self._sub: JetStreamContext.PullSubscription | None = None
         self._loops: list[asyncio.Task] = []
+        self._lag = consumer_lag(js, MAIL_STREAM.name, DURABLE)
 
     async def start(self) -> None:
         await self._ensure_consumer()
         self._sub = await self._js.pull_subscribe_bind(durable=DURABLE, stream=MAIL_STREAM.name)
+        self._lag.start()
         self._loops = [
             asyncio.create_task(self._pull(), name="mailer-pull"),
             asyncio.create_task(self._keep_alive(), name="mailer-keep-alive"),
@@ -149,6 +152,7 @@ class MailConsumer:
     async def stop(self) -> None:
         """Stop pulling, let every delivery in hand be settled, then leave the consumer."""
         self._stopping.set()
+        await self._lag.stop()
         pull, keeper = self._loops or (None, None)
         if pull is not None:
             await pull

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cardreg_shared.bus import Credentials
+from cardreg_shared.metrics import MetricsEndpoint
 from cardreg_shared.postgres import is_postgres
 from cardreg_shared.subjects import REGISTRY_EVENTS, Stream
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
@@ -30,6 +31,9 @@ class RegistrySettings(BaseSettings):
     nats_ca_file: FilePath | None = Field(
         None, validation_alias=AliasChoices("CARDREG_NATS_CA_FILE", "nats_ca_file")
     )
+    # Prometheus metrics at http://<metrics_host>:<metrics_port>/metrics; off when unset.
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     data_dir: Path = Field(Path("./data"), validation_alias="CARDREG_DATA_DIR")
     # Copies of each JetStream stream (and the gateway's nonce bucket): 1 on one nats-server,
     # 3 on a three-node cluster. Every service on one bus uses the same count.
@@ -150,3 +154,7 @@ class RegistrySettings(BaseSettings):
     @property
     def nats_credentials(self) -> Credentials:
         return Credentials(self.nats_password_file, self.nats_ca_file)
+
+    @property
+    def metrics_endpoint(self) -> MetricsEndpoint | None:
+        return MetricsEndpoint.of(self.metrics_port, self.metrics_host)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from cardreg_shared.bus import ServiceHost
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.metrics import OK
+from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
 from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
@@ -41,6 +46,7 @@ from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
 from .flows.update_account import UpdateAccount
+from .metrics import LOGINS
 
 
 def register(
@@ -70,7 +76,7 @@ def register(
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
-    host.add(SESSION_CREATE, create_session)
+    host.add(SESSION_CREATE, _counting_logins(create_session))
     host.add(SESSION_REVOKE, revoke_session)
     host.add(ACCOUNT_GET, get_account)
     host.add(JWKS_GET, publish_keys)
@@ -89,3 +95,23 @@ def register(
     host.add(OIDC_ENDPOINT, oidc_endpoint)
     host.add(OIDC_CONSENTS_LIST, list_consents)
     host.add(OIDC_CONSENT_WITHDRAW, withdraw_consent)
+
+
+def _counting_logins(
+    create_session: CreateSession,
+) -> Callable[[SessionCreateRequest], Awaitable[SessionCreateReply]]:
+    """Logins by outcome (`cardreg_logins_total`): ok, or the error code of the refusal."""
+
+    async def login(request: SessionCreateRequest) -> SessionCreateReply:
+        outcome = ErrorCode.INTERNAL.value
+        try:
+            reply = await create_session(request)
+            outcome = OK
+            return reply
+        except ServiceFailure as failure:
+            outcome = failure.code.value
+            raise
+        finally:
+            LOGINS.labels(outcome).inc()
+
+    return login

@@ -64,3 +64,14 @@ async def test_marking_twice_or_marking_what_is_gone_changes_nothing(store):
     await store.outbox.published([claimed.msg_id], NOW)
     await store.outbox.published([claimed.msg_id, "never-queued"], NOW + timedelta(days=2))
     assert await store.outbox.prune(NOW + timedelta(seconds=1)) == 1  # still the first mark
+
+
+async def test_pending_counts_unpublished_rows_and_dates_the_oldest(store):
+    assert await store.outbox.pending() == (0, None)
+    await committed(store, lambda uow: uow.outbox.add(message(1), NOW))
+    await committed(store, lambda uow: uow.outbox.add(message(2), NOW + LEASE))
+    assert await store.outbox.pending() == (2, NOW)
+    claimed = await store.outbox.claim("relay-a", 1, NOW, LEASE)
+    assert await store.outbox.pending() == (2, NOW)  # claimed is not published
+    await store.outbox.published([claimed[0].msg_id], NOW)
+    assert await store.outbox.pending() == (1, NOW + LEASE)

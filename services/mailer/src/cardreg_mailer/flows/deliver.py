@@ -28,6 +28,7 @@ from ..domain.requests import (
     parse_request,
 )
 from ..domain.retry import RetryPolicy
+from ..metrics import MAILS
 from .ports import (
     Delivery,
     DeliveryDeferred,
@@ -88,7 +89,13 @@ class DeliverMail:
         self._claims = RequestClaims()
 
     async def __call__(self, delivery: Delivery) -> str:
-        """Settle the delivery; returns the outcome (for logs and tests)."""
+        """Settle the delivery; returns the outcome (for logs and tests), counted in
+        `cardreg_mails_total` (sent, retried, dead_lettered, duplicate_skipped)."""
+        outcome = await self._settle(delivery)
+        MAILS.labels("retried" if outcome.startswith("deferred") else outcome).inc()
+        return outcome
+
+    async def _settle(self, delivery: Delivery) -> str:
         try:
             request = parse_request(delivery.subject, delivery.data)
         except UnreadableRequest:

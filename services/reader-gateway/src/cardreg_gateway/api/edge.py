@@ -1,5 +1,5 @@
 """The edge every request passes: body size limit, text that is not Unicode, security headers,
-access log, last-resort 500.
+the request's correlation id (`X-Correlation-ID`), metrics, access log, last-resort 500.
 
 A pure ASGI middleware (no BaseHTTPMiddleware): it sits inside Starlette's error middleware,
 so an unexpected exception is answered here, in the API's error shape, and logged without its
@@ -14,6 +14,7 @@ import re
 import time
 from typing import Any
 
+from cardreg_shared import logs, metrics
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,7 @@ from .errors import failure_response, internal_failure
 access_log = logging.getLogger("cardreg.gateway.access")
 log = logging.getLogger("cardreg.gateway.edge")
 
+CORRELATION_RESPONSE_HEADER = "X-Correlation-ID"
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -82,6 +84,10 @@ class Edge:
             return
         started = time.perf_counter()
         state = {"status": 0}
+        # One id per HTTP request, in every log line of every service it reaches (bus.request
+        # carries it) and in the reply, for a user or operator to quote.
+        correlation = logs.new_correlation_id()
+        token = logs.set_correlation_id(correlation)
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,6 +96,7 @@ class Edge:
                 for name, value in SECURITY_HEADERS.items():
                     # A route may set its own (the docs page needs a looser CSP).
                     headers.setdefault(name, value)
+                headers[CORRELATION_RESPONSE_HEADER] = correlation
             await send(message)
 
         try:
@@ -113,13 +120,13 @@ class Edge:
                 return  # the reply has begun: nothing to do but let the server close it
             await failure_response(failure)(scope, receive, send_secured)
         finally:
+            elapsed = time.perf_counter() - started
+            route = _route(scope)
+            metrics.observe_http(route, scope["method"], state["status"], elapsed)
             access_log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                _route(scope),
-                state["status"] or "-",
-                (time.perf_counter() - started) * 1000,
+                "%s %s %s %.1fms", scope["method"], route, state["status"] or "-", elapsed * 1000
             )
+            logs.reset_correlation_id(token)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> Receive:
         """Read the whole (small) body up front, refusing it past the limit, and hand the

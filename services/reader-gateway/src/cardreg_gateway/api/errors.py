@@ -8,11 +8,11 @@ input values) and routing (404, 405). Anything else is the edge middleware's 500
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from cardreg_shared import logs
 from cardreg_shared.errors import HTTP_STATUS, ErrorCode, ServiceFailure
 from cardreg_shared.logs import stack_of
 from cardreg_shared.models.common import ErrorDetail, Model
@@ -62,10 +62,15 @@ def failure_response(
     )
 
 
+def _correlation() -> str:
+    """The HTTP request's own id (set by the edge), so that the reply names its log lines."""
+    return logs.correlation_id() or logs.new_correlation_id()
+
+
 def internal_failure(exc: BaseException, where: str) -> ServiceFailure:
     """A 500 with a correlation id. The log names the exception type and the stack, not the
     exception's message: that may quote personal data."""
-    failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=uuid.uuid4().hex)
+    failure = ServiceFailure(ErrorCode.INTERNAL, correlation_id=_correlation())
     log.error(
         "unexpected failure in %s correlation_id=%s: %s",
         where,
@@ -77,7 +82,7 @@ def internal_failure(exc: BaseException, where: str) -> ServiceFailure:
 
 async def on_service_failure(request: Request, exc: ServiceFailure) -> JSONResponse:
     if exc.code is ErrorCode.INTERNAL and exc.correlation_id is None:
-        exc.correlation_id = uuid.uuid4().hex
+        exc.correlation_id = _correlation()
         log.error("internal failure on %s correlation_id=%s", _where(request), exc.correlation_id)
     return failure_response(exc)
 
@@ -106,7 +111,7 @@ async def on_http_exception(request: Request, exc: StarletteHTTPException) -> JS
     )
     failure = ServiceFailure(code)
     if code is ErrorCode.INTERNAL:
-        failure.correlation_id = uuid.uuid4().hex
+        failure.correlation_id = _correlation()
         log.error(
             "HTTP %s on %s correlation_id=%s",
             exc.status_code,

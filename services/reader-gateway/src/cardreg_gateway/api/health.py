@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from cardreg_shared import metrics
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Model
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from .deps import GatewayDep
 from .errors import error_responses
@@ -45,3 +46,9 @@ async def readyz(gateway: GatewayDep) -> Health:
     if missing:
         raise ServiceFailure(ErrorCode.UNAVAILABLE, reason=",".join(missing))
     return Health()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    """Prometheus metrics of this process (every label is a route template, subject or code)."""
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE_LATEST)

@@ -10,12 +10,17 @@ import asyncio
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..metrics import ARGON2_RUNNING, ARGON2_WAITING
+
 log = logging.getLogger("cardreg.registry.hashing")
+T = TypeVar("T")
 
 HASH_LENGTH = 32
 SALT_LENGTH = 16
@@ -47,12 +52,25 @@ class Argon2Hasher:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._on_a_core(self._hasher.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        async with self._slots:
-            return await asyncio.to_thread(self._verify, password_hash, password)
+        return await self._on_a_core(self._verify, password_hash, password)
+
+    async def _on_a_core(self, work: Callable[..., T], *args: str) -> T:
+        """`work` on a thread once a core is free; the queue and the running ones are
+        gauges (`cardreg_argon2_waiting`, `cardreg_argon2_running`)."""
+        ARGON2_WAITING.inc()
+        try:
+            await self._slots.acquire()
+        finally:
+            ARGON2_WAITING.dec()
+        ARGON2_RUNNING.inc()
+        try:
+            return await asyncio.to_thread(work, *args)
+        finally:
+            ARGON2_RUNNING.dec()
+            self._slots.release()
 
     async def verify_dummy(self, password: str) -> None:
         """Spend the time of a real verify, so "no such account" answers as slowly as "wrong password"."""

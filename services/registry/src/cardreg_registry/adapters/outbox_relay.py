@@ -25,6 +25,7 @@ from datetime import timedelta
 import nats.errors
 from cardreg_shared import bus
 from cardreg_shared.logs import stack_of
+from cardreg_shared.metrics import Sampler
 from cardreg_shared.subjects import Stream
 from nats.js import JetStreamContext
 from nats.js.api import Header
@@ -32,6 +33,7 @@ from nats.js.errors import NoStreamResponseError
 
 from ..domain.outbox import OutboxMessage
 from ..flows.ports import Clock, OutboxFeed
+from ..metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_LAG, OUTBOX_PUBLISHED
 
 log = logging.getLogger("cardreg.registry.outbox")
 
@@ -75,6 +77,14 @@ class OutboxRelay:
         # For operators and tests: what went out, how often publishing failed.
         self.published = 0
         self.failures = 0
+        self._sampler = Sampler("outbox", self._sample, max(poll_seconds, 1.0))
+
+    async def _sample(self) -> None:
+        """The backlog and the lag (the age of its oldest row), for operators."""
+        count, oldest = await self._feed.pending()
+        OUTBOX_BACKLOG.set(count)
+        lag = 0.0 if oldest is None else (self._clock() - oldest).total_seconds()
+        OUTBOX_LAG.set(max(lag, 0.0))
 
     async def start(self) -> None:
         """Create the streams if needed and start relaying. JetStream being unreachable does
@@ -85,9 +95,11 @@ class OutboxRelay:
             log.warning("JetStream not reachable at start-up (%s); will retry", type(exc).__name__)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
         self._task.add_done_callback(_report_end)
+        self._sampler.start()
 
     async def stop(self) -> None:
         """One last pass for what was just queued, then stop; what is left goes at next start."""
+        await self._sampler.stop()
         task, self._task = self._task, None
         if task is None:
             return
@@ -133,6 +145,7 @@ class OutboxRelay:
         else:
             return True
         self.failures += 1
+        OUTBOX_FAILURES.inc()
         return False
 
     async def _ensure_stream(self) -> None:
@@ -152,6 +165,7 @@ class OutboxRelay:
                 # What JetStream acknowledged is marked even when a later publish failed.
                 await self._feed.published(done, self._clock())
                 self.published += len(done)
+                OUTBOX_PUBLISHED.inc(len(done))
             if len(batch) < BATCH:
                 return
 

@@ -17,6 +17,7 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 
 from ..domain.accounts import Account, Origin
 from ..domain.lockout import LockoutPolicy
+from ..metrics import LOCKS
 from .ports import Clock, PasswordHashing, UnitOfWork
 
 log = logging.getLogger("cardreg.registry.lockout")
@@ -52,6 +53,7 @@ class PasswordCheck:
         await uow.commit()
         if until is None:
             raise ServiceFailure(ErrorCode.INVALID_CREDENTIALS)
+        LOCKS.inc()
         log.info(
             "account locked account_id=%s failures=%d", account.account_id, account.failed_logins
         )

@@ -295,6 +295,9 @@ class OutboxFeed(Protocol):
     async def published(self, msg_ids: list[str], now: datetime) -> None:
         """Published: keep subject and id for a while, drop the payload at once."""
 
+    async def pending(self) -> tuple[int, datetime | None]:
+        """How many rows are not published yet, and when the oldest of them was written."""
+
     async def prune(self, published_before: datetime) -> int: ...
 
 

@@ -13,17 +13,34 @@ statements in one hop, hence this small worker instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+
 from .migrations import migrate
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+# Primary result codes of a disk that is full or fails under sqlite.
+_STORAGE_FAILURES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
+
+log = logging.getLogger("cardreg.registry.storage")
+
+
+def storage_failed(exc: sqlite3.Error) -> bool:
+    """Is this sqlite error the disk being full or failing (SQLITE_FULL, SQLITE_IOERR_*)?"""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _STORAGE_FAILURES
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", None) or type(exc).__name__
 
 
 class _Worker:
@@ -101,8 +118,18 @@ class SqliteDatabase:
         return await self._reader.run(fn)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn` inside one transaction: all of it, or (when it raises) none of it."""
-        return await self._writer.run(lambda conn: _in_transaction(fn, conn))
+        """`fn` inside one transaction: all of it, or (when it raises) none of it.
+
+        A full disk (or a failing one) refuses the write as `unavailable`: a passing state
+        that an operator fixes, nothing of the request's. Reads go on; what was committed stays
+        (sqlite rolls the transaction back), and writes work again once there is space."""
+        try:
+            return await self._writer.run(lambda conn: _in_transaction(fn, conn))
+        except sqlite3.OperationalError as exc:
+            if not storage_failed(exc):
+                raise
+            log.warning("registry database: write refused: %s", _error_name(exc))
+            raise ServiceFailure(ErrorCode.UNAVAILABLE) from exc
 
     async def close(self) -> None:
         try:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ...domain.outbox import OutboxMessage
-from .rows import text
+from .rows import maybe_moment, text
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
@@ -72,6 +72,16 @@ class SqliteOutboxFeed:
                 params,
             )
         )
+
+    async def pending(self) -> tuple[int, datetime | None]:
+        def run(conn: sqlite3.Connection) -> tuple[int, str | None]:
+            count, oldest = conn.execute(
+                "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL"
+            ).fetchone()
+            return count, oldest
+
+        count, oldest = await self._db.read(run)
+        return count, maybe_moment(oldest)
 
     async def prune(self, published_before: datetime) -> int:
         return await self._db.write(

