@@ -37,6 +37,7 @@ def test_every_page_passes_axe_in_every_language(portal, agent, people, system, 
         ("/lookup", "lookup"),
         ("/login", "login"),
         ("/forgot-password", "forgot-password"),
+        ("/m/", "mobile"),
     ]:
         portal.open(path, language)
         check(portal, name, found)
@@ -69,6 +70,13 @@ def test_every_page_passes_axe_in_every_language(portal, agent, people, system, 
     portal.submit()
     portal.page.locator("dl.facts").wait_for()
     check(portal, "account", found)
+    # Binding a phone: the QR code and its link on the account page; the phone's page.
+    portal.page.locator("section[aria-labelledby=account-devices] button").click()
+    portal.page.locator("main img.qr").wait_for()
+    check(portal, "account-binding", found)
+    portal.page.goto(f"{portal.base_url}/m/?lang={language}#binding={'b' * 43}")
+    portal.page.locator("main input[name=device_name]").wait_for()
+    check(portal, "mobile-binding", found)
 
     # The reset page, with a token in its link and without one.
     portal.open("/reset-password?token=not-a-real-token", language)
