@@ -20,6 +20,10 @@ DELEGATED = {
     "mail": ("cardreg.mailcatcher:mail_main", "list or show the mail the local catcher caught"),
     "events": ("cardreg.events:events_main", "the registry's account events, for operators"),
     "keys": ("cardreg_registry.cli:keys_main", "the token signing key set: rotate, list"),
+    "operator": (
+        "cardreg_registry.operator_cli:operator_main",
+        "counter, employer and admin operators: add, list, disable",
+    ),
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
     "catalogues": ("cardreg.catalogues:main", "--check or --update the texts of every language"),

@@ -29,6 +29,8 @@ def test_every_registry_subject_is_covered():
         "registry.password_reset.complete",
         "registry.password.change",
         "registry.account.update",
+        "registry.operator_session.create",
+        "registry.operator_password.change",
     }
 
 

@@ -33,6 +33,8 @@ class ErrorCode(StrEnum):
     RESET_TOKEN_INVALID = "reset_token_invalid"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    OPERATOR_DISABLED = "operator_disabled"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -59,6 +61,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RESET_TOKEN_INVALID: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.OPERATOR_DISABLED: 403,
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
 }
 
 DEFAULT_MESSAGE: dict[ErrorCode, str] = {
@@ -85,6 +89,8 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.RESET_TOKEN_INVALID: "The reset link is invalid, used or expired; request a new one.",
     ErrorCode.METHOD_NOT_ALLOWED: "This method is not allowed here.",
     ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large.",
+    ErrorCode.OPERATOR_DISABLED: "This operator has been disabled; ask an administrator.",
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: "Change the initial password before anything else.",
 }
 
 

@@ -160,6 +160,19 @@ ACCOUNT_UPDATE = Subject(
     registry.AccountProfile,
     "FAQ 9: change email, phone or mail language; a new email notifies the old address.",
 )
+OPERATOR_SESSION_CREATE = Subject(
+    "registry.operator_session.create",
+    registry.OperatorSessionCreateRequest,
+    registry.OperatorSessionCreateReply,
+    "An operator logs in with username, password and a TOTP code (each code once); the token "
+    "carries `operator:<role>` and the operator's opaque id.",
+)
+OPERATOR_PASSWORD_CHANGE = Subject(
+    "registry.operator_password.change",
+    registry.OperatorPasswordChangeRequest,
+    Empty,
+    "An operator changes their password (the initial one first); revokes their other sessions.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -218,6 +231,23 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
 }
+_OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
+    "added": "An operator was enrolled (from the command line or by an admin).",
+    "logged_in": "An operator logged in (password + TOTP).",
+    "login_failed": "An operator's login was refused; outcome says why.",
+    "locked": "Wrong passwords or codes locked the operator (timed, or for good).",
+    "password_changed": "An operator changed their password.",
+    "disabled": "An operator was disabled; their sessions were revoked.",
+}
+OPERATOR_EVENTS: dict[str, EventSubject] = {
+    kind: EventSubject(
+        f"evt.registry.operator.{kind}",
+        events.OperatorEvent,
+        REGISTRY_EVENTS.name,
+        _OPERATOR_EVENT_SUMMARIES[kind],
+    )
+    for kind in get_args(events.OperatorEventType)
+}
 ACCOUNT_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(
         f"evt.registry.account.{kind}",
@@ -242,9 +272,15 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     PASSWORD_RESET_COMPLETE,
     PASSWORD_CHANGE,
     ACCOUNT_UPDATE,
+    OPERATOR_SESSION_CREATE,
+    OPERATOR_PASSWORD_CHANGE,
     MAILER_STATS,
 )
-EVENTS: tuple[EventSubject, ...] = (CARD_READ, *ACCOUNT_EVENTS.values())
+EVENTS: tuple[EventSubject, ...] = (
+    CARD_READ,
+    *ACCOUNT_EVENTS.values(),
+    *OPERATOR_EVENTS.values(),
+)
 MAIL_REQUESTS: tuple[MailSubject, ...] = (
     MAIL_PASSWORD_RESET,
     MAIL_PASSWORD_CHANGED,

@@ -29,6 +29,8 @@ from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.operator_password import ChangeOperatorPassword
+from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
@@ -40,7 +42,8 @@ from .settings import RegistrySettings
 log = logging.getLogger("cardreg.registry")
 
 DESCRIPTION = (
-    "cardreg accounts: registration, login, sessions, password recovery, settings, signing keys"
+    "cardreg accounts and operators: registration, login, sessions, password recovery, "
+    "settings, signing keys"
 )
 
 
@@ -190,6 +193,8 @@ async def _serve(
         complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
         change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
         update_account=UpdateAccount(storage, tokens, clock),
+        create_operator_session=CreateOperatorSession(storage, hasher, tokens, lockout, clock),
+        change_operator_password=ChangeOperatorPassword(storage, hasher, tokens, lockout, clock),
     )
     await host.start()
     return host

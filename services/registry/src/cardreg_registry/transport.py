@@ -8,6 +8,8 @@ from cardreg_shared.subjects import (
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
     JWKS_GET,
+    OPERATOR_PASSWORD_CHANGE,
+    OPERATOR_SESSION_CREATE,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
@@ -21,6 +23,8 @@ from .flows.change_password import ChangePassword
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.operator_password import ChangeOperatorPassword
+from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
@@ -41,6 +45,8 @@ def register(
     complete_reset: CompletePasswordReset,
     change_password: ChangePassword,
     update_account: UpdateAccount,
+    create_operator_session: CreateOperatorSession,
+    change_operator_password: ChangeOperatorPassword,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -52,3 +58,5 @@ def register(
     host.add(PASSWORD_RESET_COMPLETE, complete_reset)
     host.add(PASSWORD_CHANGE, change_password)
     host.add(ACCOUNT_UPDATE, update_account)
+    host.add(OPERATOR_SESSION_CREATE, create_operator_session)
+    host.add(OPERATOR_PASSWORD_CHANGE, change_operator_password)

@@ -62,3 +62,33 @@ class AccountEvent(Model):
         "`locked` `temporary` or `password_reset_required`."
     )
     operator_id: str | None = Field(None, description="The operator's opaque id, for counter work.")
+
+
+# What happened to an operator (`evt.registry.operator.<type>`).
+OperatorEventType = Literal[
+    "added",
+    "logged_in",
+    "login_failed",
+    "locked",
+    "password_changed",
+    "disabled",
+]
+
+
+class OperatorEvent(Model):
+    """One entry of the audit trail about an operator: enrolment, logins, disabling. Opaque
+    ids only: never a username, name or password."""
+
+    event_id: str = Field(description="Unique; also the message's Nats-Msg-Id.")
+    type: OperatorEventType
+    occurred_at: datetime
+    operator_id: str = Field(description="The registry's opaque operator id.")
+    role: Literal["counter", "employer", "admin"]
+    outcome: str = Field(
+        description="`ok`; for `login_failed` the error code the caller got; for `locked` "
+        "`temporary` or `password_reset_required`."
+    )
+    actor_operator_id: str | None = Field(
+        None,
+        description="The admin who added or disabled the operator; null from the command line.",
+    )

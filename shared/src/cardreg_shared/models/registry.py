@@ -127,3 +127,40 @@ class AccountUpdateRequest(Model):
     email: Email | None = None
     phone: Phone | None = None
     language: Language | None = None
+
+
+# Operators (DESIGN "Counters and employers"): principals of their own, never accounts.
+
+OperatorRole = Literal["counter", "employer", "admin"]
+OperatorStatus = Literal["active", "disabled"]
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+UnitId = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+]
+
+
+class OperatorSessionCreateRequest(Model):
+    """An operator's login: username, password and the current TOTP code (RFC 6238)."""
+
+    username: Username
+    password: Password
+    totp: TotpCode
+
+
+class OperatorSessionCreateReply(Model):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    role: OperatorRole
+    password_change_required: bool = Field(
+        description="The initial password from the enrolment: change it before any other work."
+    )
+
+
+class OperatorPasswordChangeRequest(Model):
+    access_token: AccessToken
+    current_password: Password
+    new_password: Password

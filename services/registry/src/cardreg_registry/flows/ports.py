@@ -22,6 +22,7 @@ from cardreg_shared.models.registry import Jwk
 
 from ..domain.accounts import Account
 from ..domain.keys import KeySet, SigningKey
+from ..domain.operators import Operator
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
@@ -87,6 +88,12 @@ class SessionRepository(Protocol):
     def revoke_all(self, account_id: str, now: datetime, *, keep: str | None = None) -> Tally:
         """Revoke every live session of the account but `keep`."""
 
+    async def with_operator(self, session_id: str) -> tuple[Session, Operator] | None:
+        """An operator's session and the operator (None for an account's session)."""
+
+    def revoke_operator(self, operator_id: str, now: datetime, *, keep: str | None = None) -> Tally:
+        """Revoke every live session of the operator but `keep`."""
+
     def prune(self, expired_before: datetime) -> Tally: ...
 
 
@@ -104,6 +111,22 @@ class ResetTokenRepository(Protocol):
         """Mark used if still unused, not voided, unexpired at `now`; `ResetTokenSpent` if not."""
 
     def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class OperatorRepository(Protocol):
+    async def by_username(self, username: str) -> Operator | None: ...
+
+    async def by_id(self, operator_id: str) -> Operator | None: ...
+
+    async def all(self) -> list[Operator]:
+        """Every operator, by username."""
+
+    def add(self, operator: Operator) -> None:
+        """Insert at commit; `DuplicateOperator` if the username is taken by then."""
+
+    def save(self, operator: Operator) -> None:
+        """Write its changes at commit if the stored version is still the one read (else
+        `Conflict`): a TOTP step is used up once, whatever races."""
 
 
 class OutboxRepository(Protocol):
@@ -127,11 +150,13 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     sessions: SessionRepository
     reset_tokens: ResetTokenRepository
+    operators: OperatorRepository
     outbox: OutboxRepository
     keys: KeySetRepository
 
     async def commit(self) -> None:
-        """Write what was staged, and the events of every account read or added through it,
+        """Write what was staged, and the events of every account and operator read or added
+        through it,
         in one transaction; raise one of the exceptions above when a guard fails."""
 
     async def __aenter__(self) -> Self: ...

@@ -140,6 +140,29 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 4: operators (counter clerks, employers' agents, admins): principals of their own. The
+    # TOTP secret is sealed with the registry secret; `totp_last_step` makes each code single
+    # use. Operators' sessions live in `sessions` with `operator_id` set.
+    """
+    CREATE TABLE operators (
+        operator_id              TEXT PRIMARY KEY,
+        username                 TEXT NOT NULL UNIQUE,
+        role                     TEXT NOT NULL CHECK (role IN ('counter', 'employer', 'admin')),
+        unit_id                  TEXT,
+        status                   TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        password_hash            TEXT NOT NULL,
+        password_change_required INTEGER NOT NULL CHECK (password_change_required IN (0, 1)),
+        totp_secret              BLOB NOT NULL,
+        totp_last_step           INTEGER,
+        failed_logins            INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+        locked_until             TEXT,
+        created_at               TEXT NOT NULL,
+        updated_at               TEXT NOT NULL,
+        version                  INTEGER NOT NULL DEFAULT 0,
+        CHECK ((role = 'employer') = (unit_id IS NOT NULL))
+    );
+    CREATE INDEX sessions_by_operator ON sessions (operator_id) WHERE operator_id IS NOT NULL;
+    """,
 )
 
 

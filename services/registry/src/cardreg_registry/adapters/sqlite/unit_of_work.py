@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Self
 
 from ...domain.accounts import Account
+from ...domain.operators import Operator
 from ...domain.outbox import OutboxMessage
 from ...flows.ports import Tally
 from .accounts import SqliteAccounts
 from .database import SqliteDatabase
 from .keys import Sealer, SqliteKeys
+from .operators import SqliteOperators
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
@@ -38,17 +40,18 @@ class SqliteUnitOfWork:
         self._feed = feed
         self._writes: list[Write] = []
         self._after: list[Callable[[], None]] = []
-        self._seen: list[Account] = []
+        self._seen: list[Account | Operator] = []
         self._queued = False
         self.accounts = SqliteAccounts(self)
         self.sessions = SqliteSessions(self)
         self.reset_tokens = SqliteResetTokens(self)
+        self.operators = SqliteOperators(self, sealer)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
 
     # for the repositories
 
-    def stage(self, write: Write, account: Account | None = None) -> None:
+    def stage(self, write: Write, account: Account | Operator | None = None) -> None:
         self._writes.append(write)
         if account is not None:
             self.track(account)
@@ -66,7 +69,7 @@ class SqliteUnitOfWork:
         self._writes.append(lambda conn: insert_message(conn, message, created_at))
         self._queued = True
 
-    def track(self, account: Account) -> None:
+    def track(self, account: Account | Operator) -> None:
         if not any(seen is account for seen in self._seen):
             self._seen.append(account)
 
@@ -102,7 +105,7 @@ class SqliteUnitOfWork:
 
 
 class SqliteStorage:
-    """registry.db: the accounts, sessions, reset tokens, key set and outbox."""
+    """registry.db: the accounts, operators, sessions, reset tokens, key set and outbox."""
 
     def __init__(self, db: SqliteDatabase, sealer: Sealer) -> None:
         self._db = db
