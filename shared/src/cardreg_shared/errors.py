@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     OPERATOR_DISABLED = "operator_disabled"
     PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    DOCUMENT_MISMATCH = "document_mismatch"
+    INSURANCE_MISMATCH = "insurance_mismatch"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -63,6 +65,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.OPERATOR_DISABLED: 403,
     ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
+    ErrorCode.DOCUMENT_MISMATCH: 403,
+    ErrorCode.INSURANCE_MISMATCH: 403,
 }
 
 DEFAULT_MESSAGE: dict[ErrorCode, str] = {
@@ -91,6 +95,8 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large.",
     ErrorCode.OPERATOR_DISABLED: "This operator has been disabled; ask an administrator.",
     ErrorCode.PASSWORD_CHANGE_REQUIRED: "Change the initial password before anything else.",
+    ErrorCode.DOCUMENT_MISMATCH: "The document does not belong to this person.",
+    ErrorCode.INSURANCE_MISMATCH: "This person is not insured through this unit.",
 }
 
 

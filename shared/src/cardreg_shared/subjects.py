@@ -97,6 +97,26 @@ RESIDENCE_VERIFY = Subject(
     identity.ProofVerifyReply,
     "Check a foreign resident's residence-permit data; failed guesses are counted per person.",
 )
+PERSON_FIND = Subject(
+    "identity.person.find",
+    identity.PersonFindRequest,
+    identity.PersonFindReply,
+    "The person with this ID number (a counter's search, an employer's registration); "
+    "`not_found` otherwise.",
+)
+DOCUMENT_VERIFY = Subject(
+    "identity.document.verify",
+    identity.DocumentVerifyRequest,
+    identity.ProofVerifyReply,
+    "Does this document (type and number) belong to the person? `document_mismatch` if not; "
+    "failed guesses are counted with the household and residence ones.",
+)
+INSURANCE_VERIFY = Subject(
+    "identity.insurance.verify",
+    identity.InsuranceVerifyRequest,
+    identity.ProofVerifyReply,
+    "Is the person insured through this unit (employer)? `insurance_mismatch` if not.",
+)
 
 REGISTRATION_LOOKUP = Subject(
     "registry.registration.lookup",
@@ -262,6 +282,9 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
+    PERSON_FIND,
+    DOCUMENT_VERIFY,
+    INSURANCE_VERIFY,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,

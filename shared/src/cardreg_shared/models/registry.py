@@ -137,9 +137,6 @@ Username = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 ]
 TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
-UnitId = Annotated[
-    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-]
 
 
 class OperatorSessionCreateRequest(Model):
