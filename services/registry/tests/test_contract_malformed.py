@@ -31,6 +31,13 @@ def test_every_registry_subject_is_covered():
         "registry.account.update",
         "registry.operator_session.create",
         "registry.operator_password.change",
+        "registry.counter.search",
+        "registry.counter.register",
+        "registry.employer.register",
+        "registry.counter.setup_issue",
+        "registry.counter.deactivate",
+        "registry.counter.reactivate",
+        "registry.setup.complete",
     }
 
 

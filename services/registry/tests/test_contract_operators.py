@@ -100,7 +100,7 @@ async def test_login_gives_a_token_with_the_role_scope_and_the_opaque_id(api, re
     assert "clerk.one" not in reply.access_token
 
 
-@pytest.mark.parametrize(("role", "unit"), [("employer", "U-0001"), ("admin", None)])
+@pytest.mark.parametrize(("role", "unit"), [("employer", "123456789"), ("admin", None)])
 async def test_each_role_gets_its_own_scope(api, registry, clock, role, unit):
     who = await enrol(registry, clock, f"{role}.one", role, unit)
     claims = jwt.decode(

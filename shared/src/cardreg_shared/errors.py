@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     PASSWORD_CHANGE_REQUIRED = "password_change_required"
     DOCUMENT_MISMATCH = "document_mismatch"
     INSURANCE_MISMATCH = "insurance_mismatch"
+    SETUP_INVALID = "setup_invalid"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -67,6 +68,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
     ErrorCode.DOCUMENT_MISMATCH: 403,
     ErrorCode.INSURANCE_MISMATCH: 403,
+    ErrorCode.SETUP_INVALID: 400,
 }
 
 DEFAULT_MESSAGE: dict[ErrorCode, str] = {
@@ -97,6 +99,7 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.PASSWORD_CHANGE_REQUIRED: "Change the initial password before anything else.",
     ErrorCode.DOCUMENT_MISMATCH: "The document does not belong to this person.",
     ErrorCode.INSURANCE_MISMATCH: "This person is not insured through this unit.",
+    ErrorCode.SETUP_INVALID: "The setup code is invalid, used or expired, or not for this card; ask the counter for a new one.",
 }
 
 

@@ -193,6 +193,51 @@ OPERATOR_PASSWORD_CHANGE = Subject(
     Empty,
     "An operator changes their password (the initial one first); revokes their other sessions.",
 )
+PERSON_SEARCH = Subject(
+    "registry.counter.search",
+    registry.PersonSearchRequest,
+    registry.PersonSearchReply,
+    "A counter clerk or an employer looks a person up by ID number (audited); masked.",
+)
+COUNTER_REGISTER = Subject(
+    "registry.counter.register",
+    registry.CounterRegistrationRequest,
+    registry.OperatorRegistrationReply,
+    "FAQ 5: a counter registers the person present, after seeing an original document; the "
+    "account is pending until the person finishes the setup with their card.",
+)
+EMPLOYER_REGISTER = Subject(
+    "registry.employer.register",
+    registry.EmployerRegistrationRequest,
+    registry.OperatorRegistrationReply,
+    "FAQ 4: an employer registers a person insured through its own unit, with their consent "
+    "and an email, to which the setup link is mailed.",
+)
+SETUP_ISSUE = Subject(
+    "registry.counter.setup_issue",
+    registry.SetupIssueRequest,
+    registry.Setup,
+    "A counter issues a new setup code for a pending account; the old one is void.",
+)
+DEACTIVATE = Subject(
+    "registry.counter.deactivate",
+    registry.DeactivationRequest,
+    registry.AccountStateReply,
+    "FAQ 13: a counter deactivates a registration (or blocks a person without one) with a "
+    "reason; every session ends at once.",
+)
+REACTIVATE = Subject(
+    "registry.counter.reactivate",
+    registry.ReactivationRequest,
+    registry.AccountStateReply,
+    "A counter reactivates a registration (or lifts the block); old sessions stay revoked.",
+)
+SETUP_COMPLETE = Subject(
+    "registry.setup.complete",
+    registry.SetupCompleteRequest,
+    registry.RegisterReply,
+    "The person finishes a pending registration: the setup code, their own card, a password.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -250,6 +295,8 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "session_revoked": "A session was ended (logout).",
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
+    "consent_recorded": "An employer recorded the person's consent to its registration.",
+    "setup_issued": "A counter or employer issued a setup code (the older one is void).",
 }
 _OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
     "added": "An operator was enrolled (from the command line or by an admin).",
@@ -258,6 +305,7 @@ _OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
     "locked": "Wrong passwords or codes locked the operator (timed, or for good).",
     "password_changed": "An operator changed their password.",
     "disabled": "An operator was disabled; their sessions were revoked.",
+    "person_searched": "An operator searched a person by ID number (the account, if any).",
 }
 OPERATOR_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(
@@ -297,6 +345,13 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     ACCOUNT_UPDATE,
     OPERATOR_SESSION_CREATE,
     OPERATOR_PASSWORD_CHANGE,
+    PERSON_SEARCH,
+    COUNTER_REGISTER,
+    EMPLOYER_REGISTER,
+    SETUP_ISSUE,
+    DEACTIVATE,
+    REACTIVATE,
+    SETUP_COMPLETE,
     MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (

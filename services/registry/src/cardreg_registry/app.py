@@ -20,12 +20,14 @@ from .adapters.hashing import Argon2Hasher, Argon2Params
 from .adapters.identity import IdentityClient
 from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
 from .adapters.outbox_relay import OutboxRelay
+from .adapters.person_refs import PersonRefs
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
 from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
 from .domain.id_numbers import IdNumberKey
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
+from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
@@ -36,6 +38,7 @@ from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.setup_complete import CompleteSetup
 from .flows.update_account import UpdateAccount
 from .settings import RegistrySettings
 
@@ -195,6 +198,15 @@ async def _serve(
         update_account=UpdateAccount(storage, tokens, clock),
         create_operator_session=CreateOperatorSession(storage, hasher, tokens, lockout, clock),
         change_operator_password=ChangeOperatorPassword(storage, hasher, tokens, lockout, clock),
+        counter=CounterDesk(
+            identity,
+            storage,
+            tokens,
+            PersonRefs(secret.derive("registry/person-ref/v1")),
+            id_numbers,
+            clock,
+        ),
+        complete_setup=CompleteSetup(identity, storage, hasher, id_numbers, clock),
     )
     await host.start()
     return host

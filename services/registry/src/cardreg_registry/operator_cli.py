@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import get_args
 
 from cardreg_shared.errors import ServiceFailure
-from cardreg_shared.models.registry import OperatorRole, UnitId, Username
+from cardreg_shared.models.common import UnitId
+from cardreg_shared.models.registry import OperatorRole, Username
 from pydantic import TypeAdapter, ValidationError
 
 from .adapters.hashing import Argon2Hasher, Argon2Params
@@ -37,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="enrol an operator; prints the one-time enrolment")
     add.add_argument("--role", required=True, choices=get_args(OperatorRole))
     add.add_argument("--username", required=True, help="3-64 of a-z 0-9 . _ -")
-    add.add_argument("--unit", help="the insured unit an employer operator acts for")
+    add.add_argument("--unit", help="the insured unit (9 digits) an employer operator acts for")
     actions.add_parser("list", help="every operator: username, role, unit, status")
     disable = actions.add_parser("disable", help="disable an operator, revoking its sessions")
     disable.add_argument("username")

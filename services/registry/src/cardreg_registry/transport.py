@@ -7,19 +7,27 @@ from cardreg_shared.subjects import (
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
+    COUNTER_REGISTER,
+    DEACTIVATE,
+    EMPLOYER_REGISTER,
     JWKS_GET,
     OPERATOR_PASSWORD_CHANGE,
     OPERATOR_SESSION_CREATE,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
+    PERSON_SEARCH,
+    REACTIVATE,
     REGISTRATION_LOOKUP,
     SESSION_CREATE,
     SESSION_REVOKE,
+    SETUP_COMPLETE,
+    SETUP_ISSUE,
 )
 
 from .flows.account_profile import GetAccount
 from .flows.change_password import ChangePassword
+from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
@@ -29,6 +37,7 @@ from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.setup_complete import CompleteSetup
 from .flows.update_account import UpdateAccount
 
 
@@ -47,6 +56,8 @@ def register(
     update_account: UpdateAccount,
     create_operator_session: CreateOperatorSession,
     change_operator_password: ChangeOperatorPassword,
+    counter: CounterDesk,
+    complete_setup: CompleteSetup,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -60,3 +71,10 @@ def register(
     host.add(ACCOUNT_UPDATE, update_account)
     host.add(OPERATOR_SESSION_CREATE, create_operator_session)
     host.add(OPERATOR_PASSWORD_CHANGE, change_operator_password)
+    host.add(PERSON_SEARCH, counter.search)
+    host.add(COUNTER_REGISTER, counter.register_at_counter)
+    host.add(EMPLOYER_REGISTER, counter.register_for_employer)
+    host.add(SETUP_ISSUE, counter.issue_setup)
+    host.add(DEACTIVATE, counter.deactivate)
+    host.add(REACTIVATE, counter.reactivate)
+    host.add(SETUP_COMPLETE, complete_setup)

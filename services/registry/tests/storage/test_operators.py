@@ -50,14 +50,14 @@ async def enrolled(store: Storage, *operators: Operator) -> None:
 
 
 async def test_an_operator_round_trips_with_its_secret(store):
-    clerk, agent = operator(), operator("hr.agent", "employer", "U-0001")
+    clerk, agent = operator(), operator("hr.agent", "employer", "123456789")
     await enrolled(store, clerk, agent)
     uow = store.unit_of_work()
     read = await uow.operators.by_username("clerk.one")
     assert read == clerk and read is not clerk
     assert read.totp_secret == clerk.totp_secret and read.password_change_required
     assert await uow.operators.by_id(agent.operator_id) == agent
-    assert (await uow.operators.by_id(agent.operator_id)).unit_id == "U-0001"
+    assert (await uow.operators.by_id(agent.operator_id)).unit_id == "123456789"
     assert await uow.operators.by_username("nobody") is None
     assert [o.username for o in await uow.operators.all()] == ["clerk.one", "hr.agent"]
 
@@ -159,5 +159,5 @@ def test_an_employer_needs_its_unit_and_no_one_else_has_one():
     with pytest.raises(OperatorInputError):
         operator("hr", "employer", None)
     with pytest.raises(OperatorInputError):
-        operator("clerk", "counter", "U-1")
-    assert replace(operator("hr", "employer", "U-1")).unit_id == "U-1"
+        operator("clerk", "counter", "123456789")
+    assert replace(operator("hr", "employer", "123456789")).unit_id == "123456789"

@@ -37,6 +37,8 @@ AccountEventType = Literal[
     "session_revoked",
     "deactivated",
     "reactivated",
+    "consent_recorded",
+    "setup_issued",
 ]
 # Where it came in: the portal (online), a counter, an employer, a phone, a relying service.
 EventChannel = Literal["online", "counter", "employer", "device", "oidc"]
@@ -72,6 +74,7 @@ OperatorEventType = Literal[
     "locked",
     "password_changed",
     "disabled",
+    "person_searched",
 ]
 
 
@@ -91,4 +94,7 @@ class OperatorEvent(Model):
     actor_operator_id: str | None = Field(
         None,
         description="The admin who added or disabled the operator; null from the command line.",
+    )
+    account_id: str | None = Field(
+        None, description="For a search: the account found, if the person has one."
     )

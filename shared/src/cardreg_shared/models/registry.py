@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
@@ -11,7 +11,9 @@ from .common import (
     AccountStatus,
     CardRead,
     Channel,
+    Document,
     Household,
+    IdNo,
     Language,
     Model,
     Password,
@@ -161,3 +163,112 @@ class OperatorPasswordChangeRequest(Model):
     access_token: AccessToken
     current_password: Password
     new_password: Password
+
+
+# The counter console's work (DESIGN "Counters and employers"), each with the operator's token.
+
+PersonRef = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SetupCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+DeactivationReason = Literal[
+    "holder_request", "deceased", "card_misuse", "identity_fraud", "left_the_country", "other"
+]
+
+
+class PersonSearchRequest(Model):
+    access_token: AccessToken
+    id_no: IdNo
+
+
+class AccountSummary(Model):
+    account_id: str
+    status: AccountStatus
+    channel: Channel
+    created_at: datetime
+
+
+class PersonSearchReply(Model):
+    """Masked: the clerk already has the person and their document in front of them."""
+
+    person_ref: str = Field(description="Opaque: names the person in the calls that follow.")
+    kind: PersonKind
+    under_14: bool
+    account: AccountSummary | None
+
+
+class Consent(Model):
+    """The person's consent to an employer's registration: the employer's reference for it and
+    the day it was given."""
+
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    given_on: date
+
+
+class CounterRegistrationRequest(Model):
+    """At a counter: the person in front of the clerk, the original document the clerk saw."""
+
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Language = "zh-TW"
+
+
+class EmployerRegistrationRequest(Model):
+    """By an employer, for a person insured through its own unit, with their consent."""
+
+    access_token: AccessToken
+    id_no: IdNo
+    consent: Consent
+    email: Email
+    language: Language = "zh-TW"
+
+
+class Setup(Model):
+    code: str = Field(description="Single use, shown once; finish with the person's own card.")
+    expires_at: datetime
+
+
+class OperatorRegistrationReply(Model):
+    account_id: str
+    status: AccountStatus
+    setup: Setup
+
+
+class SetupIssueRequest(Model):
+    access_token: AccessToken
+    account_id: AccountId
+
+
+class Deactivation(Model):
+    code: DeactivationReason
+    text: Annotated[str, StringConstraints(max_length=500)] = Field(
+        "", description="Free text for the record; kept in the registry, never in an event."
+    )
+
+
+class DeactivationRequest(Model):
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+    reason: Deactivation
+
+
+class ReactivationRequest(Model):
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+
+
+class AccountStateReply(Model):
+    account_id: str | None
+    status: AccountStatus | None = Field(description="null: no account (nor a block) any more")
+
+
+class SetupCompleteRequest(Model):
+    """A person finishes a counter or employer registration with their own card."""
+
+    code: SetupCode
+    card: CardRead
+    password: Password

@@ -153,6 +153,10 @@ class Operator:
         self._record("disabled", now, actor=actor)
         return True
 
+    def searched(self, now: datetime, account_id: str | None) -> None:
+        """A person looked up by ID number (the number itself is never recorded)."""
+        self._record("person_searched", now, account_id=account_id)
+
     def pull_events(self) -> list[OperatorEvent]:
         events, self.events = self.events, []
         return events
@@ -164,6 +168,7 @@ class Operator:
         *,
         outcome: str = "ok",
         actor: str | None = None,
+        account_id: str | None = None,
     ) -> None:
         self.events.append(
             OperatorEvent(
@@ -174,6 +179,7 @@ class Operator:
                 role=self.role,
                 outcome=outcome,
                 actor_operator_id=actor,
+                account_id=account_id,
             )
         )
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, Self
 
-from cardreg_shared.models.common import CardRead, Household, Residence
-from cardreg_shared.models.identity import CardVerifyReply
+from cardreg_shared.models.common import CardRead, Document, Household, Residence
+from cardreg_shared.models.identity import CardVerifyReply, PersonFindReply
 from cardreg_shared.models.registry import Jwk
 
 from ..domain.accounts import Account
@@ -26,6 +26,7 @@ from ..domain.operators import Operator
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
+from ..domain.setups import Setup
 
 Clock = Callable[[], datetime]
 
@@ -43,6 +44,11 @@ class ResetLimitReached(Exception):
 
 class ResetTokenSpent(Exception):
     """The token was used, voided or expired by the time of the commit; nothing was written."""
+
+
+class SetupSpent(Exception):
+    """The setup code was used, voided or expired by the time of the commit; nothing was
+    written."""
 
 
 class SessionNotLive(Exception):
@@ -110,7 +116,22 @@ class ResetTokenRepository(Protocol):
     def consume(self, token_hash: str, now: datetime) -> None:
         """Mark used if still unused, not voided, unexpired at `now`; `ResetTokenSpent` if not."""
 
+    def void_all(self, account_id: str, now: datetime) -> Tally:
+        """Void every unused token of the account (a deactivation)."""
+
     def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class SetupRepository(Protocol):
+    async def by_hash(self, code_hash: str) -> Setup | None: ...
+
+    def issue(self, setup: Setup) -> None:
+        """Insert the setup and void the account's older unused ones."""
+
+    def consume(self, code_hash: str, now: datetime) -> None:
+        """Mark used if still unused, not voided, unexpired at `now`; `SetupSpent` if not."""
+
+    def void_all(self, account_id: str, now: datetime) -> Tally: ...
 
 
 class OperatorRepository(Protocol):
@@ -151,6 +172,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     reset_tokens: ResetTokenRepository
     operators: OperatorRepository
+    setups: SetupRepository
     outbox: OutboxRepository
     keys: KeySetRepository
 
@@ -197,6 +219,15 @@ class Identity(Protocol):
     async def verify_household(self, person_id: str, household: Household) -> bool: ...
 
     async def verify_residence(self, person_id: str, residence: Residence) -> bool: ...
+
+    async def find_person(self, id_no: str) -> PersonFindReply:
+        """`not_found` for an ID number the register does not hold."""
+
+    async def verify_document(self, person_id: str, document: Document) -> bool:
+        """`document_mismatch` (counted as a guess) when it is not the person's."""
+
+    async def verify_insurance(self, person_id: str, unit_id: str) -> bool:
+        """`insurance_mismatch` when the person is not insured through the unit."""
 
 
 class Background(Protocol):

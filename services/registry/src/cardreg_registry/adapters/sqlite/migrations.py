@@ -163,6 +163,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_by_operator ON sessions (operator_id) WHERE operator_id IS NOT NULL;
     """,
+    # 5: counter and employer registrations: setup codes (only their SHA-256 is kept), the
+    # consent an employer recorded, the reason a counter gave for a deactivation (the free text
+    # stays here, never in an event).
+    """
+    CREATE TABLE setups (
+        code_hash  TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT,
+        voided_at  TEXT
+    );
+    CREATE INDEX setups_by_account ON setups (account_id);
+    ALTER TABLE accounts ADD COLUMN consent_reference TEXT;
+    ALTER TABLE accounts ADD COLUMN consent_given_on TEXT;
+    ALTER TABLE accounts ADD COLUMN deactivation_reason TEXT;
+    ALTER TABLE accounts ADD COLUMN deactivation_note TEXT;
+    """,
 )
 
 

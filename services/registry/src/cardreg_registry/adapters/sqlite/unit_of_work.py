@@ -26,6 +26,7 @@ from .operators import SqliteOperators
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
+from .setups import SqliteSetups
 
 Write = Callable[[sqlite3.Connection], None]
 
@@ -46,6 +47,7 @@ class SqliteUnitOfWork:
         self.sessions = SqliteSessions(self)
         self.reset_tokens = SqliteResetTokens(self)
         self.operators = SqliteOperators(self, sealer)
+        self.setups = SqliteSetups(self)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
 
