@@ -170,8 +170,8 @@ class CounterDesk:
         )
         if consent is not None:
             account.record_consent(*consent, now, origin)
+        uow.accounts.add(account)  # before its setup, which refers to it
         setup, code = self._setup(uow, account, now, origin)
-        uow.accounts.add(account)
         try:
             await uow.commit()
         except DuplicateAccount:
