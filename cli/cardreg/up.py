@@ -48,6 +48,17 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--http-port", type=int, default=8080)
     p.add_argument("--http-host", default="127.0.0.1")
     p.add_argument(
+        "--operator-port",
+        type=int,
+        default=8081,
+        help="the counter console's operator API, on a listener of its own (default 8081)",
+    )
+    p.add_argument(
+        "--operator-host",
+        default="127.0.0.1",
+        help="the operator listener's bind address, apart from the portal's (default 127.0.0.1)",
+    )
+    p.add_argument(
         "--smtp",
         metavar="HOST:PORT",
         type=_host_port,
@@ -206,6 +217,8 @@ class Up:
                 "CARDREG_DATA_DIR": str(self.data_dir),
                 "CARDREG_GATEWAY_HTTP_HOST": self.args.http_host,
                 "CARDREG_GATEWAY_HTTP_PORT": str(self.args.http_port),
+                "CARDREG_GATEWAY_OPERATOR_HOST": self.args.operator_host,
+                "CARDREG_GATEWAY_OPERATOR_PORT": str(self.args.operator_port),
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
@@ -268,9 +281,12 @@ class Up:
             if self.bus.tls
             else "no TLS (loopback only, --no-nats-tls)"
         )
+        operator_url = f"http://{self.args.operator_host}:{self.args.operator_port}"
         print(
             f"cardreg is up\n  portal: {base_url}/\n  API:    {base_url}/api/v1 "
             f"(OpenAPI {base_url}/openapi.json)\n"
+            f"  operator API (counter console): {operator_url}/api/v1/operator "
+            f"(OpenAPI {operator_url}/openapi.json; operators: cardreg operator add)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
             f"  data:   {self.data_dir}\nCtrl-C stops everything.",

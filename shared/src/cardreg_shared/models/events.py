@@ -9,7 +9,7 @@ from pydantic import Field
 
 from .common import Model
 
-CardReadFlow = Literal["lookup", "registration", "login", "password_reset"]
+CardReadFlow = Literal["lookup", "registration", "login", "password_reset", "setup"]
 
 
 class CardReadEvent(Model):
