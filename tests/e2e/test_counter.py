@@ -218,3 +218,35 @@ def test_wrong_and_replayed_totp_codes_are_refused(system, operator_http):
     assert ok.status_code == 201, ok.text
     again = operator_http.post("/api/v1/operator/sessions", json={**body, "totp": code})
     assert again.status_code == 401 and error_code(again) == "invalid_credentials"
+
+
+def test_the_holder_sees_counter_work_in_their_activity(system, operator_http, portal, people):
+    clerk = signed_in(system, operator_http, "clerk.e2e7", "counter")
+    me = people.citizen_where(lambda e: "national_id" in e.documents)
+    found = clerk.search(me)
+    reply = clerk.post(
+        "/registrations", {"person_ref": found["person_ref"], "document": clerk.document(me)}
+    )
+    account_id = reply.json()["account_id"]
+    assert setup(portal, me, reply.json()["setup"]["code"]).status_code == 201
+    bearer = portal.bearer(me, PASSWORD)
+    page = portal.http.get("/api/v1/account/activity", headers=bearer)
+    assert page.status_code == 200, page.text
+    events = page.json()["events"]
+    assert [e["type"] for e in events] == [
+        "logged_in", "setup_completed", "setup_issued", "registered",
+    ]  # fmt: skip
+    assert events[-1]["channel"] == "counter" and "op_" not in page.text
+    audit = operator_http.get(
+        f"/api/v1/operator/accounts/{account_id}/events", headers=clerk.headers
+    )
+    assert audit.status_code == 200, audit.text
+    by_clerk = [e for e in audit.json()["events"] if e["method"].startswith("counter")]
+    assert len(by_clerk) == 2 and all(e["operator_id"] for e in by_clerk)
+    # Not on the public listener, and not with a citizen's token.
+    assert (
+        operator_http.get(
+            f"/api/v1/operator/accounts/{account_id}/events", headers=bearer
+        ).status_code
+        == 401
+    )

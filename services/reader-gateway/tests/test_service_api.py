@@ -16,6 +16,7 @@ ROUTES = {
     ("get", "/api/v1/account"),
     ("patch", "/api/v1/account"),
     ("put", "/api/v1/account/password"),
+    ("get", "/api/v1/account/activity"),
     ("post", "/api/v1/password-resets"),
     ("post", "/api/v1/password-resets/complete"),
     ("get", "/.well-known/jwks.json"),
@@ -166,6 +167,7 @@ OPERATOR_ROUTES = {
     ("post", "/api/v1/operator/accounts/{account_id}/setups"),
     ("post", "/api/v1/operator/deactivations"),
     ("post", "/api/v1/operator/reactivations"),
+    ("get", "/api/v1/operator/accounts/{account_id}/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -13,6 +13,8 @@ from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.common import Document
 from cardreg_shared.models.registry import (
+    AccountEventsRequest,
+    ActivityRequest,
     CounterRegistrationRequest,
     DeactivationRequest,
     EmployerRegistrationRequest,
@@ -22,6 +24,8 @@ from cardreg_shared.models.registry import (
     SetupIssueRequest,
 )
 from cardreg_shared.subjects import (
+    ACCOUNT_ACTIVITY,
+    ACCOUNT_EVENTS_GET,
     COUNTER_REGISTER,
     DEACTIVATE,
     EMPLOYER_REGISTER,
@@ -318,3 +322,54 @@ async def test_searches_are_audited_with_the_operator_id_only(api, identity, cou
     payload = json.loads(msg.data)
     assert payload["account_id"] == account_id and payload["operator_id"].startswith("op_")
     assert me.id_no not in msg.data.decode()
+
+
+async def activity(api, token: str, **extra):
+    request = ActivityRequest(access_token=token, **extra)
+    return await bus.request(api.nc, ACCOUNT_ACTIVITY, request)
+
+
+async def test_the_holder_sees_their_activity_newest_first_never_the_operator(
+    api, identity, counter
+):
+    me = identity.enrol("citizen")
+    code = (await counter.register(me)).setup.code
+    await complete(api, me, code)
+    await api.failure(api.login(me, "not-the-password"))
+    token = (await api.login(me)).access_token
+    reply = await activity(api, token)
+    assert [e.type for e in reply.events] == [
+        "logged_in",
+        "login_failed",
+        "setup_completed",
+        "setup_issued",
+        "registered",
+    ]
+    assert reply.next is None
+    assert [e.channel for e in reply.events][-1] == "counter"
+    assert "op_" not in reply.model_dump_json()
+
+    first = await activity(api, token, limit=2)
+    assert [e.type for e in first.events] == ["logged_in", "login_failed"] and first.next
+    second = await activity(api, token, limit=2, before=first.next)
+    assert [e.type for e in second.events] == ["setup_completed", "setup_issued"]
+    third = await activity(api, token, limit=2, before=second.next)
+    assert [e.type for e in third.events] == ["registered"] and third.next is None
+    bad = await api.failure(activity(api, token, before="bm90LWEtbnVtYmVy"))
+    assert bad.code == ErrorCode.INVALID_REQUEST
+
+
+async def test_a_counter_reads_an_accounts_audit_events(api, identity, counter, employer):
+    me = identity.enrol("citizen")
+    account_id = (await counter.register(me)).account_id
+    request = AccountEventsRequest(access_token=counter.token, account_id=account_id)
+    reply = await bus.request(api.nc, ACCOUNT_EVENTS_GET, request)
+    assert [e.type for e in reply.events] == ["setup_issued", "registered"]
+    assert all(e.operator_id and e.operator_id.startswith("op_") for e in reply.events)
+    other = request.model_copy(update={"access_token": employer.token})
+    refused = await api.failure(bus.request(api.nc, ACCOUNT_EVENTS_GET, other))
+    assert refused.code == ErrorCode.INSUFFICIENT_SCOPE
+    missing = request.model_copy(update={"account_id": "no-such-account"})
+    assert (await api.failure(bus.request(api.nc, ACCOUNT_EVENTS_GET, missing))).code == (
+        ErrorCode.NOT_FOUND
+    )

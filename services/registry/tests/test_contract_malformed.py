@@ -38,6 +38,8 @@ def test_every_registry_subject_is_covered():
         "registry.counter.deactivate",
         "registry.counter.reactivate",
         "registry.setup.complete",
+        "registry.account.activity",
+        "registry.counter.account_events",
     }
 
 

@@ -238,6 +238,19 @@ SETUP_COMPLETE = Subject(
     registry.RegisterReply,
     "The person finishes a pending registration: the setup code, their own card, a password.",
 )
+ACCOUNT_ACTIVITY = Subject(
+    "registry.account.activity",
+    registry.ActivityRequest,
+    registry.ActivityReply,
+    "The holder's own events, newest first, paged: logins, changes, counter and employer "
+    "actions (where, never who).",
+)
+ACCOUNT_EVENTS_GET = Subject(
+    "registry.counter.account_events",
+    registry.AccountEventsRequest,
+    registry.AccountEventsReply,
+    "A counter clerk or an admin reads an account's audit events, newest first, paged.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -352,6 +365,8 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     DEACTIVATE,
     REACTIVATE,
     SETUP_COMPLETE,
+    ACCOUNT_ACTIVITY,
+    ACCOUNT_EVENTS_GET,
     MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (

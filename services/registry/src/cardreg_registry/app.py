@@ -26,6 +26,7 @@ from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
 from .domain.id_numbers import IdNumberKey
 from .flows.account_profile import GetAccount
+from .flows.activity import AccountActivity, AccountEvents
 from .flows.change_password import ChangePassword
 from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
@@ -122,7 +123,9 @@ class Registry:
         )
         try:
             await ensure_active_key(storage, clock(), settings.signing_key_path)
-            await _prune(storage, clock(), keys.grace)
+            await _prune(
+                storage, clock(), keys.grace, timedelta(days=settings.events_retention_days)
+            )
             await keys.start()
             # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
@@ -207,16 +210,21 @@ async def _serve(
             clock,
         ),
         complete_setup=CompleteSetup(identity, storage, hasher, id_numbers, clock),
+        activity=AccountActivity(storage, tokens, clock),
+        account_events=AccountEvents(storage, tokens, clock),
     )
     await host.start()
     return host
 
 
-async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
+async def _prune(
+    storage: Storage, now: datetime, key_grace: timedelta, events_retention: timedelta
+) -> None:
     """Rows that can never be used again: expired sessions, reset tokens expired a day ago
     (kept that long because the reset rate limit counts the recent ones), keys no longer
-    published."""
+    published, account events past their retention."""
     async with storage.unit_of_work() as uow:
+        uow.activity.prune(now - events_retention)
         sessions = uow.sessions.prune(now)
         tokens = uow.reset_tokens.prune(now - timedelta(days=1))
         keys = uow.keys.prune(now - key_grace)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import (
+    ACCOUNT_ACTIVITY,
+    ACCOUNT_EVENTS_GET,
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
@@ -26,6 +28,7 @@ from cardreg_shared.subjects import (
 )
 
 from .flows.account_profile import GetAccount
+from .flows.activity import AccountActivity, AccountEvents
 from .flows.change_password import ChangePassword
 from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
@@ -58,6 +61,8 @@ def register(
     change_operator_password: ChangeOperatorPassword,
     counter: CounterDesk,
     complete_setup: CompleteSetup,
+    activity: AccountActivity,
+    account_events: AccountEvents,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -78,3 +83,5 @@ def register(
     host.add(DEACTIVATE, counter.deactivate)
     host.add(REACTIVATE, counter.reactivate)
     host.add(SETUP_COMPLETE, complete_setup)
+    host.add(ACCOUNT_ACTIVITY, activity)
+    host.add(ACCOUNT_EVENTS_GET, account_events)

@@ -21,6 +21,7 @@ from .common import (
     ProofChoice,
     Residence,
 )
+from .events import AccountEvent
 
 Email = Annotated[str, StringConstraints(max_length=254)]
 Phone = Annotated[str, StringConstraints(max_length=32)]
@@ -272,3 +273,43 @@ class SetupCompleteRequest(Model):
     code: SetupCode
     card: CardRead
     password: Password
+
+
+# The holder's own activity (DESIGN "The holder's own activity"), and an account's audit
+# events for a counter.
+
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class ActivityRequest(Model):
+    access_token: AccessToken
+    before: Cursor | None = None
+    limit: int = Field(20, ge=1, le=100)
+
+
+class ActivityEntry(Model):
+    """One thing that happened to the holder's account: when, what, where it came in (a
+    counter or an employer, never who), and how the actor proved who they were."""
+
+    at: datetime
+    type: str
+    channel: str
+    method: str | None
+    outcome: str
+
+
+class ActivityReply(Model):
+    events: list[ActivityEntry]
+    next: str | None = Field(description="Pass as `before` for the older events; null: no more.")
+
+
+class AccountEventsRequest(Model):
+    access_token: AccessToken
+    account_id: AccountId
+    before: Cursor | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class AccountEventsReply(Model):
+    events: list[AccountEvent]
+    next: str | None

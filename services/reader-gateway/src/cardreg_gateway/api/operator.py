@@ -4,9 +4,13 @@ role and scope (a citizen's token is refused here as an operator's is on the pub
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Document, IdNo, Language, Model, Password
 from cardreg_shared.models.registry import (
+    AccountEventsReply,
+    AccountEventsRequest,
     AccountStateReply,
     Consent,
     CounterRegistrationRequest,
@@ -27,6 +31,7 @@ from cardreg_shared.models.registry import (
     SetupIssueRequest,
 )
 from cardreg_shared.subjects import (
+    ACCOUNT_EVENTS_GET,
     COUNTER_REGISTER,
     DEACTIVATE,
     EMPLOYER_REGISTER,
@@ -36,7 +41,7 @@ from cardreg_shared.subjects import (
     REACTIVATE,
     SETUP_ISSUE,
 )
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from .deps import GatewayDep, TokenDep
@@ -240,3 +245,21 @@ async def reactivate(
         access_token=token, person_ref=body.person_ref, document=body.document
     )
     return await gateway.registry.ask(REACTIVATE, request)
+
+
+@router.get(
+    "/accounts/{account_id}/events",
+    response_model=AccountEventsReply,
+    summary="An account's audit events, newest first, paged (counter, admin)",
+    responses=error_responses(*OPERATOR_ERRORS, ErrorCode.NOT_FOUND, ErrorCode.INVALID_REQUEST),
+)
+async def account_events(
+    account_id: str,
+    token: TokenDep,
+    gateway: GatewayDep,
+    before: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> AccountEventsReply:
+    if not 1 <= len(account_id) <= 64:
+        raise ServiceFailure(ErrorCode.NOT_FOUND)
+    request = AccountEventsRequest(access_token=token, account_id=account_id, before=before)
+    return await gateway.registry.ask(ACCOUNT_EVENTS_GET, request)

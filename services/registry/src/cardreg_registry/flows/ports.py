@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from cardreg_shared.models.common import CardRead, Document, Household, Residence
+from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.models.identity import CardVerifyReply, PersonFindReply
 from cardreg_shared.models.registry import Jwk
 
@@ -134,6 +135,18 @@ class SetupRepository(Protocol):
     def void_all(self, account_id: str, now: datetime) -> Tally: ...
 
 
+class ActivityRepository(Protocol):
+    """Every account event, written by the commit of the change (as its outbox row is)."""
+
+    async def page(
+        self, account_id: str, *, before: int | None, limit: int
+    ) -> list[tuple[int, AccountEvent]]:
+        """At most `limit` events of the account older than position `before` (None: the
+        newest), newest first, each with its position."""
+
+    def prune(self, occurred_before: datetime) -> Tally: ...
+
+
 class OperatorRepository(Protocol):
     async def by_username(self, username: str) -> Operator | None: ...
 
@@ -173,6 +186,7 @@ class UnitOfWork(Protocol):
     reset_tokens: ResetTokenRepository
     operators: OperatorRepository
     setups: SetupRepository
+    activity: ActivityRepository
     outbox: OutboxRepository
     keys: KeySetRepository
 

@@ -181,6 +181,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE accounts ADD COLUMN deactivation_reason TEXT;
     ALTER TABLE accounts ADD COLUMN deactivation_note TEXT;
     """,
+    # 6: the account events kept for the holder's activity page and a counter's audit view,
+    # written with the change as the outbox rows are (no personal data: the event as published).
+    """
+    CREATE TABLE account_events (
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT NOT NULL UNIQUE,
+        account_id  TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        occurred_at TEXT NOT NULL
+    );
+    CREATE INDEX account_events_by_account ON account_events (account_id, id);
+    CREATE INDEX account_events_by_time ON account_events (occurred_at);
+    """,
 )
 
 

@@ -15,11 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
+from cardreg_shared.models.events import AccountEvent
+
 from ...domain.accounts import Account
 from ...domain.operators import Operator
 from ...domain.outbox import OutboxMessage
 from ...flows.ports import Tally
 from .accounts import SqliteAccounts
+from .activity import SqliteActivity, insert_event
 from .database import SqliteDatabase
 from .keys import Sealer, SqliteKeys
 from .operators import SqliteOperators
@@ -48,6 +51,7 @@ class SqliteUnitOfWork:
         self.reset_tokens = SqliteResetTokens(self)
         self.operators = SqliteOperators(self, sealer)
         self.setups = SqliteSetups(self)
+        self.activity = SqliteActivity(self)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
 
@@ -84,6 +88,8 @@ class SqliteUnitOfWork:
         for account in self._seen:
             for event in account.pull_events():
                 self.stage_message(OutboxMessage.event(event), event.occurred_at)
+                if isinstance(event, AccountEvent):
+                    self._writes.append(lambda conn, event=event: insert_event(conn, event))
         writes, after, queued = self._writes, self._after, self._queued
         self._writes, self._after, self._queued = [], [], False
         if not writes:
