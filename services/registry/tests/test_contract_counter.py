@@ -373,3 +373,31 @@ async def test_a_counter_reads_an_accounts_audit_events(api, identity, counter, 
     assert (await api.failure(bus.request(api.nc, ACCOUNT_EVENTS_GET, missing))).code == (
         ErrorCode.NOT_FOUND
     )
+
+
+async def test_setup_links_and_reactivation_notices_are_mailed(
+    api, identity, counter, employer, mail_stream
+):
+    me = identity.enrol("citizen")
+    reply = await counter.register(me, email="mei@example.com", language="vi")
+    subject, mail = await mail_stream.next_mail()
+    assert subject == "mail.setup" and mail.to == "mei@example.com" and mail.language == "vi"
+    assert mail.channel == "counter" and mail.expires_on == reply.setup.expires_at.date()
+    code = reply.setup.code.replace("-", "")
+    assert mail.setup_url == f"https://nhi.example.tw/portal/setup?code={code}"
+    await complete(api, me, mail.setup_url.rsplit("=", 1)[1])
+
+    employee = identity.enrol("citizen")
+    employee.insured_unit = UNIT
+    await employer.register_employee(employee, email="emp@example.com")
+    subject, mail = await mail_stream.next_mail()
+    assert (subject, mail.to, mail.channel) == ("mail.setup", "emp@example.com", "employer")
+
+    await counter.deactivate(me)
+    await counter.reactivate(me)
+    subject, mail = await mail_stream.next_mail()
+    assert (subject, mail.to) == ("mail.reactivated", "mei@example.com")
+    # Without an email nothing is mailed.
+    quiet = identity.enrol("citizen")
+    await counter.register(quiet)
+    assert await mail_stream.is_drained()

@@ -286,6 +286,12 @@ MAIL_PASSWORD_CHANGED = MailSubject(
 MAIL_EMAIL_CHANGED = MailSubject(
     "mail.email_changed", mail.EmailChangedMail, "Notice to the old address: the email changed."
 )
+MAIL_SETUP = MailSubject(
+    "mail.setup", mail.SetupMail, "The link to finish a counter or employer registration."
+)
+MAIL_REACTIVATED = MailSubject(
+    "mail.reactivated", mail.ReactivatedMail, "Notice: a counter reactivated the registration."
+)
 
 CARD_READ = EventSubject(
     "evt.reader.card.read",
@@ -378,6 +384,8 @@ MAIL_REQUESTS: tuple[MailSubject, ...] = (
     MAIL_PASSWORD_RESET,
     MAIL_PASSWORD_CHANGED,
     MAIL_EMAIL_CHANGED,
+    MAIL_SETUP,
+    MAIL_REACTIVATED,
 )
 STREAMS: tuple[Stream, ...] = (READER_EVENTS, MAIL_STREAM, MAIL_DEAD_LETTERS, REGISTRY_EVENTS)
 

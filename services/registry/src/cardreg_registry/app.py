@@ -208,6 +208,7 @@ async def _serve(
             PersonRefs(secret.derive("registry/person-ref/v1")),
             id_numbers,
             clock,
+            public_base_url=settings.reset_policy().public_base_url,
         ),
         complete_setup=CompleteSetup(identity, storage, hasher, id_numbers, clock),
         activity=AccountActivity(storage, tokens, clock),

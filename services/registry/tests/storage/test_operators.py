@@ -94,19 +94,21 @@ async def test_saves_are_guarded_by_version(store, other_store):
 
 async def test_concurrent_logins_with_one_code_commit_once(store, other_store):
     await enrolled(store, operator())
-
-    async def log_in(storage: Storage) -> bool:
-        uow = storage.unit_of_work()
+    # Both read the operator before either commits, as two replicas with the same code would.
+    units = [store.unit_of_work(), other_store.unit_of_work()]
+    for uow in units:
         found = await uow.operators.by_username("clerk.one")
         found.log_in(NOW, 7)
         uow.operators.save(found)
+
+    async def commit(uow) -> bool:
         try:
             await uow.commit()
         except Conflict:
             return False
         return True
 
-    results = await asyncio.gather(log_in(store), log_in(other_store))
+    results = await asyncio.gather(*(commit(uow) for uow in units))
     assert sorted(results) == [False, True]
 
 

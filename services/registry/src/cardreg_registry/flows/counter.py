@@ -17,6 +17,7 @@ from datetime import datetime
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Document
 from cardreg_shared.models.identity import PersonFindReply
+from cardreg_shared.models.mail import ReactivatedMail, SetupMail
 from cardreg_shared.models.registry import (
     AccountStateReply,
     AccountSummary,
@@ -30,14 +31,16 @@ from cardreg_shared.models.registry import (
     SetupIssueRequest,
 )
 from cardreg_shared.models.registry import Setup as SetupReply
+from cardreg_shared.subjects import MAIL_REACTIVATED, MAIL_SETUP
 
 from ..adapters.person_refs import PersonRefs
 from ..domain.accounts import Account, DuplicateAccount, Origin
 from ..domain.contacts import normalise_email, normalise_phone
 from ..domain.masking import mask_id_no
 from ..domain.operators import Operator
+from ..domain.outbox import OutboxMessage, new_request_id
 from ..domain.scopes import Scope
-from ..domain.setups import Setup
+from ..domain.setups import Setup, setup_url
 from .contact_input import optional_contact
 from .operator_bearer import operator_signed_in
 from .ports import Clock, Identity, IdNumbers, Storage, Tokens, UnitOfWork
@@ -64,6 +67,8 @@ class CounterDesk:
     refs: PersonRefs
     id_numbers: IdNumbers
     clock: Clock
+    # Mailed setup links are built from configuration, never from a request.
+    public_base_url: str = "http://127.0.0.1:8080"
 
     async def _operator(self, uow: UnitOfWork, token: str, needs: Iterable[Scope]) -> Operator:
         _, operator = await operator_signed_in(
@@ -172,6 +177,17 @@ class CounterDesk:
             account.record_consent(*consent, now, origin)
         uow.accounts.add(account)  # before its setup, which refers to it
         setup, code = self._setup(uow, account, now, origin)
+        if account.email is not None:
+            link = SetupMail(
+                request_id=new_request_id(),
+                to=account.email,
+                language=account.language,
+                requested_at=now,
+                setup_url=setup_url(self.public_base_url, code),
+                channel=channel,
+                expires_on=setup.expires_at.date(),
+            )
+            uow.outbox.add(OutboxMessage.mail(MAIL_SETUP, link), now)
         try:
             await uow.commit()
         except DuplicateAccount:
@@ -257,8 +273,17 @@ class CounterDesk:
             account = await uow.accounts.by_person(person.person_id)
             if account is None:
                 raise ServiceFailure(ErrorCode.NOT_FOUND, "This person has no registration.")
-            if account.reactivate(self.clock(), origin):
+            now = self.clock()
+            if account.reactivate(now, origin):
                 uow.accounts.save(account)
+                if account.email is not None:
+                    notice = ReactivatedMail(
+                        request_id=new_request_id(),
+                        to=account.email,
+                        language=account.language,
+                        requested_at=now,
+                    )
+                    uow.outbox.add(OutboxMessage.mail(MAIL_REACTIVATED, notice), now)
                 await uow.commit()
                 return AccountStateReply(account_id=account.account_id, status=account.status)
             uow.accounts.remove(account)
