@@ -4,7 +4,9 @@ their registration with their card on the public one."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -250,3 +252,28 @@ def test_the_holder_sees_counter_work_in_their_activity(system, operator_http, p
         ).status_code
         == 401
     )
+
+
+def test_cardreg_events_lists_what_an_operator_did(system, operator_http, people):
+    clerk = signed_in(system, operator_http, "clerk.e2e8", "counter")
+    listed = system.cardreg("operator", "list", "--data-dir", str(system.data_dir)).stdout
+    operator_id = next(
+        line.split()[-1] for line in listed.splitlines() if line.startswith("clerk.e2e8 ")
+    )
+    me = people.citizen_where(lambda e: "national_id" in e.documents)
+    found = clerk.search(me)
+    clerk.post(
+        "/registrations", {"person_ref": found["person_ref"], "document": clerk.document(me)}
+    )
+    args = ("events", "--data-dir", str(system.data_dir), "--operator", operator_id, "--json")
+    deadline = time.monotonic() + 20
+    while True:
+        lines = system.cardreg(*args).stdout.splitlines()
+        kinds = [json.loads(line)["type"] for line in lines]
+        if {"logged_in", "person_searched", "registered"} <= set(
+            kinds
+        ) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {"added", "logged_in", "password_changed", "person_searched", "registered"} <= set(kinds)
+    assert me.card.id_no not in "\n".join(lines) and "clerk.e2e8" not in "\n".join(lines)
