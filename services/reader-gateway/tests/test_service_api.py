@@ -168,6 +168,9 @@ OPERATOR_ROUTES = {
     ("post", "/api/v1/operator/deactivations"),
     ("post", "/api/v1/operator/reactivations"),
     ("get", "/api/v1/operator/accounts/{account_id}/events"),
+    ("post", "/api/v1/operator/operators"),
+    ("get", "/api/v1/operator/operators"),
+    ("post", "/api/v1/operator/operators/{username}/disable"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

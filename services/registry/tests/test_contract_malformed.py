@@ -40,6 +40,9 @@ def test_every_registry_subject_is_covered():
         "registry.setup.complete",
         "registry.account.activity",
         "registry.counter.account_events",
+        "registry.operator.add",
+        "registry.operator.list",
+        "registry.operator.disable",
     }
 
 

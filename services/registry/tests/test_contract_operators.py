@@ -27,6 +27,7 @@ from nats.micro.request import ERROR_CODE_HEADER
 from .conftest import PASSWORD
 
 NEW_PASSWORD = "lantern-river-orchard"
+UNIT = "123456789"
 
 
 @dataclass
@@ -229,3 +230,45 @@ async def test_malformed_logins_are_invalid_request(api, registry):
         )
         assert msg.headers[ERROR_CODE_HEADER] == "400", body
         assert json.loads(msg.data)["error"]["code"] == "invalid_request"
+
+
+async def test_an_admin_manages_operators_on_the_bus(api, registry, clock):
+    from cardreg_shared.models.registry import (
+        OperatorAddRequest,
+        OperatorDisableRequest,
+        OperatorListRequest,
+    )
+    from cardreg_shared.subjects import OPERATOR_ADD, OPERATOR_DISABLE, OPERATOR_LIST
+
+    _, admin_session = await ready(api, registry, clock, "root.admin", "admin")
+    token = admin_session.access_token
+    added = await bus.request(
+        api.nc,
+        OPERATOR_ADD,
+        OperatorAddRequest(access_token=token, username="hr.two", role="employer", unit_id=UNIT),
+    )
+    assert added.password and added.otpauth_uri.startswith("otpauth://totp/cardreg:hr.two")
+    (secret,) = parse_qs(urlparse(added.otpauth_uri).query)["secret"]
+    hr = Enrolled("hr.two", added.password, secret, added.operator_id, "employer")
+    hr_session = await log_in(api, hr, clock)
+    listed = await bus.request(api.nc, OPERATOR_LIST, OperatorListRequest(access_token=token))
+    assert {o.username for o in listed.operators} == {"root.admin", "hr.two"}
+    # Only an admin manages operators.
+    refused = await api.failure(
+        bus.request(
+            api.nc, OPERATOR_LIST, OperatorListRequest(access_token=hr_session.access_token)
+        )
+    )
+    assert refused.code == ErrorCode.INSUFFICIENT_SCOPE
+    _, clerk = await ready(api, registry, clock, "clerk.two", "counter")
+    denied = await api.failure(
+        bus.request(api.nc, OPERATOR_LIST, OperatorListRequest(access_token=clerk.access_token))
+    )
+    assert denied.code == ErrorCode.INSUFFICIENT_SCOPE
+    off = await bus.request(
+        api.nc, OPERATOR_DISABLE, OperatorDisableRequest(access_token=token, username="hr.two")
+    )
+    assert off.status == "disabled"
+    assert (
+        await api.failure(change(api, hr_session.access_token, hr.password, NEW_PASSWORD))
+    ).code == (ErrorCode.UNAUTHORIZED)

@@ -251,6 +251,24 @@ ACCOUNT_EVENTS_GET = Subject(
     registry.AccountEventsReply,
     "A counter clerk or an admin reads an account's audit events, newest first, paged.",
 )
+OPERATOR_ADD = Subject(
+    "registry.operator.add",
+    registry.OperatorAddRequest,
+    registry.OperatorEnrolment,
+    "An admin enrols an operator: the initial password and the otpauth URI, shown once.",
+)
+OPERATOR_LIST = Subject(
+    "registry.operator.list",
+    registry.OperatorListRequest,
+    registry.OperatorListReply,
+    "An admin lists the operators.",
+)
+OPERATOR_DISABLE = Subject(
+    "registry.operator.disable",
+    registry.OperatorDisableRequest,
+    registry.OperatorInfo,
+    "An admin disables an operator; its sessions end at once.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -373,6 +391,9 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     SETUP_COMPLETE,
     ACCOUNT_ACTIVITY,
     ACCOUNT_EVENTS_GET,
+    OPERATOR_ADD,
+    OPERATOR_LIST,
+    OPERATOR_DISABLE,
     MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (

@@ -32,6 +32,7 @@ from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.operator_admin import ManageOperators, OperatorAdmin
 from .flows.operator_password import ChangeOperatorPassword
 from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
@@ -213,6 +214,7 @@ async def _serve(
         complete_setup=CompleteSetup(identity, storage, hasher, id_numbers, clock),
         activity=AccountActivity(storage, tokens, clock),
         account_events=AccountEvents(storage, tokens, clock),
+        operator_admin=OperatorAdmin(ManageOperators(storage, hasher, clock), tokens),
     )
     await host.start()
     return host

@@ -13,6 +13,9 @@ from cardreg_shared.subjects import (
     DEACTIVATE,
     EMPLOYER_REGISTER,
     JWKS_GET,
+    OPERATOR_ADD,
+    OPERATOR_DISABLE,
+    OPERATOR_LIST,
     OPERATOR_PASSWORD_CHANGE,
     OPERATOR_SESSION_CREATE,
     PASSWORD_CHANGE,
@@ -34,6 +37,7 @@ from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
+from .flows.operator_admin import OperatorAdmin
 from .flows.operator_password import ChangeOperatorPassword
 from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
@@ -63,6 +67,7 @@ def register(
     complete_setup: CompleteSetup,
     activity: AccountActivity,
     account_events: AccountEvents,
+    operator_admin: OperatorAdmin,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -85,3 +90,6 @@ def register(
     host.add(SETUP_COMPLETE, complete_setup)
     host.add(ACCOUNT_ACTIVITY, activity)
     host.add(ACCOUNT_EVENTS_GET, account_events)
+    host.add(OPERATOR_ADD, operator_admin.add)
+    host.add(OPERATOR_LIST, operator_admin.list_all)
+    host.add(OPERATOR_DISABLE, operator_admin.disable)

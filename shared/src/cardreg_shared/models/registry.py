@@ -20,6 +20,7 @@ from .common import (
     PersonKind,
     ProofChoice,
     Residence,
+    UnitId,
 )
 from .events import AccountEvent
 
@@ -313,3 +314,46 @@ class AccountEventsRequest(Model):
 class AccountEventsReply(Model):
     events: list[AccountEvent]
     next: str | None
+
+
+# Admins manage operators through the operator API too (the first admin comes from the CLI).
+
+
+class OperatorAddRequest(Model):
+    access_token: AccessToken
+    username: Username
+    role: OperatorRole
+    unit_id: UnitId | None = None
+
+
+class OperatorEnrolment(Model):
+    """Shown once: the initial password (to change at first login) and the TOTP URI."""
+
+    operator_id: str
+    username: str
+    role: OperatorRole
+    unit_id: str | None
+    password: str
+    otpauth_uri: str
+
+
+class OperatorListRequest(Model):
+    access_token: AccessToken
+
+
+class OperatorInfo(Model):
+    operator_id: str
+    username: str
+    role: OperatorRole
+    unit_id: str | None
+    status: OperatorStatus
+    created_at: datetime
+
+
+class OperatorListReply(Model):
+    operators: list[OperatorInfo]
+
+
+class OperatorDisableRequest(Model):
+    access_token: AccessToken
+    username: Username

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
-from cardreg_shared.models.common import Document, IdNo, Language, Model, Password
+from cardreg_shared.models.common import Document, IdNo, Language, Model, Password, UnitId
 from cardreg_shared.models.registry import (
     AccountEventsReply,
     AccountEventsRequest,
@@ -18,8 +18,15 @@ from cardreg_shared.models.registry import (
     DeactivationRequest,
     Email,
     EmployerRegistrationRequest,
+    OperatorAddRequest,
+    OperatorDisableRequest,
+    OperatorEnrolment,
+    OperatorInfo,
+    OperatorListReply,
+    OperatorListRequest,
     OperatorPasswordChangeRequest,
     OperatorRegistrationReply,
+    OperatorRole,
     OperatorSessionCreateReply,
     OperatorSessionCreateRequest,
     PersonRef,
@@ -29,12 +36,16 @@ from cardreg_shared.models.registry import (
     ReactivationRequest,
     Setup,
     SetupIssueRequest,
+    Username,
 )
 from cardreg_shared.subjects import (
     ACCOUNT_EVENTS_GET,
     COUNTER_REGISTER,
     DEACTIVATE,
     EMPLOYER_REGISTER,
+    OPERATOR_ADD,
+    OPERATOR_DISABLE,
+    OPERATOR_LIST,
     OPERATOR_PASSWORD_CHANGE,
     OPERATOR_SESSION_CREATE,
     PERSON_SEARCH,
@@ -263,3 +274,49 @@ async def account_events(
         raise ServiceFailure(ErrorCode.NOT_FOUND)
     request = AccountEventsRequest(access_token=token, account_id=account_id, before=before)
     return await gateway.registry.ask(ACCOUNT_EVENTS_GET, request)
+
+
+class OperatorAddBody(Model):
+    username: Username
+    role: OperatorRole
+    unit_id: UnitId | None = None
+
+
+@router.post(
+    "/operators",
+    status_code=201,
+    response_model=OperatorEnrolment,
+    summary="Enrol an operator (admin): the one-time enrolment, shown once",
+    responses=error_responses(*BODY_ERRORS, *OPERATOR_ERRORS, ErrorCode.ALREADY_REGISTERED),
+)
+async def add_operator(
+    body: OperatorAddBody, token: TokenDep, gateway: GatewayDep
+) -> OperatorEnrolment:
+    request = OperatorAddRequest(
+        access_token=token, username=body.username, role=body.role, unit_id=body.unit_id
+    )
+    return await gateway.registry.ask(OPERATOR_ADD, request)
+
+
+@router.get(
+    "/operators",
+    response_model=OperatorListReply,
+    summary="Every operator (admin)",
+    responses=error_responses(*OPERATOR_ERRORS),
+)
+async def list_operators(token: TokenDep, gateway: GatewayDep) -> OperatorListReply:
+    return await gateway.registry.ask(OPERATOR_LIST, OperatorListRequest(access_token=token))
+
+
+@router.post(
+    "/operators/{username}/disable",
+    response_model=OperatorInfo,
+    summary="Disable an operator (admin); its sessions end at once",
+    responses=error_responses(*OPERATOR_ERRORS, ErrorCode.NOT_FOUND),
+)
+async def disable_operator(username: str, token: TokenDep, gateway: GatewayDep) -> OperatorInfo:
+    try:
+        request = OperatorDisableRequest(access_token=token, username=username)
+    except ValueError:
+        raise ServiceFailure(ErrorCode.NOT_FOUND) from None
+    return await gateway.registry.ask(OPERATOR_DISABLE, request)

@@ -11,11 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
-from cardreg_shared.models.registry import OperatorRole
+from cardreg_shared.models.registry import (
+    OperatorAddRequest,
+    OperatorDisableRequest,
+    OperatorEnrolment,
+    OperatorInfo,
+    OperatorListReply,
+    OperatorListRequest,
+    OperatorRole,
+)
 
 from ..domain import totp
 from ..domain.operators import DuplicateOperator, Operator, OperatorInputError, initial_password
-from .ports import Clock, PasswordHashing, Storage
+from ..domain.scopes import Scope
+from .operator_bearer import operator_signed_in
+from .ports import Clock, PasswordHashing, Storage, Tokens
 from .retry import until_committed
 
 
@@ -84,3 +94,55 @@ class ManageOperators:
             return operator
 
         return await until_committed(attempt)
+
+
+def info(operator: Operator) -> OperatorInfo:
+    return OperatorInfo(
+        operator_id=operator.operator_id,
+        username=operator.username,
+        role=operator.role,
+        unit_id=operator.unit_id,
+        status=operator.status,
+        created_at=operator.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class OperatorAdmin:
+    """The same management on the bus, for an admin's token only."""
+
+    manage: ManageOperators
+    tokens: Tokens
+
+    async def _admin(self, token: str) -> Operator:
+        uow = self.manage.storage.unit_of_work()
+        _, admin = await operator_signed_in(
+            uow, self.tokens, token.strip(), self.manage.clock(), needs=(Scope.OPERATOR_ADMIN,)
+        )
+        return admin
+
+    async def add(self, request: OperatorAddRequest) -> OperatorEnrolment:
+        admin = await self._admin(request.access_token)
+        enrolment = await self.manage.enrol(
+            username=request.username,
+            role=request.role,
+            unit_id=request.unit_id,
+            actor=admin.operator_id,
+        )
+        operator = enrolment.operator
+        return OperatorEnrolment(
+            operator_id=operator.operator_id,
+            username=operator.username,
+            role=operator.role,
+            unit_id=operator.unit_id,
+            password=enrolment.password,
+            otpauth_uri=enrolment.otpauth_uri,
+        )
+
+    async def list_all(self, request: OperatorListRequest) -> OperatorListReply:
+        await self._admin(request.access_token)
+        return OperatorListReply(operators=[info(o) for o in await self.manage.list()])
+
+    async def disable(self, request: OperatorDisableRequest) -> OperatorInfo:
+        admin = await self._admin(request.access_token)
+        return info(await self.manage.disable(request.username, actor=admin.operator_id))
