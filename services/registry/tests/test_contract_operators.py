@@ -272,3 +272,22 @@ async def test_an_admin_manages_operators_on_the_bus(api, registry, clock):
     assert (
         await api.failure(change(api, hr_session.access_token, hr.password, NEW_PASSWORD))
     ).code == (ErrorCode.UNAUTHORIZED)
+
+
+async def test_a_reset_enrolment_unlocks_and_ends_the_sessions(api, registry, clock):
+    who, session = await ready(api, registry, clock)
+    storage, _ = await open_storage(registry.settings)
+    try:
+        hasher = Argon2Hasher(Argon2Params(memory_kib=64, time_cost=1, parallelism=1))
+        enrolment = await ManageOperators(storage, hasher, clock).reset(who.username)
+    finally:
+        await storage.close()
+    ended = await api.failure(change(api, session.access_token, who.password, "yet-another-one"))
+    assert ended.code == ErrorCode.UNAUTHORIZED
+    (secret,) = parse_qs(urlparse(enrolment.otpauth_uri).query)["secret"]
+    assert secret != who.secret
+    clock.advance(30)
+    old = await api.failure(log_in(api, who, clock))
+    assert old.code == ErrorCode.INVALID_CREDENTIALS
+    fresh = Enrolled(who.username, enrolment.password, secret, who.operator_id, "counter")
+    assert (await log_in(api, fresh, clock)).password_change_required is True

@@ -343,6 +343,7 @@ _OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
     "password_changed": "An operator changed their password.",
     "disabled": "An operator was disabled; their sessions were revoked.",
     "person_searched": "An operator searched a person by ID number (the account, if any).",
+    "re_enrolled": "An operator got a new initial password and TOTP secret; sessions revoked.",
 }
 OPERATOR_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(

@@ -3,6 +3,7 @@
     cardreg operator add --role counter|employer|admin --username U [--unit UNIT_ID] [--data-dir DIR]
     cardreg operator list [--data-dir DIR]
     cardreg operator disable U [--data-dir DIR]
+    cardreg operator reset U [--data-dir DIR]     a new enrolment (lost authenticator, lockout)
 
 `add` prints the one-time enrolment: the initial password (to be changed at first login) and
 the `otpauth://` URI for an authenticator app. Neither is shown again; the registry keeps only
@@ -42,6 +43,10 @@ def parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="every operator: username, role, unit, status")
     disable = actions.add_parser("disable", help="disable an operator, revoking its sessions")
     disable.add_argument("username")
+    reset = actions.add_parser(
+        "reset", help="a new initial password and TOTP secret (unlocks; revokes sessions)"
+    )
+    reset.add_argument("username")
     for sub in actions.choices.values():
         sub.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     return p
@@ -71,11 +76,14 @@ async def run(args: argparse.Namespace) -> int:
     )
     manage = ManageOperators(storage, hasher, utc_now)
     try:
-        if args.action == "add":
+        if args.action in ("add", "reset"):
             username = _valid(TypeAdapter(Username), args.username.lower(), "username")
-            unit = _valid(TypeAdapter(UnitId), args.unit, "unit id")
             assert username is not None
-            enrolment = await manage.enrol(username=username, role=args.role, unit_id=unit)
+            if args.action == "add":
+                unit = _valid(TypeAdapter(UnitId), args.unit, "unit id")
+                enrolment = await manage.enrol(username=username, role=args.role, unit_id=unit)
+            else:
+                enrolment = await manage.reset(username)
             operator = enrolment.operator
             print(f"operator {operator.username} ({operator.role}) id {operator.operator_id}")
             print(f"initial password: {enrolment.password}")

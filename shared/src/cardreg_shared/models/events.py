@@ -75,6 +75,7 @@ OperatorEventType = Literal[
     "password_changed",
     "disabled",
     "person_searched",
+    "re_enrolled",
 ]
 
 

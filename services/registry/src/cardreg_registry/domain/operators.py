@@ -142,6 +142,7 @@ class Operator:
         self.totp_last_step = None
         self.failed_logins, self.locked_until = 0, None
         self.updated_at = now
+        self._record("re_enrolled", now)
 
     def disable(self, now: datetime, *, actor: str | None) -> bool:
         """False when it was disabled already. Its sessions must be revoked in the same unit

@@ -78,6 +78,28 @@ class ManageOperators:
     async def list(self) -> list[Operator]:
         return await self.storage.unit_of_work().operators.all()
 
+    async def reset(self, username: str) -> Enrolment:
+        """A new enrolment for an operator who lost the authenticator or the password, or
+        hit the lockout's hard limit: new initial password and TOTP secret, unlocked, every
+        session revoked. `not_found` for an unknown username."""
+        password, secret = initial_password(), totp.new_secret()
+        password_hash = await self.hasher.hash(password)
+
+        async def attempt() -> Operator:
+            uow = self.storage.unit_of_work()
+            operator = await uow.operators.by_username(username)
+            if operator is None:
+                raise ServiceFailure(ErrorCode.NOT_FOUND, "No operator has this username.")
+            now = self.clock()
+            operator.reset_enrolment(password_hash, secret, now)
+            uow.operators.save(operator)
+            uow.sessions.revoke_operator(operator.operator_id, now)
+            await uow.commit()
+            return operator
+
+        operator = await until_committed(attempt)
+        return Enrolment(operator, password, totp.enrolment_uri(secret, username))
+
     async def disable(self, username: str, *, actor: str | None = None) -> Operator:
         """`not_found` for an unknown username; disabling twice changes nothing."""
 
