@@ -167,7 +167,10 @@ def test_deactivation_stops_everything_and_reactivation_restores(
     found = clerk.search(me)
     assert found["account"]["status"] == "active"
     body = {"person_ref": found["person_ref"], "document": clerk.document(me)}
-    off = clerk.post("/deactivations", {**body, "reason": {"code": "card_misuse", "text": "lost"}})
+    off = clerk.post(
+        "/deactivations",
+        {**body, "reason": {"code": "card_misuse", "text": "reported-by-phone-7731"}},
+    )
     assert off.status_code == 200 and off.json()["status"] == "deactivated"
     assert error_code(portal.http.get("/api/v1/account", headers=bearer)) == ("account_deactivated")
     assert error_code(portal.login(me, PASSWORD)) == "account_deactivated"
@@ -277,3 +280,21 @@ def test_cardreg_events_lists_what_an_operator_did(system, operator_http, people
         time.sleep(0.5)
     assert {"added", "logged_in", "password_changed", "person_searched", "registered"} <= set(kinds)
     assert me.card.id_no not in "\n".join(lines) and "clerk.e2e8" not in "\n".join(lines)
+
+
+def test_the_logs_carry_no_document_username_or_consent(system, people):
+    """Runs last in this module: the counter work above has been logged by now."""
+    log = system.log.read_text(encoding="utf-8", errors="replace")
+    assert "POST /api/v1/operator/registrations 201" in log  # the traffic was logged
+    secrets = {
+        OPERATOR_PASSWORD,
+        "HR-0042",
+        "m@example.com",
+        "t@example.com",
+        "reported-by-phone-7731",
+    }
+    secrets |= {f"clerk.e2e{n}" for n in range(1, 9)} | {"hr.e2e"}
+    for entry in people.all:
+        secrets |= {number for number in entry.documents.values()}
+    leaked = sorted(s for s in secrets if s in log)
+    assert not leaked, f"{len(leaked)} personal values in the logs"

@@ -107,8 +107,8 @@ class CounterDesk:
     async def register_at_counter(
         self, request: CounterRegistrationRequest
     ) -> OperatorRegistrationReply:
-        person = self.refs.open(request.person_ref, self.clock())
         operator = await self._operator(self.storage.unit_of_work(), request.access_token, COUNTER)
+        person = self.refs.open(request.person_ref, self.clock())
         await self.identity.verify_document(person.person_id, request.document)
         origin = counter_origin(operator, request.document)
         email = optional_contact(request.email, normalise_email)
@@ -225,8 +225,8 @@ class CounterDesk:
     # deactivation and reactivation (counter only, with the person's document)
 
     async def deactivate(self, request: DeactivationRequest) -> AccountStateReply:
-        person = self.refs.open(request.person_ref, self.clock())
         operator = await self._operator(self.storage.unit_of_work(), request.access_token, COUNTER)
+        person = self.refs.open(request.person_ref, self.clock())
         await self.identity.verify_document(person.person_id, request.document)
         origin = counter_origin(operator, request.document)
         reason, note = request.reason.code, request.reason.text.strip()
@@ -263,8 +263,8 @@ class CounterDesk:
         return await until_committed(attempt)
 
     async def reactivate(self, request: ReactivationRequest) -> AccountStateReply:
-        person = self.refs.open(request.person_ref, self.clock())
         operator = await self._operator(self.storage.unit_of_work(), request.access_token, COUNTER)
+        person = self.refs.open(request.person_ref, self.clock())
         await self.identity.verify_document(person.person_id, request.document)
         origin = counter_origin(operator, request.document)
 
