@@ -57,6 +57,11 @@ export const API_CODES = [
   "reset_token_invalid",
   "method_not_allowed",
   "payload_too_large",
+  "operator_disabled",
+  "password_change_required",
+  "document_mismatch",
+  "insurance_mismatch",
+  "setup_invalid",
 ];
 
 export const WEAK_REASONS = [
