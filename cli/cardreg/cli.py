@@ -24,6 +24,10 @@ DELEGATED = {
         "cardreg_registry.clients_cli:clients_main",
         "relying services (OpenID Connect clients): add, list, remove",
     ),
+    "operator": (
+        "cardreg_registry.operator_cli:operator_main",
+        "counter, employer and admin operators: add, list, disable",
+    ),
     "bench": ("cardreg_bench.cli:main", "benchmarks against a running system"),
     "asyncapi": ("cardreg_shared.asyncapi:main", "print, --write or --check the AsyncAPI document"),
     "catalogues": ("cardreg.catalogues:main", "--check or --update the texts of every language"),

@@ -27,7 +27,7 @@ from typing import get_args
 import nats.errors
 from cardreg_shared import bus
 from cardreg_shared.bus import Credentials
-from cardreg_shared.models.events import AccountEvent, AccountEventType
+from cardreg_shared.models.events import AccountEvent, AccountEventType, OperatorEvent
 from cardreg_shared.subjects import ACCOUNT_EVENTS, REGISTRY_EVENTS
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -65,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--nats-url", help="the bus (default: CARDREG_NATS_URL, NATS_URL, --data-dir)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="of a running cardreg up")
     p.add_argument("--account", metavar="ACCOUNT_ID", help="only this account's events")
+    p.add_argument(
+        "--operator",
+        metavar="OPERATOR_ID",
+        help="only what this operator did: account events with its id, and its own events "
+        "(enrolment, logins, searches; shown as operator.<type>)",
+    )
     p.add_argument("--since", type=parse_since, help="30m, 24h, 7d, or an ISO date or time")
     p.add_argument(
         "--type",
@@ -96,14 +102,18 @@ async def account_events(
     since: datetime | None,
     kind: str | None,
     credentials: Credentials | None = None,
-) -> AsyncIterator[AccountEvent | None]:
-    """The stream's events in order (None for a message that is not an AccountEvent)."""
+    operators: bool = False,
+) -> AsyncIterator[AccountEvent | OperatorEvent | None]:
+    """The stream's events in order (None for a message that is not an AccountEvent); with
+    `operators`, the operators' own events too."""
     nc = await bus.connect(url, name=OPS, allow_reconnect=False, credentials=credentials)
     js = nc.jetstream()
     name = f"ops-events-{secrets.token_hex(6)}"
     config = ConsumerConfig(
         name=name,
-        filter_subject=ACCOUNT_EVENTS[kind].name if kind else "evt.registry.account.>",
+        filter_subject=ACCOUNT_EVENTS[kind].name
+        if kind
+        else ("evt.registry.>" if operators else "evt.registry.account.>"),
         deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
         opt_start_time=since.astimezone(UTC).isoformat() if since else None,
         ack_policy=AckPolicy.NONE,
@@ -123,7 +133,10 @@ async def account_events(
                 for msg in batch:
                     pending = msg.metadata.num_pending
                     try:
-                        yield AccountEvent.model_validate_json(msg.data)
+                        if msg.subject.startswith("evt.registry.operator."):
+                            yield OperatorEvent.model_validate_json(msg.data)
+                        else:
+                            yield AccountEvent.model_validate_json(msg.data)
                     except ValidationError:
                         yield None
         finally:
@@ -138,8 +151,18 @@ def table_line(values: tuple[str, ...]) -> str:
     return "  ".join(v.ljust(w) for v, w in zip(values, WIDTHS, strict=True)).rstrip()
 
 
-def row(event: AccountEvent) -> tuple[str, ...]:
+def row(event: AccountEvent | OperatorEvent) -> tuple[str, ...]:
     when = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event, OperatorEvent):
+        return (
+            when,
+            f"operator.{event.type}",
+            event.account_id or "-",
+            "-",
+            "-",
+            event.outcome,
+            event.operator_id,
+        )
     return (
         when,
         event.type,
@@ -157,12 +180,20 @@ async def run(args: argparse.Namespace) -> int:
         print(table_line(COLUMNS))
     try:
         url, credentials = nats_client(args)
-        events = account_events(url, since=args.since, kind=args.type, credentials=credentials)
+        events = account_events(
+            url,
+            since=args.since,
+            kind=args.type,
+            credentials=credentials,
+            operators=args.operator is not None,
+        )
         async for event in events:
             if event is None:
                 skipped += 1
                 continue
             if args.account and event.account_id != args.account:
+                continue
+            if args.operator and event.operator_id != args.operator:
                 continue
             shown += 1
             print(event.model_dump_json() if args.json else table_line(row(event)), flush=True)

@@ -50,6 +50,17 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--http-port", type=int, default=8080)
     p.add_argument("--http-host", default="127.0.0.1")
     p.add_argument(
+        "--operator-port",
+        type=int,
+        default=8081,
+        help="the counter console's operator API, on a listener of its own (default 8081)",
+    )
+    p.add_argument(
+        "--operator-host",
+        default="127.0.0.1",
+        help="the operator listener's bind address, apart from the portal's (default 127.0.0.1)",
+    )
+    p.add_argument(
         "--smtp",
         metavar="HOST:PORT",
         type=_host_port,
@@ -158,6 +169,14 @@ class Up:
             given = natstls.TlsFiles.in_dir(args.nats_tls_dir.resolve())
             if missing := given.missing():
                 raise RuntimeError(f"--nats-tls-dir lacks {', '.join(p.name for p in missing)}")
+        portal_ports = range(args.http_port, args.http_port + args.replicas)
+        operator_ports = range(args.operator_port, args.operator_port + args.replicas)
+        if set(portal_ports) & set(operator_ports):
+            raise RuntimeError(
+                f"the portal's ports ({args.http_port}-{portal_ports[-1]}) and the operator "
+                f"API's ({args.operator_port}-{operator_ports[-1]}) overlap: one port each per "
+                "gateway replica; choose --operator-port apart"
+            )
         if args.replicas > 1 and args.database_url is None:
             raise RuntimeError(
                 f"--replicas {args.replicas} needs --database-url: the sqlite files in the "
@@ -309,6 +328,8 @@ class Up:
                 "CARDREG_DATA_DIR": str(self.data_dir),
                 "CARDREG_GATEWAY_HTTP_HOST": self.args.http_host,
                 "CARDREG_GATEWAY_HTTP_PORT": str(self.args.http_port + replica),
+                "CARDREG_GATEWAY_OPERATOR_HOST": self.args.operator_host,
+                "CARDREG_GATEWAY_OPERATOR_PORT": str(self.args.operator_port + replica),
                 "CARDREG_PUBLIC_BASE_URL": os.environ.get("CARDREG_PUBLIC_BASE_URL", base_url),
             }
         )
@@ -400,9 +421,12 @@ class Up:
             if self.bus.tls
             else "no TLS (loopback only, --no-nats-tls)"
         )
+        operator_url = f"http://{self.args.operator_host}:{self.args.operator_port}"
         print(
             f"cardreg is up\n  portal: {base_url}/{replicas}\n  API:    {base_url}/api/v1 "
             f"(OpenAPI {base_url}/openapi.json)\n"
+            f"  operator API (counter console): {operator_url}/api/v1/operator "
+            f"(OpenAPI {operator_url}/openapi.json; operators: cardreg operator add)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
             f"  metrics: {metrics}\n"

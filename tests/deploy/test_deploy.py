@@ -535,6 +535,7 @@ def composed(tmp_path: Path, secured_url: str, smtp: Inbox) -> Iterator[Composed
         "gateway": {
             "CARDREG_GATEWAY_HTTP_HOST": "127.0.0.1",
             "CARDREG_GATEWAY_HTTP_PORT": str(port),
+            "CARDREG_GATEWAY_OPERATOR_PORT": "0",
         },
     }
     procs = []

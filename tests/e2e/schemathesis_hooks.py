@@ -8,7 +8,7 @@ import json
 
 import schemathesis
 
-NOT_OURS = {"nonce_invalid", "reset_token_invalid", "binding_invalid"}
+NOT_OURS = {"nonce_invalid", "reset_token_invalid", "binding_invalid", "setup_invalid"}
 
 
 @schemathesis.check

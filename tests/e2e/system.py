@@ -31,6 +31,8 @@ class RunningSystem:
         self.url = f"http://127.0.0.1:{self.port}"
         # What `cardreg up` announces and builds links from (WebAuthn needs a domain name).
         self.public_url = f"http://localhost:{self.port}"
+        self.operator_port = free_port()
+        self.operator_url = f"http://127.0.0.1:{self.operator_port}"
         self.env = {**os.environ, **(env or {})}
         self.env.pop("NATS_URL", None)
         self.env.pop("CARDREG_NATS_URL", None)
@@ -51,6 +53,8 @@ class RunningSystem:
                     str(self.data_dir),
                     "--http-port",
                     str(self.port),
+                    "--operator-port",
+                    str(self.operator_port),
                     *extra,
                 ],
                 stdout=out,
@@ -139,6 +143,12 @@ class People:
 
     def foreigner(self) -> WalletCard:
         return self._foreigners.pop()
+
+    def citizen_where(self, wanted) -> WalletCard:
+        """A citizen no test had yet for whom `wanted(entry)` holds."""
+        entry = next(e for e in reversed(self._citizens) if wanted(e))
+        self._citizens.remove(entry)
+        return entry
 
 
 class Portal:
@@ -239,6 +249,7 @@ class ServiceProcesses:
             "CARDREG_NATS_URL": nats_url,
             "CARDREG_DATA_DIR": str(data_dir),
             "CARDREG_GATEWAY_HTTP_PORT": str(self.port),
+            "CARDREG_GATEWAY_OPERATOR_PORT": "0",
             "CARDREG_MAILER_SMTP_HOST": "127.0.0.1",
             "CARDREG_MAILER_SMTP_PORT": str(smtp_port),
             "CARDREG_MAILER_SMTP_SECURITY": "none",

@@ -201,3 +201,70 @@ def test_cli_exit_codes_and_report(tmp_path: Path, capsys: pytest.CaptureFixture
     assert caught.value.code == 2
     with pytest.raises(SystemExit):
         import_main(["--data-dir", str(data)])
+
+
+# Documents and insured units: optional people columns and the units file.
+
+EXTRA_HEADER = HEADER + ",passport_no,insured_unit,driving_licence_no"
+
+
+def test_units_documents_and_insurance_load(tmp_path: Path, db: Path) -> None:
+    units = write(
+        tmp_path, "units.csv", "unit_id,name", "123456789,大安企業社", "987654321,長春診所"
+    )
+    people = write(
+        tmp_path,
+        "people.csv",
+        EXTRA_HEADER,
+        CITIZEN + ",312345678,123456789,A123456789",
+        CITIZEN_2 + ",,,",
+        FOREIGNER + ",,987654321,",
+    )
+    report = import_reference(db, people=people, units=units, today=TODAY)
+    assert report.problems == [] and (report.units_loaded, report.people_loaded) == (2, 3)
+    assert rows(
+        db,
+        "SELECT id_no, passport_no, driving_licence_no, insured_unit FROM people ORDER BY id_no",
+    ) == [
+        ("A123456789", "312345678", "A123456789", "123456789"),
+        ("A800000014", None, None, "987654321"),
+        ("F231451893", None, None, None),
+    ]
+    assert rows(db, "SELECT unit_id, name FROM insured_units ORDER BY unit_id") == [
+        ("123456789", "大安企業社"),
+        ("987654321", "長春診所"),
+    ]
+
+
+def test_bad_document_and_unit_columns_are_reported_by_line(tmp_path: Path, db: Path) -> None:
+    units = write(tmp_path, "units.csv", "unit_id,name", "12345678,short id", "123456789,ok")
+    people = write(
+        tmp_path,
+        "people.csv",
+        EXTRA_HEADER,
+        CITIZEN + ",31234,123456789,",  # passport too short
+        CITIZEN_2 + ",,555555555,",  # no such unit
+        FOREIGNER + ",312345678,,",  # foreigners have no ROC passport
+    )
+    report = import_reference(db, people=people, units=units, today=TODAY)
+    problems = [(p.file, p.line, p.column) for p in report.problems]
+    assert problems == [
+        ("units.csv", 2, "unit_id"),
+        ("people.csv", 2, "passport_no"),
+        ("people.csv", 3, "insured_unit"),
+        ("people.csv", 4, "passport_no"),
+    ]
+    assert report.units_loaded == 1 and report.people_loaded == 0
+    assert all("555555555" not in str(p) and "31234" not in str(p) for p in report.problems)
+
+
+def test_an_unknown_column_is_still_refused(tmp_path: Path, db: Path) -> None:
+    people = write(tmp_path, "people.csv", HEADER + ",favourite_colour", CITIZEN + ",blue")
+    report = import_reference(db, people=people, today=TODAY)
+    assert report.people_loaded == 0 and [p.line for p in report.problems] == [1]
+
+
+def test_the_cli_takes_a_units_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    units = write(tmp_path, "units.csv", "unit_id,name", "123456789,大安企業社")
+    assert import_main(["--data-dir", str(tmp_path / "data"), "--units", str(units)]) == 0
+    assert "(1 insured units)" in capsys.readouterr().out

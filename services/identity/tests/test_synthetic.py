@@ -8,6 +8,7 @@ from datetime import date
 
 from cardreg_identity.domain import id_numbers
 from cardreg_identity.domain.card_names import name_problem
+from cardreg_identity.domain.documents import age_on, documents_of, under_14
 from cardreg_identity.domain.places import CITIES, split_township
 from cardreg_identity.domain.sample_data import GIVEN_CHARS, SURNAMES, TOWNSHIPS, VILLAGE_STEMS
 from cardreg_identity.domain.synthetic import SyntheticPeople
@@ -33,7 +34,11 @@ def test_people_are_realistic() -> None:
         assert id_numbers.kind_of(person.id_no) == person.kind
         assert id_numbers.sex_of(person.id_no) == person.sex
         assert name_problem(person.name) is None
-        assert date(1930, 1, 1) <= person.birth_date <= date(2008, 12, 31)
+        child = person.kind == "citizen" and under_14(person.birth_date, TODAY)
+        if child:
+            assert date(2013, 6, 1) <= person.birth_date < TODAY
+        else:
+            assert date(1930, 1, 1) <= person.birth_date <= date(2008, 12, 31)
         assert person.birth_date <= synthetic.card_issued_on < TODAY
         assert synthetic.card_issued_on >= date(2004, 1, 1)
         assert re.fullmatch(r"[0-9]{12}", synthetic.card_no)
@@ -54,6 +59,40 @@ def test_people_are_realistic() -> None:
     assert len({s.person.id_no for s in made}) == len(made)
     assert len({s.card_no for s in made}) == len(made)
     assert any(s.person.id_no[1].isalpha() for s in made)  # some older ARC numbers too
+    children = [s for s in made if under_14(s.person.birth_date, TODAY)]
+    assert 5 <= len(children) <= 50 and all(s.person.kind == "citizen" for s in children)
+
+
+def test_people_have_documents_and_most_working_age_ones_an_employer() -> None:
+    people = SyntheticPeople(random.Random(5), TODAY)
+    units = people.units(5)
+    assert len({u.unit_id for u in units}) == 5
+    assert all(re.fullmatch(r"[0-9]{9}", u.unit_id) and u.name for u in units)
+    made = [people.make("citizen") for _ in range(600)] + [
+        people.make("foreigner") for _ in range(200)
+    ]
+    unit_ids = {u.unit_id for u in units}
+    working = [s.person for s in made if 15 <= age_on(s.person.birth_date, TODAY) < 65]
+    insured = [p for p in working if p.insured_unit is not None]
+    assert 0.7 <= len(insured) / len(working) <= 0.9
+    assert {p.insured_unit for p in insured} == unit_ids
+    for synthetic in made:
+        person = synthetic.person
+        documents = documents_of(person, TODAY)
+        if person.kind == "foreigner":
+            assert documents["residence_permit"] == person.id_no
+            assert "passport" not in documents
+        elif under_14(person.birth_date, TODAY):
+            assert documents == {"household_register": person.household.household_no}
+            assert person.insured_unit is None
+        else:
+            assert documents["national_id"] == person.id_no
+        if "passport" in documents:
+            assert re.fullmatch(r"3[0-9]{8}", documents["passport"])
+        if "driving_licence" in documents:
+            assert documents["driving_licence"] == person.id_no
+    assert any(p.passport_no for p in (s.person for s in made))
+    assert any(p.driving_licence_no for p in (s.person for s in made))
 
 
 def test_renumbering_keeps_the_person_and_changes_only_what_was_asked() -> None:

@@ -4,13 +4,19 @@ for its language, escaped where it must be, with the reset link opening the port
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from cardreg_mailer.adapters.catalogue import Catalogue, UnknownText, load_catalogue
 from cardreg_mailer.adapters.templates import KINDS, LANGUAGES, TemplateRenderer
 from cardreg_mailer.domain.links import in_language
-from cardreg_shared.models.mail import EmailChangedMail, PasswordChangedMail, PasswordResetMail
+from cardreg_shared.models.mail import (
+    EmailChangedMail,
+    PasswordChangedMail,
+    PasswordResetMail,
+    ReactivatedMail,
+    SetupMail,
+)
 from markupsafe import escape
 
 AT = datetime(2025, 3, 4, 5, 6, tzinfo=UTC)  # 13:06 in Taiwan
@@ -55,9 +61,22 @@ def every_mail():
         yield changed(language, "change")
         yield email_changed(language, "n***@example.org")
         yield email_changed(language, None)
+        for channel in ("counter", "employer"):
+            yield setup_mail(language, channel)
+        yield ReactivatedMail(**COMMON, language=language)
 
 
-def test_the_five_languages_and_three_kinds():
+SETUP_URL = "https://portal.example/setup?code=ABCDEFGHJKMNPQRSTVWX"
+
+
+def setup_mail(language: str, channel: str) -> SetupMail:
+    return SetupMail(
+        **COMMON, language=language, setup_url=SETUP_URL, channel=channel,
+        expires_on=date(2025, 3, 11),
+    )  # fmt: skip
+
+
+def test_the_five_languages_and_every_kind():
     assert LANGUAGES == ("zh-TW", "en", "vi", "id", "th")
     assert {mail.kind for mail in every_mail()} == set(KINDS)
 
@@ -202,3 +221,16 @@ def test_a_language_without_texts_stops_start_up_and_an_unknown_key_is_an_error(
         TemplateRenderer(catalogue=partial).load_all()
     with pytest.raises(UnknownText):
         TEXTS.text("vi", "mail.no_such_text")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_setup_mail_says_who_applied_and_links_in_the_language(renderer, language):
+    for channel in ("counter", "employer"):
+        mail = renderer.render(setup_mail(language, channel))
+        assert mail.subject == t(language, "mail.setup.subject")
+        assert t(language, f"mail.setup.intro.{channel}") in mail.text
+        assert t(language, "mail.setup.expiry", day="2025-03-11") in mail.text
+        assert in_language(SETUP_URL, language) in mail.text
+        assert h(language, "mail.setup.button") in mail.html
+    notice = renderer.render(ReactivatedMail(**COMMON, language=language))
+    assert t(language, "mail.reactivated.body", when="2025-03-04 13:06") in notice.text

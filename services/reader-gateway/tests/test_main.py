@@ -17,6 +17,7 @@ async def start_gateway(nats_url: str) -> asyncio.subprocess.Process:
     env = os.environ | {
         "CARDREG_NATS_URL": nats_url,
         "CARDREG_GATEWAY_HTTP_PORT": "0",
+        "CARDREG_GATEWAY_OPERATOR_PORT": "0",
         "CARDREG_LOG_LEVEL": "INFO",
     }
     return await asyncio.create_subprocess_exec(

@@ -10,11 +10,13 @@ ROUTES = {
     ("post", "/api/v1/challenges"),
     ("post", "/api/v1/registrations/lookup"),
     ("post", "/api/v1/registrations"),
+    ("post", "/api/v1/registrations/setup"),
     ("post", "/api/v1/sessions"),
     ("delete", "/api/v1/sessions/current"),
     ("get", "/api/v1/account"),
     ("patch", "/api/v1/account"),
     ("put", "/api/v1/account/password"),
+    ("get", "/api/v1/account/activity"),
     ("post", "/api/v1/password-resets"),
     ("post", "/api/v1/password-resets/complete"),
     ("post", "/api/v1/account/devices/bindings"),
@@ -174,3 +176,30 @@ async def test_openapi_states_the_constraints_the_api_enforces(replica) -> None:
     language = schemas["AccountChanges"]["properties"]["language"]
     assert language["enum"] == ["zh-TW", "en", "vi", "id", "th"] and "anyOf" not in language
     assert "default" not in language
+
+
+OPERATOR_ROUTES = {
+    ("post", "/api/v1/operator/sessions"),
+    ("put", "/api/v1/operator/password"),
+    ("post", "/api/v1/operator/people/search"),
+    ("post", "/api/v1/operator/registrations"),
+    ("post", "/api/v1/operator/accounts/{account_id}/setups"),
+    ("post", "/api/v1/operator/deactivations"),
+    ("post", "/api/v1/operator/reactivations"),
+    ("get", "/api/v1/operator/accounts/{account_id}/events"),
+    ("post", "/api/v1/operator/operators"),
+    ("get", "/api/v1/operator/operators"),
+    ("post", "/api/v1/operator/operators/{username}/disable"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+
+
+def test_the_operator_app_serves_the_operator_api_only() -> None:
+    from cardreg_gateway.app import create_app, create_operator_app
+    from cardreg_gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    doc = create_operator_app(settings, create_app(settings)).openapi()
+    assert {(m, p) for p, ops in doc["paths"].items() for m in ops} == OPERATOR_ROUTES
+    assert settings.operator_port == 8081 and settings.operator_host == "127.0.0.1"

@@ -36,7 +36,11 @@ from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
+    DocumentVerifyRequest,
     HouseholdVerifyRequest,
+    InsuranceVerifyRequest,
+    PersonFindReply,
+    PersonFindRequest,
     ProofVerifyReply,
     ResidenceVerifyRequest,
 )
@@ -61,13 +65,16 @@ from cardreg_shared.subjects import (
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
     CARD_VERIFY,
+    DOCUMENT_VERIFY,
     HOUSEHOLD_VERIFY,
+    INSURANCE_VERIFY,
     JWKS_GET,
     MAIL_REQUESTS,
     MAIL_STREAM,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
+    PERSON_FIND,
     REGISTRATION_LOOKUP,
     REGISTRY_EVENTS,
     RESIDENCE_VERIFY,
@@ -118,6 +125,9 @@ class Person:
     household: Household | None
     residence: Residence | None
     cards: list[Card] = field(default_factory=list)
+    documents: dict[str, str] = field(default_factory=dict)
+    insured_unit: str | None = None
+    under_14: bool = False
 
     @property
     def card(self) -> Card:
@@ -166,9 +176,56 @@ class ScriptedIdentity:
             if kind == "foreigner"
             else None,
         )
+        if kind == "citizen":
+            person.documents = {"national_id": id_no, "passport": f"3{_digits(8)}"}
+        else:
+            person.documents = {"residence_permit": id_no}
         self.people[person.person_id] = person
         self.issue_card(person)
         return person
+
+    def enrol_child(self) -> Person:
+        """A citizen under 14: no ID card, the household register serves."""
+        person = self.enrol("citizen")
+        person.under_14 = True
+        assert person.household is not None
+        person.documents = {"household_register": person.household.household_no}
+        return person
+
+    async def find_person(self, request: PersonFindRequest) -> PersonFindReply:
+        self.calls["person"] += 1
+        self._up()
+        for person in self.people.values():
+            if person.id_no == request.id_no:
+                return PersonFindReply(
+                    person_id=person.person_id,
+                    kind=person.kind,
+                    id_no=person.id_no,
+                    under_14=person.under_14,
+                )
+        raise ServiceFailure(ErrorCode.NOT_FOUND)
+
+    async def verify_document(self, request: DocumentVerifyRequest) -> ProofVerifyReply:
+        self.calls["document"] += 1
+        self._up()
+        person = self.people.get(request.person_id)
+        if person is None:
+            raise ServiceFailure(ErrorCode.NOT_FOUND)
+        self._unlocked(request.person_id)
+        document = request.document
+        if person.documents.get(document.type) != document.number.strip().upper():
+            raise ServiceFailure(ErrorCode.DOCUMENT_MISMATCH)
+        return ProofVerifyReply(verified=True)
+
+    async def verify_insurance(self, request: InsuranceVerifyRequest) -> ProofVerifyReply:
+        self.calls["insurance"] += 1
+        self._up()
+        person = self.people.get(request.person_id)
+        if person is None:
+            raise ServiceFailure(ErrorCode.NOT_FOUND)
+        if person.insured_unit != request.unit_id:
+            raise ServiceFailure(ErrorCode.INSURANCE_MISMATCH)
+        return ProofVerifyReply(verified=True)
 
     def issue_card(self, person: Person) -> Card:
         """A new card for the person; their older cards become replaced (as identity's import does)."""
@@ -403,6 +460,9 @@ async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterato
         CARD_VERIFY: scripted.verify_card,
         HOUSEHOLD_VERIFY: scripted.verify_household,
         RESIDENCE_VERIFY: scripted.verify_residence,
+        PERSON_FIND: scripted.find_person,
+        DOCUMENT_VERIFY: scripted.verify_document,
+        INSURANCE_VERIFY: scripted.verify_insurance,
     }
     async with scripted_peer(url, "identity", handlers, description="scripted identity"):
         yield scripted

@@ -40,6 +40,20 @@ def test_every_registry_subject_is_covered():
         "registry.oidc.endpoint",
         "registry.oidc.consents.list",
         "registry.oidc.consents.withdraw",
+        "registry.operator_session.create",
+        "registry.operator_password.change",
+        "registry.counter.search",
+        "registry.counter.register",
+        "registry.employer.register",
+        "registry.counter.setup_issue",
+        "registry.counter.deactivate",
+        "registry.counter.reactivate",
+        "registry.setup.complete",
+        "registry.account.activity",
+        "registry.counter.account_events",
+        "registry.operator.add",
+        "registry.operator.list",
+        "registry.operator.disable",
     }
 
 

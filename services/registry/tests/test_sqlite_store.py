@@ -168,3 +168,18 @@ async def test_a_version_two_file_keeps_its_sessions_tokens_and_outbox(tmp_path)
         db.execute("UPDATE accounts SET language = 'th'")
         with pytest.raises(sqlite3.IntegrityError):
             db.execute("UPDATE accounts SET language = 'fr'")
+
+
+async def test_an_operators_totp_secret_is_sealed_in_the_file(tmp_path):
+    from .storage.test_operators import enrolled, operator
+
+    path = tmp_path / "registry.db"
+    store = await opened(path)
+    clerk = operator()
+    await enrolled(store, clerk)
+    await store.close()
+    ((sealed,),) = rows(path, "SELECT totp_secret FROM operators")
+    assert isinstance(sealed, bytes) and clerk.totp_secret.encode() not in sealed
+    # Under another secret the file is refused before a sealed value is ever opened.
+    with pytest.raises(WrongSecret):
+        await opened(path, RegistrySecret(secrets.token_bytes(32)))

@@ -36,6 +36,11 @@ class ErrorCode(StrEnum):
     BINDING_INVALID = "binding_invalid"
     PASSKEY_INVALID = "passkey_invalid"
     DEVICE_LIMIT_REACHED = "device_limit_reached"
+    OPERATOR_DISABLED = "operator_disabled"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    DOCUMENT_MISMATCH = "document_mismatch"
+    INSURANCE_MISMATCH = "insurance_mismatch"
+    SETUP_INVALID = "setup_invalid"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -65,6 +70,11 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.BINDING_INVALID: 400,
     ErrorCode.PASSKEY_INVALID: 400,
     ErrorCode.DEVICE_LIMIT_REACHED: 409,
+    ErrorCode.OPERATOR_DISABLED: 403,
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
+    ErrorCode.DOCUMENT_MISMATCH: 403,
+    ErrorCode.INSURANCE_MISMATCH: 403,
+    ErrorCode.SETUP_INVALID: 400,
 }
 
 DEFAULT_MESSAGE: dict[ErrorCode, str] = {
@@ -94,6 +104,11 @@ DEFAULT_MESSAGE: dict[ErrorCode, str] = {
     ErrorCode.BINDING_INVALID: "The binding link is invalid, used or expired; start again on the computer.",
     ErrorCode.PASSKEY_INVALID: "The passkey was not accepted (user verification is required); try again.",
     ErrorCode.DEVICE_LIMIT_REACHED: "Five devices are bound already; remove one first.",
+    ErrorCode.OPERATOR_DISABLED: "This operator has been disabled; ask an administrator.",
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: "Change the initial password before anything else.",
+    ErrorCode.DOCUMENT_MISMATCH: "The document does not belong to this person.",
+    ErrorCode.INSURANCE_MISMATCH: "This person is not insured through this unit.",
+    ErrorCode.SETUP_INVALID: "The setup code is invalid, used or expired, or not for this card; ask the counter for a new one.",
 }
 
 

@@ -100,6 +100,26 @@ RESIDENCE_VERIFY = Subject(
     identity.ProofVerifyReply,
     "Check a foreign resident's residence-permit data; failed guesses are counted per person.",
 )
+PERSON_FIND = Subject(
+    "identity.person.find",
+    identity.PersonFindRequest,
+    identity.PersonFindReply,
+    "The person with this ID number (a counter's search, an employer's registration); "
+    "`not_found` otherwise.",
+)
+DOCUMENT_VERIFY = Subject(
+    "identity.document.verify",
+    identity.DocumentVerifyRequest,
+    identity.ProofVerifyReply,
+    "Does this document (type and number) belong to the person? `document_mismatch` if not; "
+    "failed guesses are counted with the household and residence ones.",
+)
+INSURANCE_VERIFY = Subject(
+    "identity.insurance.verify",
+    identity.InsuranceVerifyRequest,
+    identity.ProofVerifyReply,
+    "Is the person insured through this unit (employer)? `insurance_mismatch` if not.",
+)
 
 REGISTRATION_LOOKUP = Subject(
     "registry.registration.lookup",
@@ -231,6 +251,95 @@ DEVICE_SESSION_CREATE = Subject(
     registry.DeviceSessionCreateReply,
     "Log in on a phone: ID number + password + passkey assertion; scopes `passbook counter`.",
 )
+OPERATOR_SESSION_CREATE = Subject(
+    "registry.operator_session.create",
+    registry.OperatorSessionCreateRequest,
+    registry.OperatorSessionCreateReply,
+    "An operator logs in with username, password and a TOTP code (each code once); the token "
+    "carries `operator:<role>` and the operator's opaque id.",
+)
+OPERATOR_PASSWORD_CHANGE = Subject(
+    "registry.operator_password.change",
+    registry.OperatorPasswordChangeRequest,
+    Empty,
+    "An operator changes their password (the initial one first); revokes their other sessions.",
+)
+PERSON_SEARCH = Subject(
+    "registry.counter.search",
+    registry.PersonSearchRequest,
+    registry.PersonSearchReply,
+    "A counter clerk or an employer looks a person up by ID number (audited); masked.",
+)
+COUNTER_REGISTER = Subject(
+    "registry.counter.register",
+    registry.CounterRegistrationRequest,
+    registry.OperatorRegistrationReply,
+    "FAQ 5: a counter registers the person present, after seeing an original document; the "
+    "account is pending until the person finishes the setup with their card.",
+)
+EMPLOYER_REGISTER = Subject(
+    "registry.employer.register",
+    registry.EmployerRegistrationRequest,
+    registry.OperatorRegistrationReply,
+    "FAQ 4: an employer registers a person insured through its own unit, with their consent "
+    "and an email, to which the setup link is mailed.",
+)
+SETUP_ISSUE = Subject(
+    "registry.counter.setup_issue",
+    registry.SetupIssueRequest,
+    registry.Setup,
+    "A counter issues a new setup code for a pending account; the old one is void.",
+)
+DEACTIVATE = Subject(
+    "registry.counter.deactivate",
+    registry.DeactivationRequest,
+    registry.AccountStateReply,
+    "FAQ 13: a counter deactivates a registration (or blocks a person without one) with a "
+    "reason; every session ends at once.",
+)
+REACTIVATE = Subject(
+    "registry.counter.reactivate",
+    registry.ReactivationRequest,
+    registry.AccountStateReply,
+    "A counter reactivates a registration (or lifts the block); old sessions stay revoked.",
+)
+SETUP_COMPLETE = Subject(
+    "registry.setup.complete",
+    registry.SetupCompleteRequest,
+    registry.RegisterReply,
+    "The person finishes a pending registration: the setup code, their own card, a password.",
+)
+ACCOUNT_ACTIVITY = Subject(
+    "registry.account.activity",
+    registry.ActivityRequest,
+    registry.ActivityReply,
+    "The holder's own events, newest first, paged: logins, changes, counter and employer "
+    "actions (where, never who).",
+)
+ACCOUNT_EVENTS_GET = Subject(
+    "registry.counter.account_events",
+    registry.AccountEventsRequest,
+    registry.AccountEventsReply,
+    "A counter clerk or an admin reads an account's audit events, newest first, paged.",
+)
+OPERATOR_ADD = Subject(
+    "registry.operator.add",
+    registry.OperatorAddRequest,
+    registry.OperatorEnrolment,
+    "An admin enrols an operator: the initial password and the otpauth URI, shown once.",
+)
+OPERATOR_LIST = Subject(
+    "registry.operator.list",
+    registry.OperatorListRequest,
+    registry.OperatorListReply,
+    "An admin lists the operators.",
+)
+OPERATOR_DISABLE = Subject(
+    "registry.operator.disable",
+    registry.OperatorDisableRequest,
+    registry.OperatorInfo,
+    "An admin disables an operator; its sessions end at once.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -266,6 +375,12 @@ MAIL_PASSWORD_CHANGED = MailSubject(
 MAIL_EMAIL_CHANGED = MailSubject(
     "mail.email_changed", mail.EmailChangedMail, "Notice to the old address: the email changed."
 )
+MAIL_SETUP = MailSubject(
+    "mail.setup", mail.SetupMail, "The link to finish a counter or employer registration."
+)
+MAIL_REACTIVATED = MailSubject(
+    "mail.reactivated", mail.ReactivatedMail, "Notice: a counter reactivated the registration."
+)
 
 CARD_READ = EventSubject(
     "evt.reader.card.read",
@@ -291,7 +406,27 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "deactivated": "The registration was deactivated at a counter (FAQ 13).",
     "reactivated": "A deactivated registration was reactivated at a counter.",
     "consent_recorded": "The holder gave (outcome granted) or withdrew (withdrawn) a relying "
-    "service's consent.",
+    "service's consent, or an employer recorded the person's consent to its registration.",
+    "setup_issued": "A counter or employer issued a setup code (the older one is void).",
+}
+_OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
+    "added": "An operator was enrolled (from the command line or by an admin).",
+    "logged_in": "An operator logged in (password + TOTP).",
+    "login_failed": "An operator's login was refused; outcome says why.",
+    "locked": "Wrong passwords or codes locked the operator (timed, or for good).",
+    "password_changed": "An operator changed their password.",
+    "disabled": "An operator was disabled; their sessions were revoked.",
+    "person_searched": "An operator searched a person by ID number (the account, if any).",
+    "re_enrolled": "An operator got a new initial password and TOTP secret; sessions revoked.",
+}
+OPERATOR_EVENTS: dict[str, EventSubject] = {
+    kind: EventSubject(
+        f"evt.registry.operator.{kind}",
+        events.OperatorEvent,
+        REGISTRY_EVENTS.name,
+        _OPERATOR_EVENT_SUMMARIES[kind],
+    )
+    for kind in get_args(events.OperatorEventType)
 }
 ACCOUNT_EVENTS: dict[str, EventSubject] = {
     kind: EventSubject(
@@ -307,6 +442,9 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     CARD_VERIFY,
     HOUSEHOLD_VERIFY,
     RESIDENCE_VERIFY,
+    PERSON_FIND,
+    DOCUMENT_VERIFY,
+    INSURANCE_VERIFY,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,
@@ -328,13 +466,33 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     DEVICE_REMOVE,
     DEVICE_SESSION_OPTIONS,
     DEVICE_SESSION_CREATE,
+    OPERATOR_SESSION_CREATE,
+    OPERATOR_PASSWORD_CHANGE,
+    PERSON_SEARCH,
+    COUNTER_REGISTER,
+    EMPLOYER_REGISTER,
+    SETUP_ISSUE,
+    DEACTIVATE,
+    REACTIVATE,
+    SETUP_COMPLETE,
+    ACCOUNT_ACTIVITY,
+    ACCOUNT_EVENTS_GET,
+    OPERATOR_ADD,
+    OPERATOR_LIST,
+    OPERATOR_DISABLE,
     MAILER_STATS,
 )
-EVENTS: tuple[EventSubject, ...] = (CARD_READ, *ACCOUNT_EVENTS.values())
+EVENTS: tuple[EventSubject, ...] = (
+    CARD_READ,
+    *ACCOUNT_EVENTS.values(),
+    *OPERATOR_EVENTS.values(),
+)
 MAIL_REQUESTS: tuple[MailSubject, ...] = (
     MAIL_PASSWORD_RESET,
     MAIL_PASSWORD_CHANGED,
     MAIL_EMAIL_CHANGED,
+    MAIL_SETUP,
+    MAIL_REACTIVATED,
 )
 STREAMS: tuple[Stream, ...] = (READER_EVENTS, MAIL_STREAM, MAIL_DEAD_LETTERS, REGISTRY_EVENTS)
 

@@ -1,5 +1,6 @@
 """The wallet (`cardreg seed --wallet`): JSON lines, one per synthetic person, each with the
-card's fields, the card's Ed25519 key and the household or residence-permit data.
+card's fields, the card's Ed25519 key, the household or residence-permit data, the person's
+documents and insured unit.
 
 A contract between `cardreg seed` (identity writes it) and what acts as those people: the
 reader agent's virtual card (`cardreg agent --card FILE`, one line), the login benchmark and
@@ -14,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from .models.common import CardFields, Household, Model, Residence
+from .models.common import CardFields, DocumentType, Household, Model, Residence
 
 
 class WalletEntry(Model):
@@ -25,6 +26,10 @@ class WalletEntry(Model):
     card_key: str  # base64url (no padding) of the raw 32-byte Ed25519 private key
     household: Household | None = None
     residence: Residence | None = None
+    # The documents the person has, type -> number (what a clerk would be shown), and the
+    # insured unit (employer) they belong to, if any.
+    documents: dict[DocumentType, str] = Field(default_factory=dict)
+    insured_unit: str | None = None
 
     @model_validator(mode="after")
     def _proof_matches_kind(self) -> WalletEntry:

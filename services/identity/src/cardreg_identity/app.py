@@ -21,7 +21,10 @@ from .adapters.card_keys import signature_valid
 from .adapters.postgres_store import PgStore
 from .adapters.store import SqliteStore
 from .flows.card_verify import CardVerification
+from .flows.document_verify import DocumentVerification
 from .flows.household_verify import HouseholdVerification
+from .flows.insurance_verify import InsuranceVerification
+from .flows.person_find import PersonFind
 from .flows.proof_check import ProofCheck
 from .flows.residence_verify import ResidenceVerification
 from .settings import IdentitySettings
@@ -70,6 +73,9 @@ class Identity:
                 card=CardVerification(store, signature_valid, profile_only=settings.profile_only),
                 household=HouseholdVerification(check),
                 residence=ResidenceVerification(check),
+                person=PersonFind(store, clock),
+                document=DocumentVerification(check, clock),
+                insurance=InsuranceVerification(store),
             )
             await host.start()
         except BaseException:

@@ -118,6 +118,14 @@ def seed_main(argv: list[str]) -> int:
     parser.add_argument(
         "--append", action="store_true", help="add to the wallet instead of replacing it"
     )
+    parser.add_argument(
+        "--employers",
+        type=_count,
+        default=None,
+        metavar="K",
+        help="insured units to create (default: one per 20 people); most working-age people "
+        "are insured through one",
+    )
     args = parser.parse_args(argv)
     db_path, busy_timeout_ms = _database(args.data_dir, args.database_url)
     summary = seed(
@@ -126,10 +134,12 @@ def seed_main(argv: list[str]) -> int:
         foreigners=args.foreigners,
         wallet=args.wallet,
         append=args.append,
+        employers=args.employers,
         busy_timeout_ms=busy_timeout_ms,
     )
     print(
-        f"seeded {summary.citizens} citizens and {summary.foreigners} foreign residents "
+        f"seeded {summary.citizens} citizens, {summary.foreigners} foreign residents and "
+        f"{summary.employers} employers "
         f"into {_where(db_path)} in {summary.seconds:.1f} s; wallet: {args.wallet}"
     )
     return 0
@@ -152,21 +162,29 @@ def import_main(argv: list[str]) -> int:
     )
     parser.add_argument("--people", type=Path, metavar="FILE", help="people CSV")
     parser.add_argument("--cards", type=Path, metavar="FILE", help="cards CSV")
+    parser.add_argument(
+        "--units", type=Path, metavar="FILE", help="insured units (employers) CSV: unit_id,name"
+    )
     args = parser.parse_args(argv)
-    if args.people is None and args.cards is None:
-        parser.error("give --people, --cards or both")
-    for path in (args.people, args.cards):
+    if args.people is None and args.cards is None and args.units is None:
+        parser.error("give --people, --cards, --units or several")
+    for path in (args.people, args.cards, args.units):
         if path is not None and not path.is_file():
             parser.error(f"no such file: {path}")
     db_path, busy_timeout_ms = _database(args.data_dir, args.database_url)
     report = import_reference(
-        db_path, people=args.people, cards=args.cards, busy_timeout_ms=busy_timeout_ms
+        db_path,
+        people=args.people,
+        cards=args.cards,
+        units=args.units,
+        busy_timeout_ms=busy_timeout_ms,
     )
     for problem in report.problems:
         print(problem, file=sys.stderr)
     rejected_lines = len({(p.file, p.line) for p in report.problems})
     print(
-        f"imported {report.people_loaded} people and {report.cards_loaded} cards into {_where(db_path)} "
+        f"imported {report.people_loaded} people and {report.cards_loaded} cards "
+        f"({report.units_loaded} insured units) into {_where(db_path)} "
         f"in {report.seconds:.1f} s; {rejected_lines} rows rejected"
     )
     return 1 if report.problems else 0

@@ -14,11 +14,21 @@ from typing import TypeVar
 
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.errors import ErrorCode, ServiceFailure
-from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, RESIDENCE_VERIFY
+from cardreg_shared.subjects import (
+    CARD_VERIFY,
+    DOCUMENT_VERIFY,
+    HOUSEHOLD_VERIFY,
+    INSURANCE_VERIFY,
+    PERSON_FIND,
+    RESIDENCE_VERIFY,
+)
 from pydantic import BaseModel
 
 from .flows.card_verify import CardVerification
+from .flows.document_verify import DocumentVerification
 from .flows.household_verify import HouseholdVerification
+from .flows.insurance_verify import InsuranceVerification
+from .flows.person_find import PersonFind
 from .flows.residence_verify import ResidenceVerification
 
 log = logging.getLogger("cardreg.identity.transport")
@@ -47,7 +57,13 @@ def register(
     card: CardVerification,
     household: HouseholdVerification,
     residence: ResidenceVerification,
+    person: PersonFind,
+    document: DocumentVerification,
+    insurance: InsuranceVerification,
 ) -> None:
     host.add(CARD_VERIFY, _database_errors_are_unavailable(CARD_VERIFY.name, card))
     host.add(HOUSEHOLD_VERIFY, _database_errors_are_unavailable(HOUSEHOLD_VERIFY.name, household))
     host.add(RESIDENCE_VERIFY, _database_errors_are_unavailable(RESIDENCE_VERIFY.name, residence))
+    host.add(PERSON_FIND, _database_errors_are_unavailable(PERSON_FIND.name, person))
+    host.add(DOCUMENT_VERIFY, _database_errors_are_unavailable(DOCUMENT_VERIFY.name, document))
+    host.add(INSURANCE_VERIFY, _database_errors_are_unavailable(INSURANCE_VERIFY.name, insurance))

@@ -200,6 +200,36 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
     return app
 
 
+def create_operator_app(settings: GatewaySettings, public: FastAPI) -> FastAPI:
+    """The operator listener's app: the operator API only, on the gateway that `public`'s
+    lifespan started (one connection, one registry client for both listeners)."""
+    from .api import errors, health, operator
+    from .api.edge import Edge
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gateway = public.state.gateway
+        try:
+            yield
+        finally:
+            app.state.gateway = None
+
+    app = FastAPI(
+        title="cardreg operator API",
+        version=package_version(),
+        description="The counter console's API: operators (counter, employer, admin) only.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes)
+    errors.install(app)
+    app.include_router(operator.router)
+    app.include_router(health.router)
+    return app
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: it re-raises the signal after shutdown, and
     `bus.serve` stops us instead, then drains NATS."""
@@ -209,36 +239,67 @@ class _Server(uvicorn.Server):
         yield
 
 
-class HttpServer:
-    """The app on `nc`, served with uvicorn until `stop()`."""
+async def _serve(app: FastAPI, host: str, port: int, what: str) -> tuple[_Server, asyncio.Task]:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,  # our logging setup, not uvicorn's
+        access_log=False,  # ours names the route and drops query strings
+        server_header=False,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if not server.started:
+        serving.result()  # uvicorn's own failure, if it raised one
+        raise RuntimeError(f"the {what} HTTP server did not start")
+    bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+    log.info("%s listening on http://%s:%s", what, bound_host, bound_port)
+    return server, serving
 
-    def __init__(self, server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
+
+class HttpServer:
+    """The app on `nc`, served with uvicorn until `stop()`; the operator API on a listener of
+    its own (`operator_host`, `operator_port`) unless that port is None."""
+
+    def __init__(
+        self,
+        server: uvicorn.Server,
+        serving: asyncio.Task[None],
+        operator: tuple[uvicorn.Server, asyncio.Task[None]] | None = None,
+    ) -> None:
         self._server = server
         self.serving = serving  # ends by itself only if uvicorn does
+        self._operator = operator
 
     @classmethod
     async def start(cls, settings: GatewaySettings, nc: Client) -> HttpServer:
-        config = uvicorn.Config(
-            create_app(settings, nc=nc),
-            host=settings.http_host,
-            port=settings.http_port,
-            lifespan="on",
-            log_config=None,  # our logging setup, not uvicorn's
-            access_log=False,  # ours names the route and drops query strings
-            server_header=False,
-        )
-        server = _Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        if not server.started:
-            serving.result()  # uvicorn's own failure, if it raised one
-            raise RuntimeError("the HTTP server did not start")
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        log.info("listening on http://%s:%s", host, port)
-        return cls(server, serving)
+        public = create_app(settings, nc=nc)
+        server, serving = await _serve(public, settings.http_host, settings.http_port, "portal")
+        if settings.operator_port is None:
+            return cls(server, serving)
+        try:
+            operator = await _serve(
+                create_operator_app(settings, public),
+                settings.operator_host,
+                settings.operator_port,
+                "operator API",
+            )
+        except BaseException:
+            server.should_exit = True
+            await serving
+            raise
+        return cls(server, serving, operator)
 
     async def stop(self) -> None:
-        """Finish the requests in flight, then the app's shutdown (the gateway's `stop`)."""
+        """Finish the requests in flight, the operator listener first, then the app's
+        shutdown (the gateway's `stop`)."""
+        if self._operator is not None:
+            operator, serving = self._operator
+            operator.should_exit = True
+            await serving
         self._server.should_exit = True
         await self.serving

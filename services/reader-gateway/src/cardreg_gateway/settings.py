@@ -25,6 +25,10 @@ class GatewaySettings(BaseSettings):
     http_host: str = "127.0.0.1"
     # 0 picks a free port (the chosen one is logged).
     http_port: int = Field(8080, ge=0, le=65535)
+    # The counter console and the operator API listen apart from the public portal, so that a
+    # firewall can keep them to the counters' network. 0 picks a free port; None: not served.
+    operator_host: str = "127.0.0.1"
+    operator_port: int | None = Field(8081, ge=0, le=65535)
 
     # DESIGN: nonces are single use and live at most 120 s.
     nonce_ttl_seconds: int = Field(120, ge=1, le=120)

@@ -22,6 +22,7 @@ from .adapters.key_ring import KeyRing, ensure_active_key, publication_grace
 from .adapters.oidc_server import OidcServer
 from .adapters.outbox_relay import OutboxRelay
 from .adapters.passkeys import PasskeysUnconfigured, passkeys_for
+from .adapters.person_refs import PersonRefs
 from .adapters.postgres.unit_of_work import PgStorage
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
 from .adapters.sqlite.unit_of_work import SqliteStorage
@@ -30,7 +31,9 @@ from .domain.challenges import ChallengeKey
 from .domain.id_numbers import IdNumberKey
 from .domain.oidc import PairwiseSubjects
 from .flows.account_profile import GetAccount
+from .flows.activity import AccountActivity, AccountEvents
 from .flows.change_password import ChangePassword
+from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.device_binding import BindingOptions, CompleteBinding, StartBinding
 from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
@@ -39,18 +42,23 @@ from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.oidc_grants import OidcGrants
 from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
+from .flows.operator_admin import ManageOperators, OperatorAdmin
+from .flows.operator_password import ChangeOperatorPassword
+from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.ports import Clock, Storage
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.setup_complete import CompleteSetup
 from .flows.update_account import UpdateAccount
 from .settings import RegistrySettings
 
 log = logging.getLogger("cardreg.registry")
 
 DESCRIPTION = (
-    "cardreg accounts: registration, login, sessions, password recovery, settings, signing keys"
+    "cardreg accounts and operators: registration, login, sessions, password recovery, "
+    "settings, signing keys"
 )
 
 
@@ -139,7 +147,9 @@ class Registry:
         )
         try:
             await ensure_active_key(storage, clock(), settings.signing_key_path)
-            await _prune(storage, clock(), keys.grace)
+            await _prune(
+                storage, clock(), keys.grace, timedelta(days=settings.events_retention_days)
+            )
             await keys.start()
             # The relay before the host: rows a crash left behind go out before new requests.
             await relay.start()
@@ -240,16 +250,34 @@ async def _serve(
         oidc_endpoint=Endpoint(oidc),
         list_consents=ListConsents(storage, tokens, clock),
         withdraw_consent=WithdrawConsent(storage, tokens, clock),
+        create_operator_session=CreateOperatorSession(storage, hasher, tokens, lockout, clock),
+        change_operator_password=ChangeOperatorPassword(storage, hasher, tokens, lockout, clock),
+        counter=CounterDesk(
+            identity,
+            storage,
+            tokens,
+            PersonRefs(secret.derive("registry/person-ref/v1")),
+            id_numbers,
+            clock,
+            public_base_url=settings.reset_policy().public_base_url,
+        ),
+        complete_setup=CompleteSetup(identity, storage, hasher, id_numbers, clock),
+        activity=AccountActivity(storage, tokens, clock),
+        account_events=AccountEvents(storage, tokens, clock),
+        operator_admin=OperatorAdmin(ManageOperators(storage, hasher, clock), tokens),
     )
     await host.start()
     return host
 
 
-async def _prune(storage: Storage, now: datetime, key_grace: timedelta) -> None:
+async def _prune(
+    storage: Storage, now: datetime, key_grace: timedelta, events_retention: timedelta
+) -> None:
     """Rows that can never be used again: expired sessions, reset tokens expired a day ago
     (kept that long because the reset rate limit counts the recent ones), keys no longer
-    published."""
+    published, account events past their retention."""
     async with storage.unit_of_work() as uow:
+        uow.activity.prune(now - events_retention)
         sessions = uow.sessions.prune(now)
         tokens = uow.reset_tokens.prune(now - timedelta(days=1))
         uow.grants.prune(now - timedelta(days=1))

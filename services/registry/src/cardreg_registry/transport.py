@@ -9,9 +9,13 @@ from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.metrics import OK
 from cardreg_shared.models.registry import SessionCreateReply, SessionCreateRequest
 from cardreg_shared.subjects import (
+    ACCOUNT_ACTIVITY,
+    ACCOUNT_EVENTS_GET,
     ACCOUNT_GET,
     ACCOUNT_REGISTER,
     ACCOUNT_UPDATE,
+    COUNTER_REGISTER,
+    DEACTIVATE,
     DEVICE_BINDING_COMPLETE,
     DEVICE_BINDING_OPTIONS,
     DEVICE_BINDING_START,
@@ -19,21 +23,33 @@ from cardreg_shared.subjects import (
     DEVICE_REMOVE,
     DEVICE_SESSION_CREATE,
     DEVICE_SESSION_OPTIONS,
+    EMPLOYER_REGISTER,
     JWKS_GET,
     OIDC_AUTHORIZE,
     OIDC_CONSENT_WITHDRAW,
     OIDC_CONSENTS_LIST,
     OIDC_ENDPOINT,
+    OPERATOR_ADD,
+    OPERATOR_DISABLE,
+    OPERATOR_LIST,
+    OPERATOR_PASSWORD_CHANGE,
+    OPERATOR_SESSION_CREATE,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
+    PERSON_SEARCH,
+    REACTIVATE,
     REGISTRATION_LOOKUP,
     SESSION_CREATE,
     SESSION_REVOKE,
+    SETUP_COMPLETE,
+    SETUP_ISSUE,
 )
 
 from .flows.account_profile import GetAccount
+from .flows.activity import AccountActivity, AccountEvents
 from .flows.change_password import ChangePassword
+from .flows.counter import CounterDesk
 from .flows.create_session import CreateSession
 from .flows.device_binding import BindingOptions, CompleteBinding, StartBinding
 from .flows.device_login import CreateDeviceSession, DeviceLoginOptions
@@ -41,10 +57,14 @@ from .flows.devices import ListDevices, RemoveDevice
 from .flows.jwks import PublishKeys
 from .flows.lookup import LookupRegistration
 from .flows.oidc_provider import Authorize, Endpoint, ListConsents, WithdrawConsent
+from .flows.operator_admin import OperatorAdmin
+from .flows.operator_password import ChangeOperatorPassword
+from .flows.operator_session import CreateOperatorSession
 from .flows.password_reset_complete import CompletePasswordReset
 from .flows.password_reset_request import RequestPasswordReset
 from .flows.register import Register
 from .flows.revoke_session import RevokeSession
+from .flows.setup_complete import CompleteSetup
 from .flows.update_account import UpdateAccount
 from .metrics import LOGINS
 
@@ -73,6 +93,13 @@ def register(
     oidc_endpoint: Endpoint,
     list_consents: ListConsents,
     withdraw_consent: WithdrawConsent,
+    create_operator_session: CreateOperatorSession,
+    change_operator_password: ChangeOperatorPassword,
+    counter: CounterDesk,
+    complete_setup: CompleteSetup,
+    activity: AccountActivity,
+    account_events: AccountEvents,
+    operator_admin: OperatorAdmin,
 ) -> None:
     host.add(REGISTRATION_LOOKUP, lookup)
     host.add(ACCOUNT_REGISTER, register)
@@ -95,6 +122,21 @@ def register(
     host.add(OIDC_ENDPOINT, oidc_endpoint)
     host.add(OIDC_CONSENTS_LIST, list_consents)
     host.add(OIDC_CONSENT_WITHDRAW, withdraw_consent)
+
+    host.add(OPERATOR_SESSION_CREATE, create_operator_session)
+    host.add(OPERATOR_PASSWORD_CHANGE, change_operator_password)
+    host.add(PERSON_SEARCH, counter.search)
+    host.add(COUNTER_REGISTER, counter.register_at_counter)
+    host.add(EMPLOYER_REGISTER, counter.register_for_employer)
+    host.add(SETUP_ISSUE, counter.issue_setup)
+    host.add(DEACTIVATE, counter.deactivate)
+    host.add(REACTIVATE, counter.reactivate)
+    host.add(SETUP_COMPLETE, complete_setup)
+    host.add(ACCOUNT_ACTIVITY, activity)
+    host.add(ACCOUNT_EVENTS_GET, account_events)
+    host.add(OPERATOR_ADD, operator_admin.add)
+    host.add(OPERATOR_LIST, operator_admin.list_all)
+    host.add(OPERATOR_DISABLE, operator_admin.disable)
 
 
 def _counting_logins(

@@ -15,7 +15,7 @@ from cardreg_registry.flows.ports import Conflict
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.common import Language
 
-from .conftest import NOW, account, added, read, session
+from .conftest import NOW, account, added, committed, read, session
 
 ONLINE = Origin(channel="online", method="card+password")
 POLICY = LockoutPolicy()
@@ -248,3 +248,22 @@ async def test_a_failed_commit_writes_no_event(store):
         await uow.commit()
     claimed = await store.outbox.claim("relay-1", 10, NOW, timedelta(seconds=30))
     assert [json.loads(m.payload)["type"] for m in claimed] == ["login_failed"]
+
+
+async def test_consent_and_deactivation_reason_round_trip(store):
+    employed = account(
+        status="pending",
+        channel="employer",
+        bound_card_no=None,
+        password_hash=None,
+        consent_reference="HR-2025-0042",
+        consent_given_on="2025-02-27",
+    )
+    await added(store, employed)
+    stored = await read(store)
+    assert (stored.consent_reference, stored.consent_given_on) == ("HR-2025-0042", "2025-02-27")
+    stored.deactivation_reason, stored.deactivation_note = "card_misuse", "reported lost"
+    stored.status = "deactivated"
+    await committed(store, lambda uow: uow.accounts.save(stored))
+    again = await read(store)
+    assert (again.deactivation_reason, again.deactivation_note) == ("card_misuse", "reported lost")

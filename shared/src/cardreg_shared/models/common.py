@@ -84,6 +84,22 @@ Channel = Literal["online", "counter", "employer"]
 # serves. Every text a person reads exists in each (`cardreg catalogues --check`).
 Language = Literal["zh-TW", "en", "vi", "id", "th"]
 
+# The documents a clerk may see at a counter (FAQ 5): the ID card (its number is the ID
+# number), the household register for under-14s without an ID card (the household number),
+# an ROC passport, a driving licence, and a foreign resident's residence permit (its number).
+DocumentType = Literal[
+    "national_id", "household_register", "passport", "driving_licence", "residence_permit"
+]
+DocumentNumber = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+# An insured unit (投保單位): the employer an `employer` operator acts for.
+UnitId = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+
+
+class Document(Model):
+    type: DocumentType
+    number: DocumentNumber
+
+
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 # A password crosses the bus in clear (inside the cluster) but never shows in a repr or log.

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from .common import Model
 
-CardReadFlow = Literal["lookup", "registration", "login", "password_reset"]
+CardReadFlow = Literal["lookup", "registration", "login", "password_reset", "setup"]
 
 
 class CardReadEvent(Model):
@@ -40,6 +40,7 @@ AccountEventType = Literal[
     "deactivated",
     "reactivated",
     "consent_recorded",  # a relying service's consent: outcome "granted" or "withdrawn"
+    "setup_issued",
 ]
 # Where it came in: the portal (online), a counter, an employer, a phone, a relying service.
 EventChannel = Literal["online", "counter", "employer", "device", "oidc"]
@@ -68,4 +69,39 @@ class AccountEvent(Model):
     device_id: str | None = Field(
         None,
         description="The registry's opaque id of the device bound, removed or logged in with.",
+    )
+
+
+# What happened to an operator (`evt.registry.operator.<type>`).
+OperatorEventType = Literal[
+    "added",
+    "logged_in",
+    "login_failed",
+    "locked",
+    "password_changed",
+    "disabled",
+    "person_searched",
+    "re_enrolled",
+]
+
+
+class OperatorEvent(Model):
+    """One entry of the audit trail about an operator: enrolment, logins, disabling. Opaque
+    ids only: never a username, name or password."""
+
+    event_id: str = Field(description="Unique; also the message's Nats-Msg-Id.")
+    type: OperatorEventType
+    occurred_at: datetime
+    operator_id: str = Field(description="The registry's opaque operator id.")
+    role: Literal["counter", "employer", "admin"]
+    outcome: str = Field(
+        description="`ok`; for `login_failed` the error code the caller got; for `locked` "
+        "`temporary` or `password_reset_required`."
+    )
+    actor_operator_id: str | None = Field(
+        None,
+        description="The admin who added or disabled the operator; null from the command line.",
+    )
+    account_id: str | None = Field(
+        None, description="For a search: the account found, if the person has one."
     )

@@ -1,8 +1,21 @@
-"""identity.*: card verification against the roster, household and residence proofs."""
+"""identity.*: card verification against the roster, household and residence proofs, people
+found by ID number at a counter, their documents and insured units."""
 
 from __future__ import annotations
 
-from .common import CardNo, CardRead, Household, IdNo, Model, PersonKind, Residence
+from pydantic import Field
+
+from .common import (
+    CardNo,
+    CardRead,
+    Document,
+    Household,
+    IdNo,
+    Model,
+    PersonKind,
+    Residence,
+    UnitId,
+)
 
 
 class CardVerifyRequest(Model):
@@ -30,3 +43,26 @@ class ResidenceVerifyRequest(Model):
 
 class ProofVerifyReply(Model):
     verified: bool
+
+
+class PersonFindRequest(Model):
+    """A clerk or an employer names a person by ID number (never in a subject or log)."""
+
+    id_no: IdNo
+
+
+class PersonFindReply(Model):
+    person_id: str
+    kind: PersonKind
+    id_no: IdNo = Field(description="As the register holds it (canonical form).")
+    under_14: bool = Field(description="Without an ID card: the household register serves.")
+
+
+class DocumentVerifyRequest(Model):
+    person_id: str
+    document: Document
+
+
+class InsuranceVerifyRequest(Model):
+    person_id: str
+    unit_id: UnitId

@@ -6,7 +6,7 @@ after a crash, is sent once, and any resend carries the same Message-ID.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -40,6 +40,22 @@ class EmailChangedMail(MailRequest):
 
     kind: Literal["email_changed"] = "email_changed"
     new_email_masked: Annotated[str, StringConstraints(max_length=254)] | None
+
+
+class SetupMail(MailRequest):
+    """A registration opened at a counter or by an employer: the link to finish it with one's
+    own card (the code is in the link; it is useless without the card)."""
+
+    kind: Literal["setup"] = "setup"
+    setup_url: Annotated[str, StringConstraints(max_length=2048)]
+    channel: Literal["counter", "employer"]
+    expires_on: date
+
+
+class ReactivatedMail(MailRequest):
+    """Notice: a counter reactivated the registration."""
+
+    kind: Literal["reactivated"] = "reactivated"
 
 
 class MailerStatsReply(Model):

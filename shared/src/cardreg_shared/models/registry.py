@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -12,6 +12,7 @@ from .common import (
     AccountStatus,
     CardRead,
     Channel,
+    Document,
     Household,
     IdNo,
     Language,
@@ -20,7 +21,9 @@ from .common import (
     PersonKind,
     ProofChoice,
     Residence,
+    UnitId,
 )
+from .events import AccountEvent
 
 Email = Annotated[str, StringConstraints(max_length=254)]
 Phone = Annotated[str, StringConstraints(max_length=32)]
@@ -213,3 +216,229 @@ class DeviceSessionCreateReply(Model):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     scope: str
+
+
+# Operators (DESIGN "Counters and employers"): principals of their own, never accounts.
+
+OperatorRole = Literal["counter", "employer", "admin"]
+OperatorStatus = Literal["active", "disabled"]
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class OperatorSessionCreateRequest(Model):
+    """An operator's login: username, password and the current TOTP code (RFC 6238)."""
+
+    username: Username
+    password: Password
+    totp: TotpCode
+
+
+class OperatorSessionCreateReply(Model):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    role: OperatorRole
+    password_change_required: bool = Field(
+        description="The initial password from the enrolment: change it before any other work."
+    )
+
+
+class OperatorPasswordChangeRequest(Model):
+    access_token: AccessToken
+    current_password: Password
+    new_password: Password
+
+
+# The counter console's work (DESIGN "Counters and employers"), each with the operator's token.
+
+PersonRef = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SetupCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+DeactivationReason = Literal[
+    "holder_request", "deceased", "card_misuse", "identity_fraud", "left_the_country", "other"
+]
+
+
+class PersonSearchRequest(Model):
+    access_token: AccessToken
+    id_no: IdNo
+
+
+class AccountSummary(Model):
+    account_id: str
+    status: AccountStatus
+    channel: Channel
+    created_at: datetime
+
+
+class PersonSearchReply(Model):
+    """Masked: the clerk already has the person and their document in front of them."""
+
+    person_ref: str = Field(description="Opaque: names the person in the calls that follow.")
+    kind: PersonKind
+    under_14: bool
+    account: AccountSummary | None
+
+
+class Consent(Model):
+    """The person's consent to an employer's registration: the employer's reference for it and
+    the day it was given."""
+
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    given_on: date
+
+
+class CounterRegistrationRequest(Model):
+    """At a counter: the person in front of the clerk, the original document the clerk saw."""
+
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Language = "zh-TW"
+
+
+class EmployerRegistrationRequest(Model):
+    """By an employer, for a person insured through its own unit, with their consent."""
+
+    access_token: AccessToken
+    id_no: IdNo
+    consent: Consent
+    email: Email
+    language: Language = "zh-TW"
+
+
+class Setup(Model):
+    code: str = Field(description="Single use, shown once; finish with the person's own card.")
+    expires_at: datetime
+
+
+class OperatorRegistrationReply(Model):
+    account_id: str
+    status: AccountStatus
+    setup: Setup
+
+
+class SetupIssueRequest(Model):
+    access_token: AccessToken
+    account_id: AccountId
+
+
+class Deactivation(Model):
+    code: DeactivationReason
+    text: Annotated[str, StringConstraints(max_length=500)] = Field(
+        "", description="Free text for the record; kept in the registry, never in an event."
+    )
+
+
+class DeactivationRequest(Model):
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+    reason: Deactivation
+
+
+class ReactivationRequest(Model):
+    access_token: AccessToken
+    person_ref: PersonRef
+    document: Document
+
+
+class AccountStateReply(Model):
+    account_id: str | None
+    status: AccountStatus | None = Field(description="null: no account (nor a block) any more")
+
+
+class SetupCompleteRequest(Model):
+    """A person finishes a counter or employer registration with their own card."""
+
+    code: SetupCode
+    card: CardRead
+    password: Password
+
+
+# The holder's own activity (DESIGN "The holder's own activity"), and an account's audit
+# events for a counter.
+
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class ActivityRequest(Model):
+    access_token: AccessToken
+    before: Cursor | None = None
+    limit: int = Field(20, ge=1, le=100)
+
+
+class ActivityEntry(Model):
+    """One thing that happened to the holder's account: when, what, where it came in (a
+    counter or an employer, never who), and how the actor proved who they were."""
+
+    at: datetime
+    type: str
+    channel: str
+    method: str | None
+    outcome: str
+
+
+class ActivityReply(Model):
+    events: list[ActivityEntry]
+    next: str | None = Field(description="Pass as `before` for the older events; null: no more.")
+
+
+class AccountEventsRequest(Model):
+    access_token: AccessToken
+    account_id: AccountId
+    before: Cursor | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class AccountEventsReply(Model):
+    events: list[AccountEvent]
+    next: str | None
+
+
+# Admins manage operators through the operator API too (the first admin comes from the CLI).
+
+
+class OperatorAddRequest(Model):
+    access_token: AccessToken
+    username: Username
+    role: OperatorRole
+    unit_id: UnitId | None = None
+
+
+class OperatorEnrolment(Model):
+    """Shown once: the initial password (to change at first login) and the TOTP URI."""
+
+    operator_id: str
+    username: str
+    role: OperatorRole
+    unit_id: str | None
+    password: str
+    otpauth_uri: str
+
+
+class OperatorListRequest(Model):
+    access_token: AccessToken
+
+
+class OperatorInfo(Model):
+    operator_id: str
+    username: str
+    role: OperatorRole
+    unit_id: str | None
+    status: OperatorStatus
+    created_at: datetime
+
+
+class OperatorListReply(Model):
+    operators: list[OperatorInfo]
+
+
+class OperatorDisableRequest(Model):
+    access_token: AccessToken
+    username: Username

@@ -14,15 +14,16 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 
-from ..domain.people import Person
+from ..domain.people import InsuredUnit, Person
 from ..flows.ports import RosterCard
 from .schema import DEFAULT_BUSY_TIMEOUT_MS, open_migrated, write_transaction
 
 _PERSON_COLUMNS = (
     "person_id, kind, id_no, name, birth_date, sex, household_no, township, village, "
-    "neighborhood, permit_issued_on, permit_expires_on, permit_serial_no"
+    "neighborhood, permit_issued_on, permit_expires_on, permit_serial_no, passport_no, "
+    "driving_licence_no, insured_unit"
 )
-_INSERT_PERSON = f"INSERT INTO people ({_PERSON_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_INSERT_PERSON = f"INSERT INTO people ({_PERSON_COLUMNS}) VALUES ({', '.join('?' * 16)})"
 _UPSERT_PERSON = (
     _INSERT_PERSON
     + """
@@ -31,7 +32,8 @@ ON CONFLICT (id_no) DO UPDATE SET
     sex = excluded.sex, household_no = excluded.household_no, township = excluded.township,
     village = excluded.village, neighborhood = excluded.neighborhood,
     permit_issued_on = excluded.permit_issued_on, permit_expires_on = excluded.permit_expires_on,
-    permit_serial_no = excluded.permit_serial_no
+    permit_serial_no = excluded.permit_serial_no, passport_no = excluded.passport_no,
+    driving_licence_no = excluded.driving_licence_no, insured_unit = excluded.insured_unit
 """
 )
 _INSERT_CARD = (
@@ -73,6 +75,9 @@ def _person_row(person_id: str, person: Person) -> tuple[object, ...]:
         permit.issued_on.isoformat() if permit else None,
         permit.expires_on.isoformat() if permit else None,
         permit.serial_no if permit else None,
+        person.passport_no,
+        person.driving_licence_no,
+        person.insured_unit,
     )
 
 
@@ -120,6 +125,19 @@ class SqliteRoster:
                 for pid, (_, card_no, issued_on, key) in zip(person_ids, people)
             ],
         )
+
+    def upsert_units(self, units: Iterable[InsuredUnit]) -> None:
+        self._conn.executemany(
+            "INSERT INTO insured_units (unit_id, name) VALUES (?, ?) "
+            "ON CONFLICT (unit_id) DO UPDATE SET name = excluded.name",
+            ((unit.unit_id, unit.name) for unit in units),
+        )
+
+    def known_units(self, unit_ids: Iterable[str]) -> set[str]:
+        query = (
+            "SELECT unit_id FROM insured_units WHERE unit_id IN (SELECT value FROM json_each(?))"
+        )
+        return {row[0] for row in self._in_list(query, unit_ids)}
 
     def upsert_people(self, people: Iterable[Person]) -> None:
         self._conn.executemany(_UPSERT_PERSON, (_person_row(new_person_id(), p) for p in people))

@@ -55,6 +55,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX cards_by_person ON cards (person_id, issued_on)",
     ),
+    (
+        # 2: insured units (employers) and who is insured through which; passports and
+        # driving licences (the other documents follow from what people rows hold).
+        """
+        CREATE TABLE insured_units (
+            unit_id TEXT PRIMARY KEY CHECK (length(unit_id) = 9),
+            name    TEXT NOT NULL
+        )
+        """,
+        "ALTER TABLE people ADD COLUMN passport_no TEXT",
+        "ALTER TABLE people ADD COLUMN driving_licence_no TEXT",
+        "ALTER TABLE people ADD COLUMN insured_unit TEXT REFERENCES insured_units (unit_id)",
+        "CREATE INDEX people_by_unit ON people (insured_unit) WHERE insured_unit IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

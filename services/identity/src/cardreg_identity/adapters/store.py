@@ -15,7 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from ..domain.guessing import GuessPolicy
-from ..domain.people import HouseholdRecord, ResidencePermit
+from ..domain.people import HouseholdRecord, Person, ResidencePermit
 from ..flows.ports import GuessRecorded, ProofRecord, RosterEntry
 from . import schema
 
@@ -26,11 +26,14 @@ FROM cards AS c JOIN people AS p ON p.person_id = c.person_id
 WHERE c.card_no = ?
 """
 
-_PROOF_RECORD = """
+_PERSON = """
 SELECT person_id, kind, household_no, township, village, neighborhood,
-       permit_issued_on, permit_expires_on, permit_serial_no, locked_until
-FROM people WHERE person_id = ?
+       permit_issued_on, permit_expires_on, permit_serial_no, locked_until,
+       id_no, name, birth_date, sex, passport_no, driving_licence_no, insured_unit
+FROM people WHERE {column} = ?
 """
+_PROOF_RECORD = _PERSON.format(column="person_id")
+_PERSON_BY_ID_NO = _PERSON.format(column="id_no")
 
 # lock_seconds() is the domain's GuessPolicy, registered on the connection.
 _RECORD_FAILURE = """
@@ -97,11 +100,18 @@ class SqliteStore:
         )
 
     async def proof_record(self, person_id: str) -> ProofRecord | None:
-        rows = await self._conn.execute_fetchall(_PROOF_RECORD, (person_id,))
+        return await self._record(_PROOF_RECORD, person_id)
+
+    async def person_by_id_no(self, id_no: str) -> ProofRecord | None:
+        return await self._record(_PERSON_BY_ID_NO, id_no)
+
+    async def _record(self, query: str, key: str) -> ProofRecord | None:
+        rows = await self._conn.execute_fetchall(query, (key,))
         if not rows:
             return None
         (person_id, kind, household_no, township, village, neighborhood,
-         permit_issued, permit_expires, permit_serial, locked_until) = rows[0]  # fmt: skip
+         permit_issued, permit_expires, permit_serial, locked_until,
+         id_no, name, birth, sex, passport_no, licence_no, unit) = rows[0]  # fmt: skip
         household = permit = None
         if kind == "citizen":
             household = HouseholdRecord(household_no, township, village, neighborhood)
@@ -109,7 +119,19 @@ class SqliteStore:
             permit = ResidencePermit(
                 date.fromisoformat(permit_issued), date.fromisoformat(permit_expires), permit_serial
             )
-        return ProofRecord(person_id, kind, household, permit, locked_until)
+        person = Person(
+            kind=kind,
+            id_no=id_no,
+            name=name,
+            birth_date=date.fromisoformat(birth),
+            sex=sex,
+            household=household,
+            permit=permit,
+            passport_no=passport_no,
+            driving_licence_no=licence_no,
+            insured_unit=unit,
+        )
+        return ProofRecord(person_id, kind, household, permit, locked_until, person)
 
     async def record_failure(self, person_id: str, now: float) -> GuessRecorded:
         params = {"person_id": person_id, "now": now}

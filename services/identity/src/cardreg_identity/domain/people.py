@@ -45,6 +45,9 @@ class Person:
     sex: Sex
     household: HouseholdRecord | None = None
     permit: ResidencePermit | None = None
+    passport_no: str | None = None
+    driving_licence_no: str | None = None
+    insured_unit: str | None = None  # the employer's unit id (insured_units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +58,11 @@ class Card:
     id_no: str
     issued_on: date
     public_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InsuredUnit:
+    """An insured unit (投保單位): an employer through which people are insured."""
+
+    unit_id: str  # 9 digits
+    name: str

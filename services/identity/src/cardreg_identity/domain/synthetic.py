@@ -17,7 +17,8 @@ from itertools import accumulate
 from typing import TypeVar
 
 from . import id_numbers
-from .people import HouseholdRecord, Kind, Person, ResidencePermit, Sex
+from .documents import age_on
+from .people import HouseholdRecord, InsuredUnit, Kind, Person, ResidencePermit, Sex
 from .places import CITIES
 from .sample_data import (
     FOREIGN_GIVEN,
@@ -34,6 +35,13 @@ BIRTH_FIRST = date(1930, 1, 1)
 BIRTH_LAST = date(2008, 12, 31)
 CHIP_CARDS_SINCE = date(2004, 1, 1)
 FOREIGN_NAME_MAX = 20
+# Some citizens are children under 14 (no ID card: the household register serves).
+CHILD_SHARE = 0.06
+PASSPORT_SHARE = 0.4  # of adults
+LICENCE_SHARE = 0.5  # of adults
+INSURED_SHARE = 0.8  # of working-age people (15-64), when there are units
+_UNIT_KINDS = ("股份有限公司", "有限公司", "企業社", "商行", "診所", "基金會")
+_UNIT_STEMS = ("大安", "長春", "信義", "中興", "和平", "光明", "永豐", "福德", "新生", "富邦")
 
 _SURNAMES = tuple(name for name, _ in SURNAMES)
 _SURNAME_WEIGHTS = tuple(accumulate(weight for _, weight in SURNAMES))
@@ -63,16 +71,38 @@ def _day_between(rng: random.Random, first: date, last: date) -> date:
 
 
 class SyntheticPeople:
-    def __init__(self, rng: random.Random, today: date) -> None:
+    def __init__(self, rng: random.Random, today: date, units: Sequence[InsuredUnit] = ()) -> None:
         self._rng = rng
         self._today = today
+        self._units = tuple(units)
         self._id_nos: set[str] = set()
         self._card_nos: set[str] = set()
+        self._passport_nos: set[str] = set()
+
+    def units(self, count: int) -> list[InsuredUnit]:
+        """`count` insured units (employers) with unique 9-digit ids; later people may be
+        insured through them."""
+        taken = {unit.unit_id for unit in self._units}
+        made: list[InsuredUnit] = []
+        while len(made) < count:
+            unit_id = f"{_below(self._rng, 10**9):09d}"
+            if unit_id in taken:
+                continue
+            taken.add(unit_id)
+            name = f"{_pick(self._rng, _UNIT_STEMS)}{_pick(self._rng, _UNIT_KINDS)}"
+            made.append(InsuredUnit(unit_id, name))
+        self._units += tuple(made)
+        return made
 
     def make(self, kind: Kind) -> SyntheticPerson:
         rng = self._rng
         sex: Sex = "M" if rng.random() < 0.5 else "F"
-        birth = _day_between(rng, BIRTH_FIRST, BIRTH_LAST)
+        if kind == "citizen" and rng.random() < CHILD_SHARE:
+            birth = _day_between(
+                rng, self._today.replace(year=self._today.year - 13), self._today - timedelta(30)
+            )
+        else:
+            birth = _day_between(rng, BIRTH_FIRST, BIRTH_LAST)
         if kind == "citizen":
             township = _pick(rng, TOWNSHIPS)
             person = Person(
@@ -92,8 +122,30 @@ class SyntheticPeople:
                 sex=sex,
                 permit=self._permit(),
             )
+        person = self._documents_and_unit(person)
         issued = _day_between(rng, max(birth, CHIP_CARDS_SINCE), self._today - timedelta(days=1))
         return SyntheticPerson(person, self.card_no(), issued)
+
+    def _documents_and_unit(self, person: Person) -> Person:
+        rng = self._rng
+        age = age_on(person.birth_date, self._today)
+        passport = licence = unit = None
+        if age >= 18 and person.kind == "citizen" and rng.random() < PASSPORT_SHARE:
+            passport = self._passport_no()
+        if age >= 18 and rng.random() < LICENCE_SHARE:
+            licence = person.id_no  # a Taiwanese driving licence's number is the ID number
+        if self._units and 15 <= age < 65 and rng.random() < INSURED_SHARE:
+            unit = _pick(rng, self._units).unit_id
+        return dataclasses.replace(
+            person, passport_no=passport, driving_licence_no=licence, insured_unit=unit
+        )
+
+    def _passport_no(self) -> str:
+        while True:
+            number = f"3{_below(self._rng, 10**8):08d}"
+            if number not in self._passport_nos:
+                self._passport_nos.add(number)
+                return number
 
     def renumbered(
         self, synthetic: SyntheticPerson, *, id_no: bool, card_no: bool
@@ -106,7 +158,8 @@ class SyntheticPeople:
                 if person.kind == "citizen"
                 else self._foreigner_id(person.sex, old_format=person.id_no[1].isalpha())
             )
-            person = dataclasses.replace(person, id_no=fresh)
+            licence = fresh if person.driving_licence_no is not None else None
+            person = dataclasses.replace(person, id_no=fresh, driving_licence_no=licence)
         number = self.card_no() if card_no else synthetic.card_no
         return SyntheticPerson(person, number, synthetic.card_issued_on)
 

@@ -20,7 +20,7 @@ from cardreg_shared.models.common import b64url_decode
 from ..domain import id_numbers
 from ..domain.card_names import name_problem
 from ..domain.normalise import canonical_code, neighborhood_number, squash
-from ..domain.people import CARD_KEY_BYTES, HouseholdRecord, Person, ResidencePermit
+from ..domain.people import CARD_KEY_BYTES, HouseholdRecord, InsuredUnit, Person, ResidencePermit
 from ..domain.places import VILLAGE_SUFFIXES, split_township
 
 PEOPLE_COLUMNS = (
@@ -29,7 +29,10 @@ PEOPLE_COLUMNS = (
 )  # fmt: skip
 HOUSEHOLD_COLUMNS = PEOPLE_COLUMNS[5:9]
 PERMIT_COLUMNS = PEOPLE_COLUMNS[9:12]
+# Columns a people file may have (older files do not): other documents and the insured unit.
+PEOPLE_OPTIONAL = ("passport_no", "driving_licence_no", "insured_unit")
 CARD_COLUMNS = ("card_no", "id_no", "issued_on", "public_key")
+UNIT_COLUMNS = ("unit_id", "name")
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 EARLIEST_CARD = date(1995, 3, 1)  # National Health Insurance began
@@ -37,6 +40,9 @@ _HOUSEHOLD_NO = re.compile(r"[A-Z][0-9]{7}")
 _SERIAL_NO = re.compile(r"[A-Z]{2}[0-9]{8}")
 _CARD_NO = re.compile(r"[0-9]{12}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PASSPORT_NO = re.compile(r"[0-9]{9}")
+_LICENCE_NO = re.compile(r"[A-Z0-9]{6,20}")
+_UNIT_ID = re.compile(r"[0-9]{9}")
 KINDS = ("citizen", "foreigner")
 
 T = TypeVar("T")
@@ -83,6 +89,7 @@ class _Row:
 
     def __init__(self, fields: dict[str, str], today: date) -> None:
         self._fields = {key: value.strip() for key, value in fields.items()}
+        self._fields.update((name, "") for name in PEOPLE_OPTIONAL if name not in fields)
         self._today = today
         self.errors: list[tuple[str, str]] = []
 
@@ -150,9 +157,48 @@ def person_from(fields: dict[str, str], today: date) -> Person:
         household = _household(row)
     elif kind == "foreigner":
         row.blank(HOUSEHOLD_COLUMNS, "is for citizens only")
+        row.blank(("passport_no",), "is for citizens only (an ROC passport)")
         permit = _permit(row)
+    passport = _optional_code(row, "passport_no", _PASSPORT_NO, "must be 9 digits")
+    licence = _optional_code(
+        row, "driving_licence_no", _LICENCE_NO, "must be 6-20 letters or digits"
+    )
+    unit = _optional_code(row, "insured_unit", _UNIT_ID, "must be an insured unit's 9 digits")
     row.done()
-    return Person(kind, id_no, name, birth, sex, household, permit)  # type: ignore[arg-type]
+    return Person(
+        kind,  # type: ignore[arg-type]
+        id_no,
+        name,
+        birth,  # type: ignore[arg-type]
+        sex,  # type: ignore[arg-type]
+        household,
+        permit,
+        passport_no=passport,
+        driving_licence_no=licence,
+        insured_unit=unit,
+    )
+
+
+def _optional_code(row: _Row, column: str, pattern: re.Pattern[str], reason: str) -> str | None:
+    value = canonical_code(row._fields[column])
+    if not value:
+        return None
+    if not pattern.fullmatch(value):
+        row.fail(column, reason)
+        return None
+    return value
+
+
+def unit_from(fields: dict[str, str], today: date) -> InsuredUnit:
+    row = _Row(fields, today)
+    unit_id = canonical_code(row.text("unit_id"))
+    if unit_id and not _UNIT_ID.fullmatch(unit_id):
+        row.fail("unit_id", "must be 9 digits")
+    name = squash(row.text("name"))
+    if name and len(name) > 100:
+        row.fail("name", "must have at most 100 characters")
+    row.done()
+    return InsuredUnit(unit_id, name)
 
 
 def _household(row: _Row) -> HouseholdRecord | None:
@@ -211,16 +257,20 @@ def card_from(fields: dict[str, str], today: date) -> CardRow:
 
 
 def _records(
-    label: str, text: str, columns: tuple[str, ...]
+    label: str, text: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, fields) per record; RowProblem raised for a header that is not `columns`."""
+    """(line, fields) per record; RowProblem raised for a header that is not `columns` (and
+    any of `optional`)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     names = [name.strip() for name in header or ()]
-    if sorted(names) != sorted(columns):
+    required = [name for name in names if name not in optional]
+    extra = [name for name in names if name in optional]
+    if sorted(required) != sorted(columns) or len(set(extra)) != len(extra):
         expected = ",".join(columns)
+        also = f" (and any of {','.join(optional)})" if optional else ""
         raise _FileProblem(
-            RowProblem(label, 1, None, f"the header must name the columns {expected}")
+            RowProblem(label, 1, None, f"the header must name the columns {expected}{also}")
         )
     while True:
         line = reader.line_num + 1
@@ -233,7 +283,7 @@ def _records(
         if not any(value.strip() for value in record):
             continue
         if len(record) != len(names):
-            yield line, {}  # the caller reports the field count
+            yield line, {"": str(len(names))}  # the caller reports the field count
             continue
         yield line, dict(zip(names, record))
 
@@ -254,16 +304,20 @@ def _read_text(label: str, path: Path) -> str:
 
 
 def parse_file(
-    path: Path, columns: tuple[str, ...], build: Callable[[dict[str, str], date], T], today: date
+    path: Path,
+    columns: tuple[str, ...],
+    build: Callable[[dict[str, str], date], T],
+    today: date,
+    optional: tuple[str, ...] = (),
 ) -> Parsed[T]:
     """Every good row, and a problem for every bad one; a broken file yields no rows at all."""
     label = path.name
     parsed: Parsed[T] = Parsed()
     try:
-        for line, fields in _records(label, _read_text(label, path), columns):
-            if not fields:
+        for line, fields in _records(label, _read_text(label, path), columns, optional):
+            if "" in fields:
                 parsed.problems.append(
-                    RowProblem(label, line, None, f"expected {len(columns)} fields")
+                    RowProblem(label, line, None, f"expected {fields['']} fields")
                 )
                 continue
             try:

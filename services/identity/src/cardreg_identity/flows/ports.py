@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from ..domain.people import CardStatus, HouseholdRecord, Kind, Person, ResidencePermit, Sex
+from ..domain.people import (
+    CardStatus,
+    HouseholdRecord,
+    InsuredUnit,
+    Kind,
+    Person,
+    ResidencePermit,
+    Sex,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +37,15 @@ class RosterEntry:
 
 @dataclass(frozen=True, slots=True)
 class ProofRecord:
-    """A person's household or residence data and their guessing state."""
+    """A person's household or residence data and their guessing state; `person` is the whole
+    record (documents, insured unit)."""
 
     person_id: str
     kind: Kind
     household: HouseholdRecord | None
     permit: ResidencePermit | None
     locked_until: float | None
+    person: Person | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,8 @@ class IdentityStore(Protocol):
     async def roster_entry(self, card_no: str) -> RosterEntry | None: ...
 
     async def proof_record(self, person_id: str) -> ProofRecord | None: ...
+
+    async def person_by_id_no(self, id_no: str) -> ProofRecord | None: ...
 
     async def record_failure(self, person_id: str, now: float) -> GuessRecorded:
         """Count one failure and lock per the policy, atomically, unless already locked."""
@@ -94,6 +106,12 @@ class RosterWriter(Protocol):
         ...
 
     def upsert_people(self, people: Iterable[Person]) -> None: ...
+
+    def upsert_units(self, units: Iterable[InsuredUnit]) -> None: ...
+
+    def known_units(self, unit_ids: Iterable[str]) -> set[str]:
+        """The stored unit ids among `unit_ids`."""
+        ...
 
     def holders_by_id_no(self, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
         """id_no -> (person_id, birth_date) for the stored people among `id_nos`."""

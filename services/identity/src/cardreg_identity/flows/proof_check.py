@@ -19,7 +19,7 @@ from .ports import IdentityStore, ProofRecord
 
 @dataclass(frozen=True, slots=True)
 class ProofMethod:
-    kind: Kind  # who proves themselves this way
+    kind: Kind | None  # who proves themselves this way (None: anyone)
     mismatch: ErrorCode
 
 
@@ -36,7 +36,7 @@ class ProofCheck:
         record = await self._store.proof_record(person_id)
         if record is None:
             raise ServiceFailure(ErrorCode.NOT_FOUND)
-        if record.kind != method.kind:
+        if method.kind is not None and record.kind != method.kind:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
         now = self._clock()
         if is_locked(record.locked_until, now):

@@ -11,6 +11,14 @@ people.csv (UTF-8, header row, columns in any order):
 - foreigners: permit_issued_on, permit_expires_on (after the issue date), permit_serial_no
   (2 letters and 8 digits); the household columns empty.
 
+  Optional columns (a file may leave any out): passport_no (an ROC passport: 9 digits, citizens
+  only), driving_licence_no (6-20 letters or digits), insured_unit (the 9-digit id of the
+  insured unit, i.e. employer, the person is insured through: stored already or in the units
+  file). Empty means none.
+
+units.csv: unit_id,name
+- unit_id 9 digits; name up to 100 characters. Loaded before the people.
+
 cards.csv: card_no,id_no,issued_on,public_key
 - card_no 12 digits; id_no of a person already stored or in the people file; issued_on not
   before the holder's birth; public_key base64url (no padding) of the raw 32-byte Ed25519 key.
@@ -31,11 +39,14 @@ from pathlib import Path
 from .import_rows import (
     CARD_COLUMNS,
     PEOPLE_COLUMNS,
+    PEOPLE_OPTIONAL,
+    UNIT_COLUMNS,
     CardRow,
     RowProblem,
     card_from,
     parse_file,
     person_from,
+    unit_from,
 )
 from .ports import RosterCard, RosterWriter
 
@@ -46,6 +57,7 @@ BATCH_SIZE = 5_000  # rows per transaction: keeps each write lock short for the 
 class ImportReport:
     people_loaded: int = 0
     cards_loaded: int = 0
+    units_loaded: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -55,15 +67,36 @@ def _batches(rows: list, size: int):
         yield rows[start : start + size]
 
 
-def _load_people(
+def _load_units(
     roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
 ) -> None:
-    parsed = parse_file(path, PEOPLE_COLUMNS, person_from, today)
+    parsed = parse_file(path, UNIT_COLUMNS, unit_from, today)
     report.problems.extend(parsed.problems)
     for batch in _batches(parsed.rows, batch_size):
         with roster.transaction():
-            roster.upsert_people(person for _, person in batch)
-        report.people_loaded += len(batch)
+            roster.upsert_units(unit for _, unit in batch)
+        report.units_loaded += len(batch)
+
+
+def _load_people(
+    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
+) -> None:
+    parsed = parse_file(path, PEOPLE_COLUMNS, person_from, today, PEOPLE_OPTIONAL)
+    problems = parsed.problems
+    for batch in _batches(parsed.rows, batch_size):
+        with roster.transaction():
+            named = {p.insured_unit for _, p in batch if p.insured_unit is not None}
+            known = roster.known_units(named)
+            good = []
+            for line, person in batch:
+                if person.insured_unit is not None and person.insured_unit not in known:
+                    reason = "no such insured unit (import it in the units file first)"
+                    problems.append(RowProblem(path.name, line, "insured_unit", reason))
+                    continue
+                good.append(person)
+            roster.upsert_people(good)
+        report.people_loaded += len(good)
+    report.problems.extend(sorted(problems, key=lambda problem: problem.line))
 
 
 def _load_cards(
@@ -108,13 +141,16 @@ def import_files(
     *,
     people: Path | None = None,
     cards: Path | None = None,
+    units: Path | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """People first, so a cards file may refer to people from the people file."""
+    """Units, then people, then cards: each file may refer to what the one before holds."""
     started = time.perf_counter()
     today = today or date.today()
     report = ImportReport()
+    if units is not None:
+        _load_units(roster, units, today, report, batch_size)
     if people is not None:
         _load_people(roster, people, today, report, batch_size)
     if cards is not None:

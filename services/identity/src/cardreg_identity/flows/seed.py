@@ -22,6 +22,7 @@ from typing import TextIO
 
 from cardreg_shared.models.common import b64url_encode
 
+from ..domain.documents import documents_of
 from ..domain.people import Kind
 from ..domain.synthetic import SyntheticPeople, SyntheticPerson
 from .ports import RosterWriter
@@ -37,9 +38,10 @@ class SeedSummary:
     citizens: int
     foreigners: int
     seconds: float
+    employers: int = 0
 
 
-def wallet_line(synthetic: SyntheticPerson, card_key: bytes) -> str:
+def wallet_line(synthetic: SyntheticPerson, card_key: bytes, today: date) -> str:
     """One wallet entry (the contract: `cardreg_shared.wallet.WalletEntry`) as a JSON line."""
     person = synthetic.person
     entry: dict = {
@@ -69,6 +71,8 @@ def wallet_line(synthetic: SyntheticPerson, card_key: bytes) -> str:
             "expires_on": permit.expires_on.isoformat(),
             "serial_no": permit.serial_no,
         }
+    entry["documents"] = documents_of(person, today)
+    entry["insured_unit"] = person.insured_unit
     return json.dumps(entry, ensure_ascii=False) + "\n"
 
 
@@ -151,11 +155,27 @@ def seed_people(
     rng: random.Random | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
+    employers: int | None = None,
 ) -> SeedSummary:
+    """`employers` insured units (default: one per 20 people, at least one when there are
+    people); most working-age people are insured through one of them."""
     started = time.perf_counter()
     rng = rng or random.Random()
     today = today or date.today()
     people = SyntheticPeople(rng, today)
+    total = citizens + foreigners
+    if employers is None:
+        employers = max(1, total // 20) if total else 0
+    units = people.units(employers)
+    while units:
+        with roster.transaction():
+            taken = roster.known_units(unit.unit_id for unit in units)
+            if not taken:
+                roster.upsert_units(units)
+                break
+        # Another seed took an id meanwhile: draw again (the generator never repeats itself).
+        people = SyntheticPeople(rng, today)
+        units = people.units(employers)
     plan: list[Kind] = ["citizen"] * citizens + ["foreigner"] * foreigners
     with _open_wallet(wallet, append) as out:
         for start in range(0, len(plan), batch_size):
@@ -163,6 +183,6 @@ def seed_people(
             with roster.transaction():
                 batch = _unclaimed(roster, people, batch)
                 _insert(roster, batch)
-            out.writelines(wallet_line(h.synthetic, h.private_key) for h in batch)
+            out.writelines(wallet_line(h.synthetic, h.private_key, today) for h in batch)
             out.flush()
-    return SeedSummary(citizens, foreigners, time.perf_counter() - started)
+    return SeedSummary(citizens, foreigners, time.perf_counter() - started, employers)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, get_args
 
 from cardreg_shared.models.common import Language
-from cardreg_shared.models.mail import PasswordResetMail
+from cardreg_shared.models.mail import PasswordResetMail, SetupMail
 from jinja2 import (
     Environment,
     PackageLoader,
@@ -36,7 +36,7 @@ from .catalogue import Catalogue, load_catalogue
 
 # Taiwan keeps UTC+8 all year; a fixed offset needs no tz database in the image.
 TAIWAN = timezone(timedelta(hours=8))
-KINDS = ("password_reset", "password_changed", "email_changed")
+KINDS = ("password_reset", "password_changed", "email_changed", "setup", "reactivated")
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
@@ -84,6 +84,8 @@ class TemplateRenderer:
         }
         if isinstance(request, PasswordResetMail):
             context["link"] = in_language(request.reset_url, request.language)
+        if isinstance(request, SetupMail):
+            context["link"] = in_language(request.setup_url, request.language)
         subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
         return RenderedMail(
             subject=subject,

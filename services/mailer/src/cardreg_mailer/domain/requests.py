@@ -9,11 +9,19 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from cardreg_shared.models.mail import EmailChangedMail, PasswordChangedMail, PasswordResetMail
+from cardreg_shared.models.mail import (
+    EmailChangedMail,
+    PasswordChangedMail,
+    PasswordResetMail,
+    ReactivatedMail,
+    SetupMail,
+)
 from cardreg_shared.subjects import MAIL_REQUESTS
 from pydantic import ValidationError
 
-MailRequest = PasswordResetMail | PasswordChangedMail | EmailChangedMail
+MailRequest = (
+    PasswordResetMail | PasswordChangedMail | EmailChangedMail | SetupMail | ReactivatedMail
+)
 
 _MODELS: dict[str, type[MailRequest]] = {m.name: m.payload for m in MAIL_REQUESTS}
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
@@ -48,6 +56,8 @@ def check_request(request: MailRequest) -> None:
         raise InvalidRequest("to")
     if isinstance(request, PasswordResetMail) and not is_web_link(request.reset_url):
         raise InvalidRequest("reset_url")
+    if isinstance(request, SetupMail) and not is_web_link(request.setup_url):
+        raise InvalidRequest("setup_url")
 
 
 def is_mailbox(text: str) -> bool:

@@ -71,6 +71,10 @@ from nats.aio.client import Client
 
 
 class Registry:
+    async def ask(self, subject: Subject[Req, Rep], request: Req) -> Rep:
+        """Any registry subject (the operator API's calls go through here)."""
+        return await self._ask(subject, request)
+
     def __init__(self, nc: Client, *, timeout: float) -> None:
         self._nc = nc
         self._timeout = timeout

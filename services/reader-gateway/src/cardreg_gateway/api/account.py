@@ -3,18 +3,21 @@ mail language, password change."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.common import Language, Model, Password
 from cardreg_shared.models.registry import (
     AccountProfile,
     AccountUpdateRequest,
+    ActivityReply,
+    ActivityRequest,
     Email,
     PasswordChangeRequest,
     Phone,
 )
-from fastapi import APIRouter, Response
+from cardreg_shared.subjects import ACCOUNT_ACTIVITY
+from fastapi import APIRouter, Query, Response
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
@@ -117,3 +120,22 @@ async def change_password(body: PasswordChange, token: TokenDep, gateway: Gatewa
         )
     )
     return Response(status_code=204)
+
+
+@router.get(
+    "/activity",
+    response_model=ActivityReply,
+    summary="The holder's own activity, newest first, paged",
+    description="Logins (also failed ones), card rebinds, changes of password, email and "
+    "phone, resets, counter and employer actions: where each came in and how, never which "
+    "operator. Pass `next` as `before` for older events. Needs scope `account` or `passbook`.",
+    responses=error_responses(ErrorCode.INVALID_REQUEST, *BEARER_ERRORS),
+)
+async def activity(
+    token: TokenDep,
+    gateway: GatewayDep,
+    before: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ActivityReply:
+    request = ActivityRequest(access_token=token, before=before, limit=limit)
+    return await gateway.registry.ask(ACCOUNT_ACTIVITY, request)

@@ -7,6 +7,7 @@ from cardreg_shared.models.common import (
     CardRead,
     Household,
     Language,
+    Model,
     Password,
     ProofChoice,
     Residence,
@@ -18,7 +19,10 @@ from cardreg_shared.models.registry import (
     Phone,
     RegisterReply,
     RegisterRequest,
+    SetupCode,
+    SetupCompleteRequest,
 )
+from cardreg_shared.subjects import SETUP_COMPLETE
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
@@ -103,4 +107,33 @@ async def lookup(body: LookupRequest, gateway: GatewayDep) -> LookupReply:
 async def register(body: RegistrationBody, gateway: GatewayDep) -> RegisterReply:
     return await gateway.card_reads.run(
         "registration", body.card, lambda: gateway.registry.register(body.to_request())
+    )
+
+
+class SetupBody(Model):
+    code: SetupCode
+    card: CardRead
+    password: Password
+
+
+@router.post(
+    "/setup",
+    status_code=201,
+    response_model=RegisterReply,
+    summary="Finish a counter or employer registration with your card and a new password",
+    description="The setup code from the counter's slip or the mailed link, the card read of "
+    "the person it was issued for, and a new password. A wrong, used or expired code and "
+    "another person's card get the same `setup_invalid`.",
+    responses=error_responses(
+        *BODY_ERRORS,
+        *CARD_ERRORS,
+        ErrorCode.SETUP_INVALID,
+        ErrorCode.ACCOUNT_DEACTIVATED,
+        ErrorCode.WEAK_PASSWORD,
+    ),
+)
+async def complete_setup(body: SetupBody, gateway: GatewayDep) -> RegisterReply:
+    request = SetupCompleteRequest(code=body.code, card=body.card, password=body.password)
+    return await gateway.card_reads.run(
+        "setup", body.card, lambda: gateway.registry.ask(SETUP_COMPLETE, request)
     )

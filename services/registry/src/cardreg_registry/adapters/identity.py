@@ -9,14 +9,25 @@ card check names it, and the password rule uses its keyed hash (domain/id_number
 from __future__ import annotations
 
 from cardreg_shared import bus
-from cardreg_shared.models.common import CardRead, Household, Residence
+from cardreg_shared.models.common import CardRead, Document, Household, Residence
 from cardreg_shared.models.identity import (
     CardVerifyReply,
     CardVerifyRequest,
+    DocumentVerifyRequest,
     HouseholdVerifyRequest,
+    InsuranceVerifyRequest,
+    PersonFindReply,
+    PersonFindRequest,
     ResidenceVerifyRequest,
 )
-from cardreg_shared.subjects import CARD_VERIFY, HOUSEHOLD_VERIFY, RESIDENCE_VERIFY
+from cardreg_shared.subjects import (
+    CARD_VERIFY,
+    DOCUMENT_VERIFY,
+    HOUSEHOLD_VERIFY,
+    INSURANCE_VERIFY,
+    PERSON_FIND,
+    RESIDENCE_VERIFY,
+)
 from nats.aio.client import Client
 
 
@@ -39,4 +50,18 @@ class IdentityClient:
     async def verify_residence(self, person_id: str, residence: Residence) -> bool:
         request = ResidenceVerifyRequest(person_id=person_id, residence=residence)
         reply = await bus.request(self._nc, RESIDENCE_VERIFY, request, timeout=self._timeout)
+        return reply.verified
+
+    async def find_person(self, id_no: str) -> PersonFindReply:
+        request = PersonFindRequest(id_no=id_no)
+        return await bus.request(self._nc, PERSON_FIND, request, timeout=self._timeout)
+
+    async def verify_document(self, person_id: str, document: Document) -> bool:
+        request = DocumentVerifyRequest(person_id=person_id, document=document)
+        reply = await bus.request(self._nc, DOCUMENT_VERIFY, request, timeout=self._timeout)
+        return reply.verified
+
+    async def verify_insurance(self, person_id: str, unit_id: str) -> bool:
+        request = InsuranceVerifyRequest(person_id=person_id, unit_id=unit_id)
+        reply = await bus.request(self._nc, INSURANCE_VERIFY, request, timeout=self._timeout)
         return reply.verified

@@ -61,6 +61,12 @@ class Account:
     # existed, until their card is next seen (login, password-reset request).
     id_no_hash: str | None = field(default=None, repr=False)
     version: int = field(default=0, compare=False)
+    # An employer's registration: the consent it recorded (its reference, the day given).
+    consent_reference: str | None = field(default=None, repr=False)
+    consent_given_on: str | None = field(default=None, repr=False)
+    # A counter's deactivation: the reason from the fixed list and the clerk's free text.
+    deactivation_reason: str | None = None
+    deactivation_note: str | None = field(default=None, repr=False)
     events: list[AccountEvent] = field(default_factory=list, compare=False, repr=False)
 
     # what the state allows
@@ -157,13 +163,16 @@ class Account:
         id_no_hash: str,
         now: datetime,
         origin: Origin,
+        reason: str | None = None,
+        note: str | None = None,
     ) -> Account:
         """FAQ 13: a person without an account deactivated at a counter (one with an account
         is deactivated by `deactivate`). The record blocks online registration until a
         reactivation removes it."""
         (status,) = lifecycle.targets(None, Transition.DEACTIVATE)
         account = cls._new(person_id, kind, id_no_masked, id_no_hash, status, "counter", now)
-        account._record("deactivated", now, origin)
+        account.deactivation_reason, account.deactivation_note = reason, note or None
+        account._record("deactivated", now, origin, outcome=reason or "ok")
         return account
 
     # the lifecycle of an existing account
@@ -176,11 +185,26 @@ class Account:
         self.updated_at = now
         self._record("setup_completed", now, origin)
 
-    def deactivate(self, now: datetime, origin: Origin) -> None:
-        """Its sessions must be revoked in the same unit of work."""
+    def deactivate(
+        self, now: datetime, origin: Origin, *, reason: str | None = None, note: str | None = None
+    ) -> None:
+        """Its sessions, reset tokens and setups must be voided in the same unit of work. The
+        reason (from the fixed list) is the event's outcome; the note stays in the record."""
         (self.status,) = lifecycle.targets(self.status, Transition.DEACTIVATE)
         self.updated_at = now
-        self._record("deactivated", now, origin)
+        self.deactivation_reason, self.deactivation_note = reason, note or None
+        self._record("deactivated", now, origin, outcome=reason or "ok")
+
+    def record_consent(self, reference: str, given_on: str, now: datetime, origin: Origin) -> None:
+        """An employer's registration: the person's consent, its reference and day."""
+        self.consent_reference, self.consent_given_on = reference, given_on
+        self._record("consent_recorded", now, origin)
+
+    def setup_issued(self, now: datetime, origin: Origin) -> None:
+        """A setup code for a pending account (the unit of work voids the older ones)."""
+        if not lifecycle.can(self.status, Transition.COMPLETE_SETUP):
+            raise lifecycle.refusal(self.status, Transition.COMPLETE_SETUP)
+        self._record("setup_issued", now, origin)
 
     def reactivate(self, now: datetime, origin: Origin) -> bool:
         """Active again; False when it never had a password: then it goes back to being no

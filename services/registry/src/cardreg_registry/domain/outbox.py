@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from cardreg_shared.models.events import AccountEvent
+from cardreg_shared.models.events import AccountEvent, OperatorEvent
 from cardreg_shared.models.mail import MailRequest
-from cardreg_shared.subjects import ACCOUNT_EVENTS, MailSubject, stream_of
+from cardreg_shared.subjects import ACCOUNT_EVENTS, OPERATOR_EVENTS, MailSubject, stream_of
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class OutboxMessage:
         return cls(subject.name, request.request_id, request.model_dump_json())
 
     @classmethod
-    def event(cls, event: AccountEvent) -> OutboxMessage:
-        return cls(ACCOUNT_EVENTS[event.type].name, event.event_id, event.model_dump_json())
+    def event(cls, event: AccountEvent | OperatorEvent) -> OutboxMessage:
+        subjects = ACCOUNT_EVENTS if isinstance(event, AccountEvent) else OPERATOR_EVENTS
+        return cls(subjects[event.type].name, event.event_id, event.model_dump_json())
 
     @property
     def stream(self) -> str:

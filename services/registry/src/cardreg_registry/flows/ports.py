@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
 
-from cardreg_shared.models.common import CardRead, Household, Residence
-from cardreg_shared.models.identity import CardVerifyReply
+from cardreg_shared.models.common import CardRead, Document, Household, Residence
+from cardreg_shared.models.events import AccountEvent
+from cardreg_shared.models.identity import CardVerifyReply, PersonFindReply
 from cardreg_shared.models.registry import Jwk
 
 from ..domain.accounts import Account
 from ..domain.devices import Device, DeviceBinding, KnownPasskey, NewPasskey
 from ..domain.keys import KeySet, SigningKey
 from ..domain.oidc import AuthorizationCode, Consent, Grant, OidcClient, RefreshToken
+from ..domain.operators import Operator
 from ..domain.outbox import OutboxMessage
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
+from ..domain.setups import Setup
 
 Clock = Callable[[], datetime]
 
@@ -44,6 +47,11 @@ class ResetLimitReached(Exception):
 
 class ResetTokenSpent(Exception):
     """The token was used, voided or expired by the time of the commit; nothing was written."""
+
+
+class SetupSpent(Exception):
+    """The setup code was used, voided or expired by the time of the commit; nothing was
+    written."""
 
 
 class SessionNotLive(Exception):
@@ -122,6 +130,12 @@ class SessionRepository(Protocol):
     def revoke_all(self, account_id: str, now: datetime, *, keep: str | None = None) -> Tally:
         """Revoke every live session of the account but `keep`."""
 
+    async def with_operator(self, session_id: str) -> tuple[Session, Operator] | None:
+        """An operator's session and the operator (None for an account's session)."""
+
+    def revoke_operator(self, operator_id: str, now: datetime, *, keep: str | None = None) -> Tally:
+        """Revoke every live session of the operator but `keep`."""
+
     def revoke_device(self, device_id: str, now: datetime) -> Tally:
         """Revoke every live session opened with the device."""
 
@@ -180,7 +194,50 @@ class ResetTokenRepository(Protocol):
     def consume(self, token_hash: str, now: datetime) -> None:
         """Mark used if still unused, not voided, unexpired at `now`; `ResetTokenSpent` if not."""
 
+    def void_all(self, account_id: str, now: datetime) -> Tally:
+        """Void every unused token of the account (a deactivation)."""
+
     def prune(self, expired_before: datetime) -> Tally: ...
+
+
+class SetupRepository(Protocol):
+    async def by_hash(self, code_hash: str) -> Setup | None: ...
+
+    def issue(self, setup: Setup) -> None:
+        """Insert the setup and void the account's older unused ones."""
+
+    def consume(self, code_hash: str, now: datetime) -> None:
+        """Mark used if still unused, not voided, unexpired at `now`; `SetupSpent` if not."""
+
+    def void_all(self, account_id: str, now: datetime) -> Tally: ...
+
+
+class ActivityRepository(Protocol):
+    """Every account event, written by the commit of the change (as its outbox row is)."""
+
+    async def page(
+        self, account_id: str, *, before: int | None, limit: int
+    ) -> list[tuple[int, AccountEvent]]:
+        """At most `limit` events of the account older than position `before` (None: the
+        newest), newest first, each with its position."""
+
+    def prune(self, occurred_before: datetime) -> Tally: ...
+
+
+class OperatorRepository(Protocol):
+    async def by_username(self, username: str) -> Operator | None: ...
+
+    async def by_id(self, operator_id: str) -> Operator | None: ...
+
+    async def all(self) -> list[Operator]:
+        """Every operator, by username."""
+
+    def add(self, operator: Operator) -> None:
+        """Insert at commit; `DuplicateOperator` if the username is taken by then."""
+
+    def save(self, operator: Operator) -> None:
+        """Write its changes at commit if the stored version is still the one read (else
+        `Conflict`): a TOTP step is used up once, whatever races."""
 
 
 class OutboxRepository(Protocol):
@@ -261,6 +318,9 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     sessions: SessionRepository
     reset_tokens: ResetTokenRepository
+    operators: OperatorRepository
+    setups: SetupRepository
+    activity: ActivityRepository
     outbox: OutboxRepository
     keys: KeySetRepository
     devices: DeviceRepository
@@ -271,7 +331,8 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
 
     async def commit(self) -> None:
-        """Write what was staged, and the events of every account read or added through it,
+        """Write what was staged, and the events of every account and operator read or added
+        through it,
         in one transaction; raise one of the exceptions above when a guard fails."""
 
     async def __aenter__(self) -> Self: ...
@@ -315,6 +376,15 @@ class Identity(Protocol):
     async def verify_household(self, person_id: str, household: Household) -> bool: ...
 
     async def verify_residence(self, person_id: str, residence: Residence) -> bool: ...
+
+    async def find_person(self, id_no: str) -> PersonFindReply:
+        """`not_found` for an ID number the register does not hold."""
+
+    async def verify_document(self, person_id: str, document: Document) -> bool:
+        """`document_mismatch` (counted as a guess) when it is not the person's."""
+
+    async def verify_insurance(self, person_id: str, unit_id: str) -> bool:
+        """`insurance_mismatch` when the person is not insured through the unit."""
 
 
 class Background(Protocol):

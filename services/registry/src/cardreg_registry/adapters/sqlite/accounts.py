@@ -32,6 +32,10 @@ COLUMNS = (
     "language",
     "id_no_hash",
     "version",
+    "consent_reference",
+    "consent_given_on",
+    "deactivation_reason",
+    "deactivation_note",
 )
 # What a change may touch: identity of the row, its creation and its version stay.
 _FIXED = {"account_id", "person_id", "created_at", "version"}

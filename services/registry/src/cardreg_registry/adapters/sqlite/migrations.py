@@ -235,6 +235,60 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT 'EdDSA'
         CHECK (id_token_alg IN ('EdDSA', 'RS256'));
     """,
+    # 7: operators (counter clerks, employers' agents, admins): principals of their own. The
+    # TOTP secret is sealed with the registry secret; `totp_last_step` makes each code single
+    # use. Operators' sessions live in `sessions` with `operator_id` set.
+    """
+    CREATE TABLE operators (
+        operator_id              TEXT PRIMARY KEY,
+        username                 TEXT NOT NULL UNIQUE,
+        role                     TEXT NOT NULL CHECK (role IN ('counter', 'employer', 'admin')),
+        unit_id                  TEXT,
+        status                   TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        password_hash            TEXT NOT NULL,
+        password_change_required INTEGER NOT NULL CHECK (password_change_required IN (0, 1)),
+        totp_secret              BLOB NOT NULL,
+        totp_last_step           INTEGER,
+        failed_logins            INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+        locked_until             TEXT,
+        created_at               TEXT NOT NULL,
+        updated_at               TEXT NOT NULL,
+        version                  INTEGER NOT NULL DEFAULT 0,
+        CHECK ((role = 'employer') = (unit_id IS NOT NULL))
+    );
+    CREATE INDEX sessions_by_operator ON sessions (operator_id) WHERE operator_id IS NOT NULL;
+    """,
+    # 8: counter and employer registrations: setup codes (only their SHA-256 is kept), the
+    # consent an employer recorded, the reason a counter gave for a deactivation (the free text
+    # stays here, never in an event).
+    """
+    CREATE TABLE setups (
+        code_hash  TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT,
+        voided_at  TEXT
+    );
+    CREATE INDEX setups_by_account ON setups (account_id);
+    ALTER TABLE accounts ADD COLUMN consent_reference TEXT;
+    ALTER TABLE accounts ADD COLUMN consent_given_on TEXT;
+    ALTER TABLE accounts ADD COLUMN deactivation_reason TEXT;
+    ALTER TABLE accounts ADD COLUMN deactivation_note TEXT;
+    """,
+    # 9: the account events kept for the holder's activity page and a counter's audit view,
+    # written with the change as the outbox rows are (no personal data: the event as published).
+    """
+    CREATE TABLE account_events (
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT NOT NULL UNIQUE,
+        account_id  TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        occurred_at TEXT NOT NULL
+    );
+    CREATE INDEX account_events_by_account ON account_events (account_id, id);
+    CREATE INDEX account_events_by_time ON account_events (occurred_at);
+    """,
 )
 
 

@@ -98,6 +98,13 @@ class SqliteResetTokens:
 
         self._uow.stage(run)
 
+    def void_all(self, account_id: str, now: datetime) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE reset_tokens SET voided_at = ? "
+            "WHERE account_id = ? AND used_at IS NULL AND voided_at IS NULL",
+            (text(now), account_id),
+        )
+
     def prune(self, expired_before: datetime) -> Tally:
         return self._uow.stage_counted(
             "DELETE FROM reset_tokens WHERE expires_at < ?", (text(expired_before),)

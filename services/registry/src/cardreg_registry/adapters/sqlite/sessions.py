@@ -1,4 +1,4 @@
-"""Sessions in sqlite: each names its principal (an account here), method, amr, scopes and an
+"""Sessions in sqlite: each names its principal (an account or an operator), method, amr, scopes and an
 optional device; revocation is a guarded update."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...domain.accounts import Account
+from ...domain.operators import Operator
 from ...domain.scopes import parse_scopes, scope_claim
 from ...domain.sessions import Session
 from ...flows.ports import SessionNotLive, Tally, UnknownReference
 from .accounts import COLUMNS as ACCOUNT_COLUMNS
 from .accounts import account_from, matched
+from .operators import COLUMNS as OPERATOR_COLUMNS
 from .rows import columns, maybe_moment, maybe_text, moment, placeholders, text
 
 if TYPE_CHECKING:
@@ -65,6 +67,20 @@ class SqliteSessions:
         account = self._uow.accounts.loaded(account_from(row[len(COLUMNS) :]))
         return session_from(row[: len(COLUMNS)]), account
 
+    async def with_operator(self, session_id: str) -> tuple[Session, Operator] | None:
+        sql = (
+            f"SELECT {columns(COLUMNS, 's')}, {columns(OPERATOR_COLUMNS, 'o')} "
+            "FROM sessions s JOIN operators o ON o.operator_id = s.operator_id "
+            "WHERE s.session_id = ?"
+        )
+        rows = await self._uow.db.read(lambda conn: conn.execute(sql, (session_id,)).fetchall())
+        if not rows:
+            return None
+        row = tuple(rows[0])
+        operators = self._uow.operators
+        operator = operators.loaded(operators.operator_from(row[len(COLUMNS) :]))
+        return session_from(row[: len(COLUMNS)]), operator
+
     def add(self, session: Session) -> None:
         row = (
             session.session_id,
@@ -115,6 +131,13 @@ class SqliteSessions:
         return self._uow.stage_counted(
             "UPDATE sessions SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
             (text(now), device_id),
+        )
+
+    def revoke_operator(self, operator_id: str, now: datetime, *, keep: str | None = None) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE sessions SET revoked_at = ? "
+            "WHERE operator_id = ? AND session_id IS NOT ? AND revoked_at IS NULL",
+            (text(now), operator_id, keep),
         )
 
     def prune(self, expired_before: datetime) -> Tally:

@@ -15,17 +15,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
+from cardreg_shared.models.events import AccountEvent
+
 from ...domain.accounts import Account
+from ...domain.operators import Operator
 from ...domain.outbox import OutboxMessage
 from ...flows.ports import Tally
 from .accounts import SqliteAccounts
+from .activity import SqliteActivity, insert_event
 from .database import SqliteDatabase
 from .devices import SqliteDeviceBindings, SqliteDevices, SqliteSpentChallenges
 from .keys import Sealer, SqliteKeys
 from .oidc import SqliteClients, SqliteConsents, SqliteGrants
+from .operators import SqliteOperators
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
+from .setups import SqliteSetups
 
 Write = Callable[[sqlite3.Connection], None]
 
@@ -40,11 +46,14 @@ class SqliteUnitOfWork:
         self._feed = feed
         self._writes: list[Write] = []
         self._after: list[Callable[[], None]] = []
-        self._seen: list[Account] = []
+        self._seen: list[Account | Operator] = []
         self._queued = False
         self.accounts = SqliteAccounts(self)
         self.sessions = SqliteSessions(self)
         self.reset_tokens = SqliteResetTokens(self)
+        self.operators = SqliteOperators(self, sealer)
+        self.setups = SqliteSetups(self)
+        self.activity = SqliteActivity(self)
         self.outbox = SqliteOutbox(self)
         self.keys = SqliteKeys(self, sealer)
         self.devices = SqliteDevices(self)
@@ -56,7 +65,7 @@ class SqliteUnitOfWork:
 
     # for the repositories
 
-    def stage(self, write: Write, account: Account | None = None) -> None:
+    def stage(self, write: Write, account: Account | Operator | None = None) -> None:
         self._writes.append(write)
         if account is not None:
             self.track(account)
@@ -74,7 +83,7 @@ class SqliteUnitOfWork:
         self._writes.append(lambda conn: insert_message(conn, message, created_at))
         self._queued = True
 
-    def track(self, account: Account) -> None:
+    def track(self, account: Account | Operator) -> None:
         if not any(seen is account for seen in self._seen):
             self._seen.append(account)
 
@@ -87,6 +96,8 @@ class SqliteUnitOfWork:
         for account in self._seen:
             for event in account.pull_events():
                 self.stage_message(OutboxMessage.event(event), event.occurred_at)
+                if isinstance(event, AccountEvent):
+                    self._writes.append(lambda conn, event=event: insert_event(conn, event))
         writes, after, queued = self._writes, self._after, self._queued
         self._writes, self._after, self._queued = [], [], False
         if not writes:
@@ -110,7 +121,7 @@ class SqliteUnitOfWork:
 
 
 class SqliteStorage:
-    """registry.db: the accounts, sessions, devices, reset tokens, key set and outbox."""
+    """registry.db: the accounts, operators, sessions, devices, reset tokens, key set and outbox."""
 
     def __init__(self, db: SqliteDatabase, sealer: Sealer) -> None:
         self._db = db

@@ -60,6 +60,11 @@ export const API_CODES = [
   "binding_invalid",
   "passkey_invalid",
   "device_limit_reached",
+  "operator_disabled",
+  "password_change_required",
+  "document_mismatch",
+  "insurance_mismatch",
+  "setup_invalid",
 ];
 
 export const WEAK_REASONS = [
