@@ -401,3 +401,61 @@ async def test_setup_links_and_reactivation_notices_are_mailed(
     quiet = identity.enrol("citizen")
     await counter.register(quiet)
     assert await mail_stream.is_drained()
+
+
+async def test_deactivation_ends_relying_services_sign_ins_for_good(
+    api, identity, counter, registry, clock
+):
+    """A relying service's refresh token must not come back to life with a reactivation."""
+    from datetime import timedelta
+
+    import jwt
+    from cardreg_registry.domain.oidc import (
+        DEFAULT_CLIENT_SCOPES,
+        AuthorizationCode,
+        Grant,
+        OidcClient,
+    )
+
+    me = identity.enrol("citizen")
+    await api.register(me)
+    token = (await api.login(me)).access_token
+    account_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+    now = clock()
+    grant = Grant(
+        grant_id="grant-1",
+        client_id="passbook",
+        account_id=account_id,
+        scopes=frozenset({"openid"}),
+        amr=("pwd", "hwk"),
+        auth_time=now,
+        created_at=now,
+    )
+    code = AuthorizationCode(
+        code_hash="h" * 43,
+        grant_id=grant.grant_id,
+        redirect_uri="https://passbook.example/cb",
+        nonce="n-1",
+        code_challenge="c" * 43,
+        created_at=now,
+        expires_at=now + timedelta(seconds=60),
+    )
+    async with registry._storage.unit_of_work() as uow:
+        uow.clients.add(
+            OidcClient(
+                client_id="passbook",
+                name="My health passbook",
+                redirect_uris=("https://passbook.example/cb",),
+                scopes=DEFAULT_CLIENT_SCOPES,
+                created_at=now,
+                secret_hash=None,
+            )
+        )
+        uow.grants.add(grant, code)
+        await uow.commit()
+
+    await counter.deactivate(me)
+    await counter.reactivate(me)
+    async with registry._storage.unit_of_work() as uow:
+        revoked = await uow.grants.by_id(grant.grant_id)
+    assert revoked is not None and revoked.revoked_at is not None

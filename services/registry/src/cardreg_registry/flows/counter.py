@@ -250,8 +250,10 @@ class CounterDesk:
             else:
                 account.deactivate(now, origin, reason=reason, note=note)
                 uow.accounts.save(account)
-                # Everything at once: sessions, reset links and setups of the account.
+                # Everything at once: sessions (portal, phones), relying services' sign-ins
+                # (so no refresh token works again after a reactivation), reset links, setups.
                 uow.sessions.revoke_all(account.account_id, now)
+                uow.grants.revoke_all(account.account_id, now)
                 uow.reset_tokens.void_all(account.account_id, now)
                 uow.setups.void_all(account.account_id, now)
             try:
