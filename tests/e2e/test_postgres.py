@@ -1,6 +1,8 @@
 """`cardreg up --database-url postgresql://…`: identity, the registry and the mailer's ledger on
 PostgreSQL, each in a schema of its own; `cardreg seed` writes identity's roster there. A
-person registers, logs in, forgets the password and resets it from the mailed link."""
+person registers, logs in, forgets the password and resets it from the mailed link; binds a
+phone and logs in on it; signs in at a relying service (`cardreg clients` on the same
+database), which refreshes and revokes."""
 
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 from cardreg_shared.postgres import redacted
+from cardreg_testkit.passkey import SoftPasskey
 from cardreg_testkit.people import load_wallet
 
 from .system import Mailbox, Portal, RunningSystem, reset_token
+from .test_devices import bind, device_login
+from .test_oidc_clients import REDIRECT, add_client, browser, discovery, start
 
 PASSWORD = "tea-mountain-harbour"
 NEW_PASSWORD = "lantern-river-orchard"
@@ -21,7 +28,8 @@ NEW_PASSWORD = "lantern-river-orchard"
 
 @pytest.fixture
 def system(tmp_path: Path, postgres_database_url: str) -> Iterator[RunningSystem]:
-    running = RunningSystem(tmp_path / "system")
+    env = {"CARDREG_REGISTRY_DATABASE_URL": postgres_database_url}  # for `cardreg clients`
+    running = RunningSystem(tmp_path / "system", env=env)
     running.start(extra=("--database-url", postgres_database_url))
     try:
         yield running
@@ -67,3 +75,60 @@ def test_register_login_and_reset_on_postgres(system: RunningSystem, postgres_da
     )  # fmt: skip
     assert (accounts, people) == (2, 4) and sent >= 1
     assert not list(system.data_dir.glob("*.db"))
+
+
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated via RFC 9864")
+def test_devices_and_relying_services_on_postgres(system: RunningSystem, postgres_database_url):
+    wallet_path = system.data_dir / "wallet.jsonl"
+    system.cardreg(
+        "seed", "--database-url", postgres_database_url, "--citizens", "1", "--foreigners", "0",
+        "--wallet", str(wallet_path),
+    )  # fmt: skip
+    (me,) = load_wallet(wallet_path)
+    client_id, secret = add_client(system, "--name", "My health passbook", "--scope", "email")
+    listed = system.cardreg("clients", "--data-dir", str(system.data_dir), "list").stdout
+    assert client_id in listed
+    with httpx.Client(base_url=system.url, timeout=30) as http:
+        portal = Portal(http)
+        assert portal.register(me, PASSWORD, email="mei@example.com").status_code == 201
+        bearer = portal.bearer(me, PASSWORD)
+
+        phone = SoftPasskey(system.public_url)
+        device_id = bind(portal, bearer, phone, system)
+        login = device_login(portal, me.card.id_no, phone)
+        assert login.status_code == 201, login.text
+        assert login.json()["scope"] == "passbook counter"
+
+        meta = discovery(system)
+        with OAuth2Client(
+            client_id, secret, scope="openid email", redirect_uri=REDIRECT,
+            code_challenge_method="S256", timeout=10,
+        ) as client:  # fmt: skip
+            url, verifier, _ = start(system, client, meta)
+            redirect = browser(portal, bearer, url)["redirect_to"]
+            token = client.fetch_token(
+                meta["token_endpoint"], authorization_response=redirect, code_verifier=verifier
+            )
+            assert client.get(meta["userinfo_endpoint"]).json()["email"] == "mei@example.com"
+            refreshed = client.refresh_token(meta["token_endpoint"])
+            assert refreshed["refresh_token"] != token["refresh_token"]
+            with pytest.raises(OAuthError) as replayed:
+                client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+            assert replayed.value.error == "invalid_grant"
+
+        consents = portal.http.get("/api/v1/account/consents", headers=bearer).json()
+        assert [c["client_id"] for c in consents["consents"]] == [client_id]
+        removed = portal.http.delete(f"/api/v1/account/devices/{device_id}", headers=bearer)
+        assert removed.status_code == 204
+
+    with psycopg.connect(postgres_database_url) as conn:
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM registry.{table}").fetchone()[0]
+            for table in ("devices", "device_bindings", "spent_challenges", "oidc_grants")
+        }
+        active = conn.execute(
+            "SELECT alg FROM registry.signing_keys WHERE retired_at IS NULL ORDER BY alg"
+        ).fetchall()
+    assert counts["devices"] == 0 and counts["device_bindings"] == 1
+    assert counts["spent_challenges"] >= 1 and counts["oidc_grants"] == 1
+    assert active == [("EdDSA",), ("RS256",)]

@@ -9,6 +9,7 @@
 its hash is kept. Scopes default to `openid profile email phone`; `nhi_id` (the ID number) is
 granted only when named. Redirect URIs are matched exactly. `remove` ends
 every sign-in of the client at once (its grants, codes, refresh tokens and consents go).
+With CARDREG_REGISTRY_DATABASE_URL set the clients are those of the registry on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ async def run(args: argparse.Namespace) -> int:
             if problem:
                 print(f"cardreg clients: {problem}: {uri}", file=sys.stderr)
                 return 2
-    elif not settings.db_path.exists():
+    elif settings.database_url is None and not settings.db_path.exists():
         print(f"cardreg clients: no registry data in {settings.data_dir}", file=sys.stderr)
         return 1
     storage, _ = await open_storage(settings)

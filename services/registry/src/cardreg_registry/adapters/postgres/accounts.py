@@ -37,6 +37,9 @@ class PgAccounts:
     async def by_id(self, account_id: str) -> Account | None:
         return await self._one("account_id", account_id)
 
+    async def by_id_number(self, id_no_hash: str) -> Account | None:
+        return await self._one("id_no_hash", id_no_hash)
+
     def add(self, account: Account) -> None:
         row = account_row(account)
 

@@ -1,5 +1,5 @@
 """The signing key set in PostgreSQL: the twin of sqlite/keys.py; the same unique index holds
-to one active key even against two replicas creating the first key at once."""
+to one active key per algorithm even against two replicas creating the first key at once."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from .rows import matched
 if TYPE_CHECKING:
     from .unit_of_work import PgUnitOfWork
 
-_COLUMNS = "kid, public_key, private_key, created_at, retired_at"
-_INSERT = f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
+_COLUMNS = "kid, public_key, private_key, created_at, retired_at, alg"
+_INSERT = f"INSERT INTO signing_keys ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
 
 
 class PgKeys:
@@ -67,14 +67,22 @@ class PgKeys:
 
     def _row(self, key: SigningKey) -> tuple:
         sealed = None if key.private_key is None else self._sealer.seal(key.private_key, key.kid)
-        return (key.kid, b64url_encode(key.public_key), sealed, key.created_at, key.retired_at)
+        return (
+            key.kid,
+            b64url_encode(key.public_key),
+            sealed,
+            key.created_at,
+            key.retired_at,
+            key.alg,
+        )
 
     def _key(self, row: tuple) -> SigningKey:
-        kid, public, sealed, created_at, retired_at = row
+        kid, public, sealed, created_at, retired_at, alg = row
         return SigningKey(
             kid=kid,
             public_key=b64url_decode(public),
             private_key=None if sealed is None else self._sealer.unseal(bytes(sealed), kid),
             created_at=created_at,
             retired_at=retired_at,
+            alg=alg,
         )

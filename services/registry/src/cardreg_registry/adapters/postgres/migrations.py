@@ -84,4 +84,95 @@ MIGRATIONS: tuple[str, ...] = (
         value text NOT NULL
     );
     """,
+    # 2: mobile devices (sqlite's step 4): bound passkeys (credential id and COSE public key
+    # as base64url text, transports space-separated), the single-use binding links (SHA-256 of
+    # the secret only), the WebAuthn challenges answered already, and accounts found by the
+    # keyed hash of their ID number (device login).
+    """
+    CREATE TABLE devices (
+        device_id     text PRIMARY KEY,
+        account_id    text NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        credential_id text NOT NULL UNIQUE,
+        public_key    text NOT NULL,
+        sign_count    bigint NOT NULL CHECK (sign_count >= 0),
+        transports    text NOT NULL,
+        aaguid        text NOT NULL,
+        name          text NOT NULL,
+        created_at    timestamptz NOT NULL,
+        last_used_at  timestamptz
+    );
+    CREATE INDEX devices_by_account ON devices (account_id);
+    CREATE TABLE device_bindings (
+        token_hash text PRIMARY KEY,
+        account_id text NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at    timestamptz
+    );
+    CREATE INDEX device_bindings_by_expiry ON device_bindings (expires_at);
+    CREATE TABLE spent_challenges (
+        challenge_hash text PRIMARY KEY,
+        expires_at     timestamptz NOT NULL
+    );
+    CREATE INDEX spent_challenges_by_expiry ON spent_challenges (expires_at);
+    CREATE INDEX accounts_by_id_no_hash ON accounts (id_no_hash);
+    """,
+    # 3: relying services (OpenID Connect; sqlite's steps 5 and 6): clients with their
+    # secret's SHA-256 (none for a public client), exact redirect URIs (one per line), allowed
+    # scopes and id_token algorithm; grants (one sign-in of an account at a client) with their
+    # codes and refresh tokens, only hashes of either; consents per account and client. The
+    # key set gains an algorithm: one active key per algorithm (RSA beside Ed25519).
+    """
+    CREATE TABLE oidc_clients (
+        client_id     text PRIMARY KEY,
+        name          text NOT NULL,
+        secret_hash   text,
+        redirect_uris text NOT NULL,
+        scopes        text NOT NULL,
+        created_at    timestamptz NOT NULL,
+        id_token_alg  text NOT NULL DEFAULT 'EdDSA' CHECK (id_token_alg IN ('EdDSA', 'RS256'))
+    );
+    CREATE TABLE oidc_grants (
+        grant_id   text PRIMARY KEY,
+        client_id  text NOT NULL REFERENCES oidc_clients (client_id),
+        account_id text NOT NULL REFERENCES accounts (account_id),
+        scopes     text NOT NULL,
+        amr        text NOT NULL,
+        auth_time  timestamptz NOT NULL,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+    );
+    CREATE INDEX oidc_grants_by_account ON oidc_grants (account_id);
+    CREATE INDEX oidc_grants_by_client ON oidc_grants (client_id);
+    CREATE TABLE oidc_codes (
+        code_hash      text PRIMARY KEY,
+        grant_id       text NOT NULL REFERENCES oidc_grants (grant_id),
+        redirect_uri   text NOT NULL,
+        nonce          text NOT NULL,
+        code_challenge text NOT NULL,
+        created_at     timestamptz NOT NULL,
+        expires_at     timestamptz NOT NULL,
+        used_at        timestamptz
+    );
+    CREATE INDEX oidc_codes_by_grant ON oidc_codes (grant_id);
+    CREATE TABLE oidc_refresh_tokens (
+        token_hash text PRIMARY KEY,
+        grant_id   text NOT NULL REFERENCES oidc_grants (grant_id),
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at    timestamptz
+    );
+    CREATE INDEX oidc_refresh_tokens_by_grant ON oidc_refresh_tokens (grant_id);
+    CREATE TABLE oidc_consents (
+        account_id text NOT NULL REFERENCES accounts (account_id),
+        client_id  text NOT NULL REFERENCES oidc_clients (client_id),
+        scopes     text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (account_id, client_id)
+    );
+    ALTER TABLE signing_keys ADD COLUMN alg text NOT NULL DEFAULT 'EdDSA'
+        CHECK (alg IN ('EdDSA', 'RS256'));
+    DROP INDEX signing_keys_one_active;
+    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (alg) WHERE retired_at IS NULL;
+    """,
 )

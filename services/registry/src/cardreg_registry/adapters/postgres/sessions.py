@@ -94,6 +94,12 @@ class PgSessions:
             (now, account_id, keep),
         )
 
+    def revoke_device(self, device_id: str, now: datetime) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE sessions SET revoked_at = %s WHERE device_id = %s AND revoked_at IS NULL",
+            (now, device_id),
+        )
+
     def prune(self, expired_before: datetime) -> Tally:
         return self._uow.stage_counted(
             "DELETE FROM sessions WHERE expires_at < %s", (expired_before,)

@@ -18,8 +18,10 @@ from ...flows.ports import Tally
 from ..sqlite.keys import Sealer
 from ..sqlite.unit_of_work import WrongSecret
 from .accounts import PgAccounts
+from .devices import PgDeviceBindings, PgDevices, PgSpentChallenges
 from .keys import PgKeys
 from .migrations import MIGRATIONS
+from .oidc import PgClients, PgConsents, PgGrants
 from .outbox import PgOutbox, PgOutboxFeed, insert_message
 from .reset_tokens import PgResetTokens
 from .sessions import PgSessions
@@ -40,6 +42,12 @@ class PgUnitOfWork:
         self.reset_tokens = PgResetTokens(self)
         self.outbox = PgOutbox(self)
         self.keys = PgKeys(self, sealer)
+        self.devices = PgDevices(self)
+        self.device_bindings = PgDeviceBindings(self)
+        self.spent_challenges = PgSpentChallenges(self)
+        self.clients = PgClients(self)
+        self.grants = PgGrants(self)
+        self.consents = PgConsents(self)
 
     # for the repositories
 
@@ -100,7 +108,8 @@ class PgUnitOfWork:
 
 
 class PgStorage:
-    """The registry's schema: the accounts, sessions, reset tokens, key set and outbox."""
+    """The registry's schema: the accounts, sessions, devices, reset tokens, key set, relying
+    services and outbox."""
 
     def __init__(self, db: PgDatabase, sealer: Sealer) -> None:
         self._db = db
