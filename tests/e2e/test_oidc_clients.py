@@ -58,7 +58,7 @@ def people(system: RunningSystem) -> People:
 
 @pytest.fixture
 def portal(system: RunningSystem) -> Iterator[Portal]:
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.public_url, timeout=30) as http:
         yield Portal(http)
 
 
@@ -98,7 +98,7 @@ def browser(portal: Portal, bearer: dict[str, str], url: str) -> dict:
 
 
 def discovery(system: RunningSystem) -> dict:
-    return httpx.get(f"{system.url}/.well-known/openid-configuration", timeout=10).json()
+    return httpx.get(f"{system.public_url}/.well-known/openid-configuration", timeout=10).json()
 
 
 OPEN: list[OAuth2Client] = []
@@ -134,9 +134,9 @@ def start(system, client: OAuth2Client, meta: dict) -> tuple[str, str, str]:
 
 def test_discovery_names_every_endpoint_and_s256_only(system):
     meta = discovery(system)
-    assert meta["issuer"] == system.url
+    assert meta["issuer"] == system.public_url
     for name in ("authorization", "token", "userinfo", "revocation", "introspection"):
-        assert meta[f"{name}_endpoint"].startswith(system.url + "/oauth2/")
+        assert meta[f"{name}_endpoint"].startswith(system.public_url + "/oauth2/")
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["subject_types_supported"] == ["pairwise"]
     assert "EdDSA" in meta["id_token_signing_alg_values_supported"]
@@ -159,7 +159,7 @@ def test_authlib_client_signs_in_validates_refreshes_and_revokes(
     keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"], timeout=10).json())
     id_token = jwt.decode(token["id_token"], keys, algorithms=["EdDSA"])
     jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": system.url},
+        iss={"essential": True, "value": system.public_url},
         aud={"essential": True, "value": confidential[0]},
         nonce={"essential": True, "value": nonce},
         sub={"essential": True},
@@ -280,7 +280,16 @@ def run_rp(system, portal, session, client_id, secret, mode="flow", verifier=Non
     node = shutil.which("node")
     assert node, "node is needed (scripts/system-deps.sh installs it)"
     with subprocess.Popen(
-        [node, str(RP), system.url, client_id, secret or "-", REDIRECT, "openid email", mode],
+        [
+            node,
+            str(RP),
+            system.public_url,
+            client_id,
+            secret or "-",
+            REDIRECT,
+            "openid email",
+            mode,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -306,7 +315,9 @@ def test_openid_client_signs_in_validates_refreshes_and_detects_replay(
     assert "result" in outcome, outcome
     result = outcome["result"]
     assert result["alg"] == "EdDSA"
-    assert result["claims"]["iss"] == system.url and result["claims"]["aud"] == [confidential[0]]
+    assert result["claims"]["iss"] == system.public_url and result["claims"]["aud"] == [
+        confidential[0]
+    ]
     assert result["userinfo"]["sub"] == result["claims"]["sub"]
     assert result["refreshed"] is True
     assert result["replay"]["error"] == "invalid_grant"

@@ -140,7 +140,18 @@ class AccountUpdateRequest(Model):
 
 # Mobile devices (FAQ 10): a phone bound with a passkey, then device + password logins.
 
-DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# A device's name: no control characters and at least one character that is not a space, with
+# both classes spelled out, so that the schema's pattern (ECMA-262) and Python agree on every
+# character; the spaces around it are trimmed, never leaving it empty.
+_NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f]"
+_NAME_SOLID = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+DeviceName = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=64, pattern=f"^{_NAME_CHAR}*{_NAME_SOLID}{_NAME_CHAR}*$"
+    ),
+    AfterValidator(str.strip),
+]
 BindingSecret = Annotated[
     str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 ]
