@@ -1,6 +1,8 @@
 """`cardreg up --database-url postgresql://…`: identity, the registry and the mailer's ledger on
 PostgreSQL, each in a schema of its own; `cardreg seed` writes identity's roster there. A
-person registers, logs in, forgets the password and resets it from the mailed link."""
+person registers, logs in, forgets the password and resets it from the mailed link; at a
+counter, a clerk enrolled with `cardreg operator add` registers a person who then finishes
+with the card and logs in."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import pytest
 from cardreg_shared.postgres import redacted
 from cardreg_testkit.people import load_wallet
 
-from .system import Mailbox, Portal, RunningSystem, reset_token
+from .system import Mailbox, People, Portal, RunningSystem, error_code, reset_token
+from .test_counter import Console, signed_in
+from .test_counter import setup as setup_with_card
 
 PASSWORD = "tea-mountain-harbour"
 NEW_PASSWORD = "lantern-river-orchard"
@@ -21,7 +25,10 @@ NEW_PASSWORD = "lantern-river-orchard"
 
 @pytest.fixture
 def system(tmp_path: Path, postgres_database_url: str) -> Iterator[RunningSystem]:
-    running = RunningSystem(tmp_path / "system")
+    # `cardreg operator`, run beside the system, opens the registry's database as it does.
+    running = RunningSystem(
+        tmp_path / "system", env={"CARDREG_REGISTRY_DATABASE_URL": postgres_database_url}
+    )
     running.start(extra=("--database-url", postgres_database_url))
     try:
         yield running
@@ -66,4 +73,58 @@ def test_register_login_and_reset_on_postgres(system: RunningSystem, postgres_da
         "identity", "registry", "mailer",
     )  # fmt: skip
     assert (accounts, people) == (2, 4) and sent >= 1
+    assert not list(system.data_dir.glob("*.db"))
+
+
+def test_counter_registration_setup_and_login_on_postgres(
+    system: RunningSystem, postgres_database_url
+):
+    system.cardreg(
+        "seed", "--database-url", postgres_database_url, "--citizens", "30", "--foreigners", "2",
+        "--employers", "2", "--wallet", str(system.data_dir / "wallet.jsonl"),
+    )  # fmt: skip
+    people = People(list(load_wallet(system.data_dir / "wallet.jsonl")))
+    me = people.citizen_where(lambda e: "national_id" in e.documents)
+    employee = people.citizen_where(lambda e: e.insured_unit is not None)
+    with (
+        httpx.Client(base_url=system.url, timeout=30) as http,
+        httpx.Client(base_url=system.operator_url, timeout=30) as operator_http,
+    ):
+        portal = Portal(http)
+        clerk: Console = signed_in(system, operator_http, "clerk.pg", "counter")
+        found = clerk.search(me)
+        assert found["account"] is None
+        reply = clerk.post(
+            "/registrations",
+            {"person_ref": found["person_ref"], "document": clerk.document(me, "national_id")},
+        )
+        assert reply.status_code == 201, reply.text
+        code = reply.json()["setup"]["code"]
+        assert portal.lookup(me).json() == {"registered": True, "status": "pending"}
+        assert error_code(setup_with_card(portal, people.citizen(), code)) == "setup_invalid"
+        done = setup_with_card(portal, me, code)
+        assert done.status_code == 201, done.text
+        assert error_code(setup_with_card(portal, me, code)) == "setup_invalid"
+        assert portal.login(me, PASSWORD).status_code == 201
+
+        agent = signed_in(system, operator_http, "hr.pg", "employer", employee.insured_unit)
+        consent = {"reference": "HR-0042", "given_on": "2025-02-27"}
+        proxy = agent.post(
+            "/registrations",
+            {"id_no": employee.card.id_no, "consent": consent, "email": "e@example.com"},
+        )
+        assert proxy.status_code == 201, proxy.text
+
+    with psycopg.connect(postgres_database_url) as conn:
+        operators = conn.execute("SELECT count(*) FROM registry.operators").fetchone()
+        setups = conn.execute(
+            "SELECT count(*) FILTER (WHERE used_at IS NOT NULL), count(*) FROM registry.setups"
+        ).fetchone()
+        consents = conn.execute(
+            "SELECT count(*) FROM registry.accounts WHERE consent_reference IS NOT NULL"
+        ).fetchone()
+        events = conn.execute("SELECT count(*) FROM registry.account_events").fetchone()
+        units = conn.execute("SELECT count(*) FROM identity.insured_units").fetchone()
+    assert (operators, setups, consents, units) == ((2,), (1, 2), (1,), (2,))
+    assert events is not None and events[0] >= 3
     assert not list(system.data_dir.glob("*.db"))
