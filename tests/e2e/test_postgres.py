@@ -2,7 +2,8 @@
 PostgreSQL, each in a schema of its own; `cardreg seed` writes identity's roster there. A
 person registers, logs in, forgets the password and resets it from the mailed link; binds a
 phone and logs in on it; signs in at a relying service (`cardreg clients` on the same
-database), which refreshes and revokes."""
+database), which refreshes and revokes; at a counter, a clerk enrolled with `cardreg operator
+add` registers a person who then finishes with the card and logs in."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from cardreg_shared.postgres import redacted
 from cardreg_testkit.passkey import SoftPasskey
 from cardreg_testkit.people import load_wallet
 
-from .system import Mailbox, Portal, RunningSystem, reset_token
+from .system import Mailbox, People, Portal, RunningSystem, error_code, reset_token
+from .test_counter import Console, signed_in
+from .test_counter import setup as setup_with_card
 from .test_devices import bind, device_login
 from .test_oidc_clients import REDIRECT, add_client, browser, discovery, start
 
@@ -28,6 +31,8 @@ NEW_PASSWORD = "lantern-river-orchard"
 
 @pytest.fixture
 def system(tmp_path: Path, postgres_database_url: str) -> Iterator[RunningSystem]:
+    # `cardreg clients` and `cardreg operator`, run beside the system, open the registry's
+    # database as the registry does.
     env = {"CARDREG_REGISTRY_DATABASE_URL": postgres_database_url}  # for `cardreg clients`
     running = RunningSystem(tmp_path / "system", env=env)
     running.start(extra=("--database-url", postgres_database_url))
@@ -132,3 +137,57 @@ def test_devices_and_relying_services_on_postgres(system: RunningSystem, postgre
     assert counts["devices"] == 0 and counts["device_bindings"] == 1
     assert counts["spent_challenges"] >= 1 and counts["oidc_grants"] == 1
     assert active == [("EdDSA",), ("RS256",)]
+
+
+def test_counter_registration_setup_and_login_on_postgres(
+    system: RunningSystem, postgres_database_url
+):
+    system.cardreg(
+        "seed", "--database-url", postgres_database_url, "--citizens", "30", "--foreigners", "2",
+        "--employers", "2", "--wallet", str(system.data_dir / "wallet.jsonl"),
+    )  # fmt: skip
+    people = People(list(load_wallet(system.data_dir / "wallet.jsonl")))
+    me = people.citizen_where(lambda e: "national_id" in e.documents)
+    employee = people.citizen_where(lambda e: e.insured_unit is not None)
+    with (
+        httpx.Client(base_url=system.url, timeout=30) as http,
+        httpx.Client(base_url=system.operator_url, timeout=30) as operator_http,
+    ):
+        portal = Portal(http)
+        clerk: Console = signed_in(system, operator_http, "clerk.pg", "counter")
+        found = clerk.search(me)
+        assert found["account"] is None
+        reply = clerk.post(
+            "/registrations",
+            {"person_ref": found["person_ref"], "document": clerk.document(me, "national_id")},
+        )
+        assert reply.status_code == 201, reply.text
+        code = reply.json()["setup"]["code"]
+        assert portal.lookup(me).json() == {"registered": True, "status": "pending"}
+        assert error_code(setup_with_card(portal, people.citizen(), code)) == "setup_invalid"
+        done = setup_with_card(portal, me, code)
+        assert done.status_code == 201, done.text
+        assert error_code(setup_with_card(portal, me, code)) == "setup_invalid"
+        assert portal.login(me, PASSWORD).status_code == 201
+
+        agent = signed_in(system, operator_http, "hr.pg", "employer", employee.insured_unit)
+        consent = {"reference": "HR-0042", "given_on": "2025-02-27"}
+        proxy = agent.post(
+            "/registrations",
+            {"id_no": employee.card.id_no, "consent": consent, "email": "e@example.com"},
+        )
+        assert proxy.status_code == 201, proxy.text
+
+    with psycopg.connect(postgres_database_url) as conn:
+        operators = conn.execute("SELECT count(*) FROM registry.operators").fetchone()
+        setups = conn.execute(
+            "SELECT count(*) FILTER (WHERE used_at IS NOT NULL), count(*) FROM registry.setups"
+        ).fetchone()
+        consents = conn.execute(
+            "SELECT count(*) FROM registry.accounts WHERE consent_reference IS NOT NULL"
+        ).fetchone()
+        events = conn.execute("SELECT count(*) FROM registry.account_events").fetchone()
+        units = conn.execute("SELECT count(*) FROM identity.insured_units").fetchone()
+    assert (operators, setups, consents, units) == ((2,), (1, 2), (1,), (2,))
+    assert events is not None and events[0] >= 3
+    assert not list(system.data_dir.glob("*.db"))

@@ -1,11 +1,11 @@
 """identity.person.find / document.verify / insurance.verify against a real nats-server, on a
-seeded roster whose wallet says which documents and insured unit each person has."""
+seeded roster whose wallet says which documents and insured unit each person has; on each
+backend (identity.db and PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -26,26 +26,29 @@ from cardreg_shared.subjects import DOCUMENT_VERIFY, INSURANCE_VERIFY, PERSON_FI
 from cardreg_testkit.people import load_wallet
 from nats.micro.request import ERROR_CODE_HEADER
 
+from .conftest import query
+
 
 @pytest.fixture
-def many(tmp_path: Path):
+def many(tmp_path: Path, database: Path | str):
     """Enough people for every document type, children and employees among them."""
-    data_dir = tmp_path / "data"
     wallet = tmp_path / "wallet.jsonl"
     seed(
-        data_dir / "identity.db",
+        database,
         citizens=80,
         foreigners=10,
         employers=3,
         wallet=wallet,
         rng=random.Random(11),
     )
-    return data_dir, list(load_wallet(wallet))
+    return database, list(load_wallet(wallet))
 
 
 @pytest.fixture
-async def nc(nats_url: str, many, clock):
-    async with running_identity(nats_url, many[0], clock=clock.epoch):
+async def nc(nats_url: str, tmp_path: Path, many, clock):
+    database = many[0]
+    on_postgres = {"database_url": database} if isinstance(database, str) else {}
+    async with running_identity(nats_url, tmp_path / "data", clock=clock.epoch, **on_postgres):
         conn = await bus.connect(nats_url, name="client", allow_reconnect=False)
         yield conn
         await conn.close()
@@ -141,11 +144,10 @@ async def test_wrong_document_numbers_are_limited_like_household_guesses(nc, man
 
 
 async def test_insurance_through_the_persons_own_unit_only(nc, many) -> None:
-    data_dir, wallet = many
+    database, wallet = many
     employee = next(e for e in wallet if e.insured_unit)
     uninsured = next(e for e in wallet if e.insured_unit is None)
-    with sqlite3.connect(data_dir / "identity.db") as db:
-        units = [row[0] for row in db.execute("SELECT unit_id FROM insured_units")]
+    units = [row[0] for row in query(database, "SELECT unit_id FROM insured_units")]
     assert len(units) == 3 and employee.insured_unit in units
     other_unit = next(u for u in units if u != employee.insured_unit)
     employee_id = (await find(nc, employee.card.id_no)).person_id

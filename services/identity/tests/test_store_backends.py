@@ -1,14 +1,24 @@
 """The identity store's behaviour on each backend (identity.db and PostgreSQL): what the
-roster writer stored reads back the same, the newest card is the active one, and guesses
-counted by several replicas at once never pass the limit."""
+roster writer stored reads back the same (documents and insured units too), the newest card
+is the active one, and guesses (household data and document numbers alike) counted by several
+replicas at once never pass the limit."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
+import pytest
 from cardreg_identity.cli import roster
+from cardreg_identity.domain.people import InsuredUnit
+from cardreg_identity.flows.document_verify import DocumentVerification
+from cardreg_identity.flows.insurance_verify import InsuranceVerification
 from cardreg_identity.flows.ports import RosterCard
+from cardreg_identity.flows.proof_check import ProofCheck
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.models.common import Document
+from cardreg_shared.models.identity import DocumentVerifyRequest, InsuranceVerifyRequest
 
 from .conftest import open_store, query
 from .test_store import CITIZEN, FOREIGNER, KEY_1, KEY_2, KEY_3
@@ -81,6 +91,75 @@ async def test_guesses_from_three_replicas_never_pass_the_limit(database) -> Non
         assert record is not None and record.locked_until is None
         unknown = await stores[0].record_failure("0" * 32, 1000.0)
         assert (unknown.accepted, unknown.locked_until) == (False, None)
+    finally:
+        for store in stores:
+            await store.close()
+
+
+UNIT, OTHER_UNIT = "123456789", "987654321"
+EMPLOYEE = replace(CITIZEN, passport_no="312345678", driving_licence_no=CITIZEN.id_no,
+                   insured_unit=UNIT)  # fmt: skip
+NOW = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+
+
+def _stored_with_documents(database) -> dict[str, str]:
+    with roster(database) as writer, writer.transaction():
+        writer.upsert_units([InsuredUnit(UNIT, "大安企業社"), InsuredUnit(OTHER_UNIT, "長春診所")])
+        writer.upsert_units([InsuredUnit(OTHER_UNIT, "長春聯合診所")])  # a rename
+        assert writer.known_units([UNIT, "555555555"]) == {UNIT}
+        writer.upsert_people([EMPLOYEE, FOREIGNER])
+        holders = writer.holders_by_id_no([CITIZEN.id_no, FOREIGNER.id_no])
+    return {id_no: person_id for id_no, (person_id, _) in holders.items()}
+
+
+async def test_documents_and_the_insured_unit_read_back(database) -> None:
+    pids = _stored_with_documents(database)
+    assert query(database, "SELECT unit_id, name FROM insured_units ORDER BY unit_id") == [
+        (UNIT, "大安企業社"), (OTHER_UNIT, "長春聯合診所"),
+    ]  # fmt: skip
+    store = await open_store(database)
+    try:
+        found = await store.person_by_id_no(CITIZEN.id_no)
+        assert found is not None and found.person_id == pids[CITIZEN.id_no]
+        assert found.person == EMPLOYEE and found.household == CITIZEN.household
+        record = await store.proof_record(pids[FOREIGNER.id_no])
+        assert record is not None and record.person == FOREIGNER
+        assert await store.person_by_id_no("Z999999999") is None
+        insured = InsuranceVerification(store)
+        request = InsuranceVerifyRequest(person_id=pids[CITIZEN.id_no], unit_id=UNIT)
+        assert (await insured(request)).verified
+        for person_id, unit in ((pids[CITIZEN.id_no], OTHER_UNIT), (pids[FOREIGNER.id_no], UNIT)):
+            with pytest.raises(ServiceFailure) as refused:
+                await insured(InsuranceVerifyRequest(person_id=person_id, unit_id=unit))
+            assert refused.value.code == ErrorCode.INSURANCE_MISMATCH
+    finally:
+        await store.close()
+
+
+async def test_wrong_document_numbers_from_three_replicas_never_pass_the_limit(database) -> None:
+    pid = _stored_with_documents(database)[CITIZEN.id_no]
+    stores = [await open_store(database) for _ in range(3)]
+    checks = [DocumentVerification(ProofCheck(store, lambda: NOW), lambda: NOW) for store in stores]
+
+    async def attempt(n: int) -> ErrorCode | None:
+        number = EMPLOYEE.passport_no if n < 0 else f"3{n:08d}"
+        request = DocumentVerifyRequest(
+            person_id=pid, document=Document(type="passport", number=number)
+        )
+        try:
+            assert (await checks[n % 3](request)).verified
+        except ServiceFailure as failure:
+            return failure.code
+        return None
+
+    try:
+        assert await attempt(-3) is None  # the right passport
+        codes = await asyncio.gather(*(attempt(n) for n in range(30)))
+        assert codes.count(ErrorCode.DOCUMENT_MISMATCH) == 5
+        assert codes.count(ErrorCode.VERIFICATION_LOCKED) == 25
+        counted = "SELECT failed_guesses FROM people WHERE insured_unit IS NOT NULL"
+        assert query(database, counted) == [(5,)]
+        assert await attempt(-3) == ErrorCode.VERIFICATION_LOCKED  # even the right one, now
     finally:
         for store in stores:
             await store.close()

@@ -48,6 +48,21 @@ async def test_concurrent_completions_consume_once(store, other_store):
     assert sorted(await asyncio.gather(consume(store), consume(other_store))) == [False, True]
 
 
+async def test_setups_issued_at_once_on_two_replicas_leave_one_live(store, other_store):
+    await added(store, pending())
+    setups = [Setup.issue("acc-1", NOW + timedelta(seconds=n))[0] for n in range(12)]
+    storages = (store, other_store)
+    await asyncio.gather(
+        *(
+            committed(storages[n % 2], lambda uow, setup=setup: uow.setups.issue(setup))
+            for n, setup in enumerate(setups)
+        )
+    )
+    uow = store.unit_of_work()
+    stored = [await uow.setups.by_hash(setup.code_hash) for setup in setups]
+    assert [s.voided_at is None for s in stored].count(True) == 1
+
+
 async def test_a_new_setup_voids_the_older_ones_and_expiry_counts(store):
     await added(store, pending(), pending(2))
     first, _ = Setup.issue("acc-1", NOW)

@@ -1,9 +1,10 @@
 """The roster writer of `cardreg seed` and `cardreg import` on PostgreSQL: the twin of
 reference_writer.py, with a blocking psycopg connection. Rows go in with `COPY` (new people
 and cards straight into their tables; upserts into a temporary table first, then one
-`INSERT … SELECT … ON CONFLICT`). A transaction takes an advisory lock first: roster writers
-(two seeds, a seed and an import) take turns as they do on sqlite's write lock, so a number
-found free inside one is still free at its insert. The service reads on meanwhile.
+`INSERT … SELECT … ON CONFLICT`; insured units the same way). A transaction takes an
+advisory lock first: roster writers (two seeds, a seed and an import) take turns as they do
+on sqlite's write lock, so a number found free inside one is still free at its insert. The
+service reads on meanwhile.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from datetime import date
 import psycopg
 from cardreg_shared.postgres import migrate_blocking, service_url
 
-from ..domain.people import Person
+from ..domain.people import InsuredUnit, Person
 from ..flows.ports import RosterCard
 from .postgres_schema import MIGRATIONS
 from .reference_writer import new_person_id
 
 _PERSON_COLUMNS = (
     "person_id, kind, id_no, name, birth_date, sex, household_no, township, village, "
-    "neighborhood, permit_issued_on, permit_expires_on, permit_serial_no"
+    "neighborhood, permit_issued_on, permit_expires_on, permit_serial_no, passport_no, "
+    "driving_licence_no, insured_unit"
 )
 _CARD_COLUMNS = "card_no, person_id, issued_on, public_key"
 _WRITERS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('cardreg:identity:roster'))"
@@ -31,7 +33,8 @@ _STAGE_PEOPLE = """
 CREATE TEMP TABLE IF NOT EXISTS people_in (
     ord bigint, person_id text, kind text, id_no text, name text, birth_date date, sex text,
     household_no text, township text, village text, neighborhood integer,
-    permit_issued_on date, permit_expires_on date, permit_serial_no text
+    permit_issued_on date, permit_expires_on date, permit_serial_no text, passport_no text,
+    driving_licence_no text, insured_unit text
 ) ON COMMIT DELETE ROWS
 """
 # The last row of a batch for an ID number wins, as it would writing row by row.
@@ -43,7 +46,17 @@ ON CONFLICT (id_no) DO UPDATE SET
     sex = excluded.sex, household_no = excluded.household_no, township = excluded.township,
     village = excluded.village, neighborhood = excluded.neighborhood,
     permit_issued_on = excluded.permit_issued_on, permit_expires_on = excluded.permit_expires_on,
-    permit_serial_no = excluded.permit_serial_no
+    permit_serial_no = excluded.permit_serial_no, passport_no = excluded.passport_no,
+    driving_licence_no = excluded.driving_licence_no, insured_unit = excluded.insured_unit
+"""
+_STAGE_UNITS = """
+CREATE TEMP TABLE IF NOT EXISTS units_in (ord bigint, unit_id text, name text)
+ON COMMIT DELETE ROWS
+"""
+_UPSERT_UNITS = """
+INSERT INTO insured_units (unit_id, name)
+SELECT DISTINCT ON (unit_id) unit_id, name FROM units_in ORDER BY unit_id, ord DESC
+ON CONFLICT (unit_id) DO UPDATE SET name = excluded.name
 """
 _STAGE_CARDS = """
 CREATE TEMP TABLE IF NOT EXISTS cards_in (
@@ -84,6 +97,9 @@ def _person_row(person_id: str, person: Person) -> tuple[object, ...]:
         permit.issued_on if permit else None,
         permit.expires_on if permit else None,
         permit.serial_no if permit else None,
+        person.passport_no,
+        person.driving_licence_no,
+        person.insured_unit,
     )
 
 
@@ -141,6 +157,17 @@ class PgRoster:
         self._copy(f"COPY people_in (ord, {_PERSON_COLUMNS}) FROM STDIN", rows)
         self._conn.execute(_UPSERT_PEOPLE)
         self._conn.execute("TRUNCATE people_in")
+
+    def upsert_units(self, units: Iterable[InsuredUnit]) -> None:
+        self._conn.execute(_STAGE_UNITS)
+        rows = ((n, unit.unit_id, unit.name) for n, unit in enumerate(units))
+        self._copy("COPY units_in (ord, unit_id, name) FROM STDIN", rows)
+        self._conn.execute(_UPSERT_UNITS)
+        self._conn.execute("TRUNCATE units_in")
+
+    def known_units(self, unit_ids: Iterable[str]) -> set[str]:
+        query = "SELECT unit_id FROM insured_units WHERE unit_id = ANY(%s)"
+        return {row[0] for row in self._any(query, unit_ids)}
 
     def holders_by_id_no(self, id_nos: Iterable[str]) -> dict[str, tuple[str, date]]:
         query = "SELECT id_no, person_id, birth_date FROM people WHERE id_no = ANY(%s)"

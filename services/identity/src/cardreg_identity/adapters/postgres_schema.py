@@ -38,4 +38,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX cards_by_person ON cards (person_id, issued_on);
     """,
+    # 2: insured units (employers) and who is insured through which; passports and driving
+    # licences, as sqlite's version 2.
+    """
+    CREATE TABLE insured_units (
+        unit_id text PRIMARY KEY CHECK (length(unit_id) = 9),
+        name    text NOT NULL
+    );
+    ALTER TABLE people ADD COLUMN passport_no text;
+    ALTER TABLE people ADD COLUMN driving_licence_no text;
+    ALTER TABLE people ADD COLUMN insured_unit text REFERENCES insured_units (unit_id);
+    CREATE INDEX people_by_unit ON people (insured_unit) WHERE insured_unit IS NOT NULL;
+    """,
 )

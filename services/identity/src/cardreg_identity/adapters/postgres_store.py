@@ -11,7 +11,7 @@ from cardreg_shared.postgres import PgDatabase
 from psycopg import AsyncConnection
 
 from ..domain.guessing import GuessPolicy, is_locked
-from ..domain.people import HouseholdRecord, ResidencePermit
+from ..domain.people import HouseholdRecord, Person, ResidencePermit
 from ..flows.ports import GuessRecorded, ProofRecord, RosterEntry
 from .postgres_schema import MIGRATIONS
 
@@ -22,11 +22,14 @@ FROM cards AS c JOIN people AS p ON p.person_id = c.person_id
 WHERE c.card_no = %s
 """
 
-_PROOF_RECORD = """
+_PERSON = """
 SELECT person_id, kind, household_no, township, village, neighborhood,
-       permit_issued_on, permit_expires_on, permit_serial_no, locked_until
-FROM people WHERE person_id = %s
+       permit_issued_on, permit_expires_on, permit_serial_no, locked_until,
+       id_no, name, birth_date, sex, passport_no, driving_licence_no, insured_unit
+FROM people WHERE {column} = %s
 """
+_PROOF_RECORD = _PERSON.format(column="person_id")
+_PERSON_BY_ID_NO = _PERSON.format(column="id_no")
 
 _GUESSING_STATE = "SELECT failed_guesses, locked_until FROM people WHERE person_id = %s FOR UPDATE"
 _SET_STATE = "UPDATE people SET failed_guesses = %s, locked_until = %s WHERE person_id = %s"
@@ -54,17 +57,36 @@ class PgStore:
         )
 
     async def proof_record(self, person_id: str) -> ProofRecord | None:
-        row = await self._one(_PROOF_RECORD, person_id)
+        return await self._record(_PROOF_RECORD, person_id)
+
+    async def person_by_id_no(self, id_no: str) -> ProofRecord | None:
+        return await self._record(_PERSON_BY_ID_NO, id_no)
+
+    async def _record(self, query: str, key: str) -> ProofRecord | None:
+        row = await self._one(query, key)
         if row is None:
             return None
         (person_id, kind, household_no, township, village, neighborhood,
-         permit_issued, permit_expires, permit_serial, locked_until) = row  # fmt: skip
+         permit_issued, permit_expires, permit_serial, locked_until,
+         id_no, name, birth, sex, passport_no, licence_no, unit) = row  # fmt: skip
         household = permit = None
         if kind == "citizen":
             household = HouseholdRecord(household_no, township, village, neighborhood)
         else:
             permit = ResidencePermit(permit_issued, permit_expires, permit_serial)
-        return ProofRecord(person_id, kind, household, permit, locked_until)
+        person = Person(
+            kind=kind,
+            id_no=id_no,
+            name=name,
+            birth_date=birth,
+            sex=sex,
+            household=household,
+            permit=permit,
+            passport_no=passport_no,
+            driving_licence_no=licence_no,
+            insured_unit=unit,
+        )
+        return ProofRecord(person_id, kind, household, permit, locked_until, person)
 
     async def record_failure(self, person_id: str, now: float) -> GuessRecorded:
         async def run(conn: AsyncConnection) -> GuessRecorded:

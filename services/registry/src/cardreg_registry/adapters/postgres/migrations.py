@@ -175,4 +175,52 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX signing_keys_one_active;
     CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (alg) WHERE retired_at IS NULL;
     """,
+    # 4: the counters and employers (sqlite's steps 7, 8 and 9):
+    # operators (counter clerks, employers' agents, admins; the TOTP secret sealed with the
+    # registry secret, `totp_last_step` makes each code single use; their sessions live in
+    # `sessions` with `operator_id` set), setup codes (their SHA-256 only), the consent an
+    # employer recorded and the reason a counter gave for a deactivation on the account, and
+    # the account events kept for the holder's activity and a counter's audit view.
+    """
+    CREATE TABLE operators (
+        operator_id              text PRIMARY KEY,
+        username                 text NOT NULL UNIQUE,
+        role                     text NOT NULL CHECK (role IN ('counter', 'employer', 'admin')),
+        unit_id                  text,
+        status                   text NOT NULL CHECK (status IN ('active', 'disabled')),
+        password_hash            text NOT NULL,
+        password_change_required boolean NOT NULL,
+        totp_secret              bytea NOT NULL,
+        totp_last_step           bigint,
+        failed_logins            integer NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+        locked_until             timestamptz,
+        created_at               timestamptz NOT NULL,
+        updated_at               timestamptz NOT NULL,
+        version                  integer NOT NULL DEFAULT 0,
+        CHECK ((role = 'employer') = (unit_id IS NOT NULL))
+    );
+    CREATE INDEX sessions_by_operator ON sessions (operator_id) WHERE operator_id IS NOT NULL;
+    CREATE TABLE setups (
+        code_hash  text PRIMARY KEY,
+        account_id text NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at    timestamptz,
+        voided_at  timestamptz
+    );
+    CREATE INDEX setups_by_account ON setups (account_id);
+    ALTER TABLE accounts ADD COLUMN consent_reference text;
+    ALTER TABLE accounts ADD COLUMN consent_given_on text;
+    ALTER TABLE accounts ADD COLUMN deactivation_reason text;
+    ALTER TABLE accounts ADD COLUMN deactivation_note text;
+    CREATE TABLE account_events (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id    text NOT NULL UNIQUE,
+        account_id  text NOT NULL,
+        payload     text NOT NULL,
+        occurred_at timestamptz NOT NULL
+    );
+    CREATE INDEX account_events_by_account ON account_events (account_id, id);
+    CREATE INDEX account_events_by_time ON account_events (occurred_at);
+    """,
 )

@@ -77,6 +77,19 @@ class PgOutboxFeed:
 
         await self._db.write(run)
 
+    async def pending(self) -> tuple[int, datetime | None]:
+        """Rows not yet published, and when the oldest of them was written."""
+
+        async def run(conn: AsyncConnection) -> tuple[int, datetime | None]:
+            row = await (
+                await conn.execute(
+                    "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL"
+                )
+            ).fetchone()
+            return (row[0], row[1]) if row else (0, None)
+
+        return await self._db.read(run)
+
     async def prune(self, published_before: datetime) -> int:
         async def run(conn: AsyncConnection) -> int:
             cursor = await conn.execute(

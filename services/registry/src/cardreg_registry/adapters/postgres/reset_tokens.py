@@ -87,6 +87,13 @@ class PgResetTokens:
 
         self._uow.stage(run)
 
+    def void_all(self, account_id: str, now: datetime) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE reset_tokens SET voided_at = %s "
+            "WHERE account_id = %s AND used_at IS NULL AND voided_at IS NULL",
+            (now, account_id),
+        )
+
     def prune(self, expired_before: datetime) -> Tally:
         return self._uow.stage_counted(
             "DELETE FROM reset_tokens WHERE expires_at < %s", (expired_before,)

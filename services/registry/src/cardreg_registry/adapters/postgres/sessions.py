@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from psycopg import AsyncConnection, errors
 
 from ...domain.accounts import Account
+from ...domain.operators import Operator
 from ...domain.scopes import parse_scopes, scope_claim
 from ...domain.sessions import Session
 from ...flows.ports import SessionNotLive, Tally, UnknownReference
 from ..sqlite.accounts import COLUMNS as ACCOUNT_COLUMNS
+from ..sqlite.operators import COLUMNS as OPERATOR_COLUMNS
 from ..sqlite.sessions import COLUMNS
 from .accounts import account_from
 from .rows import columns, matched, placeholders
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
 _WITH_ACCOUNT = (
     f"SELECT {columns(COLUMNS, 's')}, {columns(ACCOUNT_COLUMNS, 'a')} "
     "FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
+    "WHERE s.session_id = %s"
+)
+_WITH_OPERATOR = (
+    f"SELECT {columns(COLUMNS, 's')}, {columns(OPERATOR_COLUMNS, 'o')} "
+    "FROM sessions s JOIN operators o ON o.operator_id = s.operator_id "
     "WHERE s.session_id = %s"
 )
 
@@ -49,6 +56,18 @@ class PgSessions:
         row = tuple(rows[0])
         account = self._uow.accounts.loaded(account_from(row[len(COLUMNS) :]))
         return session_from(row[: len(COLUMNS)]), account
+
+    async def with_operator(self, session_id: str) -> tuple[Session, Operator] | None:
+        async def run(conn: AsyncConnection) -> list[tuple]:
+            return await (await conn.execute(_WITH_OPERATOR, (session_id,))).fetchall()
+
+        rows = await self._uow.db.read(run)
+        if not rows:
+            return None
+        row = tuple(rows[0])
+        operators = self._uow.operators
+        operator = operators.loaded(operators.operator_from(row[len(COLUMNS) :]))
+        return session_from(row[: len(COLUMNS)]), operator
 
     def add(self, session: Session) -> None:
         row = (
@@ -98,6 +117,13 @@ class PgSessions:
         return self._uow.stage_counted(
             "UPDATE sessions SET revoked_at = %s WHERE device_id = %s AND revoked_at IS NULL",
             (now, device_id),
+        )
+
+    def revoke_operator(self, operator_id: str, now: datetime, *, keep: str | None = None) -> Tally:
+        return self._uow.stage_counted(
+            "UPDATE sessions SET revoked_at = %s WHERE operator_id = %s "
+            "AND session_id IS DISTINCT FROM %s::text AND revoked_at IS NULL",
+            (now, operator_id, keep),
         )
 
     def prune(self, expired_before: datetime) -> Tally:

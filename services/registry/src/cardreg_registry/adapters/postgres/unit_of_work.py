@@ -9,22 +9,27 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Self
 
+from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.postgres import PgDatabase
 from psycopg import AsyncConnection
 
 from ...domain.accounts import Account
+from ...domain.operators import Operator
 from ...domain.outbox import OutboxMessage
 from ...flows.ports import Tally
 from ..sqlite.keys import Sealer
 from ..sqlite.unit_of_work import WrongSecret
 from .accounts import PgAccounts
+from .activity import PgActivity, insert_event
 from .devices import PgDeviceBindings, PgDevices, PgSpentChallenges
 from .keys import PgKeys
 from .migrations import MIGRATIONS
 from .oidc import PgClients, PgConsents, PgGrants
+from .operators import PgOperators
 from .outbox import PgOutbox, PgOutboxFeed, insert_message
 from .reset_tokens import PgResetTokens
 from .sessions import PgSessions
+from .setups import PgSetups
 
 Write = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -35,11 +40,14 @@ class PgUnitOfWork:
         self._feed = feed
         self._writes: list[Write] = []
         self._after: list[Callable[[], None]] = []
-        self._seen: list[Account] = []
+        self._seen: list[Account | Operator] = []
         self._queued = False
         self.accounts = PgAccounts(self)
         self.sessions = PgSessions(self)
         self.reset_tokens = PgResetTokens(self)
+        self.operators = PgOperators(self, sealer)
+        self.setups = PgSetups(self)
+        self.activity = PgActivity(self)
         self.outbox = PgOutbox(self)
         self.keys = PgKeys(self, sealer)
         self.devices = PgDevices(self)
@@ -51,7 +59,7 @@ class PgUnitOfWork:
 
     # for the repositories
 
-    def stage(self, write: Write, account: Account | None = None) -> None:
+    def stage(self, write: Write, account: Account | Operator | None = None) -> None:
         self._writes.append(write)
         if account is not None:
             self.track(account)
@@ -72,7 +80,14 @@ class PgUnitOfWork:
         self._writes.append(run)
         self._queued = True
 
-    def track(self, account: Account) -> None:
+    @staticmethod
+    def _event_writer(event: AccountEvent) -> Write:
+        async def run(conn: AsyncConnection) -> None:
+            await insert_event(conn, event)
+
+        return run
+
+    def track(self, account: Account | Operator) -> None:
         if not any(seen is account for seen in self._seen):
             self._seen.append(account)
 
@@ -85,6 +100,8 @@ class PgUnitOfWork:
         for account in self._seen:
             for event in account.pull_events():
                 self.stage_message(OutboxMessage.event(event), event.occurred_at)
+                if isinstance(event, AccountEvent):
+                    self._writes.append(self._event_writer(event))
         writes, after, queued = self._writes, self._after, self._queued
         self._writes, self._after, self._queued = [], [], False
         if not writes:
@@ -108,8 +125,8 @@ class PgUnitOfWork:
 
 
 class PgStorage:
-    """The registry's schema: the accounts, sessions, devices, reset tokens, key set, relying
-    services and outbox."""
+    """The registry's schema: the accounts, operators, sessions, devices, reset tokens, setups,
+    account events, key set, relying services and outbox."""
 
     def __init__(self, db: PgDatabase, sealer: Sealer) -> None:
         self._db = db
