@@ -52,8 +52,9 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--operator-port",
         type=int,
-        default=8081,
-        help="the counter console's operator API, on a listener of its own (default 8081)",
+        default=None,
+        help="the counter console's operator API, on a listener of its own (default 8081, or "
+        "the port after the portal's when those take it: one port per gateway replica)",
     )
     p.add_argument(
         "--operator-host",
@@ -169,18 +170,20 @@ class Up:
             given = natstls.TlsFiles.in_dir(args.nats_tls_dir.resolve())
             if missing := given.missing():
                 raise RuntimeError(f"--nats-tls-dir lacks {', '.join(p.name for p in missing)}")
+        if args.replicas > 1 and args.database_url is None:
+            raise RuntimeError(
+                f"--replicas {args.replicas} needs --database-url: the sqlite files in the "
+                "data dir belong to one process of each service"
+            )
         portal_ports = range(args.http_port, args.http_port + args.replicas)
+        if args.operator_port is None:
+            args.operator_port = 8081 if 8081 not in portal_ports else portal_ports[-1] + 1
         operator_ports = range(args.operator_port, args.operator_port + args.replicas)
         if set(portal_ports) & set(operator_ports):
             raise RuntimeError(
                 f"the portal's ports ({args.http_port}-{portal_ports[-1]}) and the operator "
                 f"API's ({args.operator_port}-{operator_ports[-1]}) overlap: one port each per "
                 "gateway replica; choose --operator-port apart"
-            )
-        if args.replicas > 1 and args.database_url is None:
-            raise RuntimeError(
-                f"--replicas {args.replicas} needs --database-url: the sqlite files in the "
-                "data dir belong to one process of each service"
             )
         nodes = args.nats_nodes
         self.bus = localbus.prepare(
