@@ -67,10 +67,10 @@ def sign_in(portal: PortalPage, language: str, url: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_sign_in_and_consent_then_back_with_a_code(portal, agent, people, system, client, language):
     me = people.citizen()
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.public_url, timeout=30) as http:
         assert Api(http).register(me, PASSWORD, email="mei@example.com").status_code == 201
     agent.insert(me)
-    meta = httpx.get(f"{system.url}/.well-known/openid-configuration", timeout=10).json()
+    meta = httpx.get(f"{system.public_url}/.well-known/openid-configuration", timeout=10).json()
     verifier, nonce = generate_token(48), generate_token(20)
     with OAuth2Client(
         *client, scope="openid email", redirect_uri=REDIRECT, code_challenge_method="S256"
@@ -97,7 +97,7 @@ def test_sign_in_and_consent_then_back_with_a_code(portal, agent, people, system
     keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"], timeout=10).json())
     id_token = jwt.decode(token["id_token"], keys, algorithms=["EdDSA"])
     jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": system.url},
+        iss={"essential": True, "value": system.public_url},
         aud={"essential": True, "value": client[0]},
         nonce={"essential": True, "value": nonce},
     ).validate(id_token.claims)
@@ -106,7 +106,7 @@ def test_sign_in_and_consent_then_back_with_a_code(portal, agent, people, system
 
 def test_denying_sends_the_service_access_denied(portal, agent, people, system, client):
     me = people.citizen()
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.public_url, timeout=30) as http:
         assert Api(http).register(me, PASSWORD).status_code == 201
     agent.insert(me)
     query = (
@@ -114,7 +114,7 @@ def test_denying_sends_the_service_access_denied(portal, agent, people, system, 
         "&state=s1&nonce=n1&code_challenge=" + "a" * 43 + "&code_challenge_method=S256"
     )
     arrived = arrive_back(portal)
-    sign_in(portal, "en", f"{system.url}/oauth2/authorize?{query}")
+    sign_in(portal, "en", f"{system.public_url}/oauth2/authorize?{query}")
     portal.page.locator("button[data-decision=deny]").click()
     portal.page.wait_for_url(REDIRECT + "*")
     params = parse_qs(urlsplit(arrived[0]).query)
@@ -123,7 +123,7 @@ def test_denying_sends_the_service_access_denied(portal, agent, people, system, 
 
 def test_a_bad_redirect_uri_is_shown_never_followed(portal, agent, people, system, client):
     me = people.citizen()
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.public_url, timeout=30) as http:
         assert Api(http).register(me, PASSWORD).status_code == 201
     agent.insert(me)
     query = (
@@ -136,4 +136,4 @@ def test_a_bad_redirect_uri_is_shown_never_followed(portal, agent, people, syste
     alert = portal.page.locator("main [role=alert]")
     alert.wait_for()
     assert "not valid" in alert.inner_text()
-    assert portal.page.url.startswith(system.url)
+    assert portal.page.url.startswith(system.public_url)

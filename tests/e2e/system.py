@@ -151,6 +151,14 @@ class People:
         return entry
 
 
+class ChallengeUnavailable(AssertionError):
+    """The challenge before a card read was answered 503: retriable, as the call itself."""
+
+    def __init__(self, reply: httpx.Response) -> None:
+        super().__init__(reply.text)
+        self.reply = reply
+
+
 class Portal:
     """A citizen's calls to the HTTP API, with a wallet card in the reader."""
 
@@ -159,6 +167,8 @@ class Portal:
 
     def challenge(self) -> str:
         reply = self.http.post("/api/v1/challenges")
+        if reply.status_code == 503:
+            raise ChallengeUnavailable(reply)
         assert reply.status_code == 201, reply.text
         return reply.json()["nonce"]
 
