@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cardreg_testkit.people import WalletCard
 from cardreg_testkit.waits import poll_until
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from ..e2e.system import CARDREG
 
@@ -136,9 +136,9 @@ class PortalPage:
         """Switch with the page's own switcher when the page shows another language."""
         if self.language != language:
             self.page.locator(f"#languages a[data-language='{language}']").click()
-            self.page.wait_for_function(
-                "(lang) => document.documentElement.lang === lang", arg=language
-            )
+            # An `expect` on the attribute, not wait_for_function: a string predicate is
+            # evaluated with eval(), which the portal's CSP (script-src 'self') may refuse.
+            expect(self.page.locator("html")).to_have_attribute("lang", language)
 
     @property
     def language(self) -> str:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from cardreg_registry.domain.passwords import WeakReason
 from cardreg_shared.errors import ErrorCode
+from playwright.sync_api import expect
 
 from ..e2e.system import Portal as Api
 from .harness import PortalPage
@@ -94,7 +95,7 @@ def test_language_switch_is_remembered_and_sets_lang(portal):
     assert portal.page.title() == "登入 | 健保卡網路服務註冊"
 
     portal.page.get_by_role("link", name="English").click()
-    portal.page.wait_for_function("document.documentElement.lang === 'en'")
+    expect(portal.page.locator("html")).to_have_attribute("lang", "en")
     assert portal.heading() == "Log in"
     assert portal.page.title() == "Log in | NHI Card Online Registration"
     # Every language is offered, named in itself (lang), the current one marked.
@@ -111,7 +112,7 @@ def test_language_switch_is_remembered_and_sets_lang(portal):
     assert portal.heading() == "Log in"
 
     portal.page.get_by_role("link", name="中文").click()
-    portal.page.wait_for_function("document.documentElement.lang === 'zh-TW'")
+    expect(portal.page.locator("html")).to_have_attribute("lang", "zh-TW")
     assert portal.heading() == "登入"
     assert current.inner_text() == "中文"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from ..e2e.system import Portal as Api
 from ..e2e.system import body_text
@@ -212,9 +213,7 @@ def test_login_account_details_and_logout(portal, agent, people, api, system, la
     assert profile["phone"] in portal.page.locator("dl.facts").inner_text()
     portal.page.locator("main input[name=remove_phone]").check()
     portal.submit(0)
-    portal.page.wait_for_function(
-        "(none) => document.querySelector('dl.facts').innerText.includes(none)", arg=text["not_set"]
-    )
+    expect(portal.page.locator("dl.facts")).to_contain_text(text["not_set"])
 
     # Log out from the menu: back home, told so, the token revoked, the account page closed.
     portal.page.locator("#logout").click()

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cardreg_gateway.adapters.catalogue import load_catalogue
 from cardreg_mailer.adapters.catalogue import load_catalogue as load_mail_catalogue
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from ..e2e.system import People, RunningSystem, body_text
 from ..e2e.system import Portal as Api
@@ -155,7 +155,7 @@ def test_the_first_visit_speaks_the_browsers_language_and_the_choice_is_kept(
 
         other = "th" if language != "th" else "vi"
         portal.page.get_by_role("link", name=text(other, "language.name")).click()
-        portal.page.wait_for_function("(l) => document.documentElement.lang === l", arg=other)
+        expect(portal.page.locator("html")).to_have_attribute("lang", other)
         assert portal.heading() == text(other, "home.title")
         portal.page.reload()
         portal.page.locator("main h1").wait_for()
