@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     figures: list[str] = [f"cores {os.cpu_count()}, {args.people:,} people"]
     try:
         with bench_database(args.server_url, keep=args.keep) as db:
+            figures.append(f"database {urlsplit(db).path.lstrip('/')}")
             figures += import_figures(work, db, args)
             with running(work / "pg", "--database-url", db) as system:
                 fill_accounts(db, args.people)
