@@ -39,6 +39,7 @@ from cardreg import natsconfig
 from cardreg_shared import natsserver
 from cardreg_testkit.net import free_port
 from cardreg_testkit.people import load_wallet
+from cardreg_testkit.podman import PodmanStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -53,49 +54,13 @@ NEW_PASSWORD = "orchard-beacon-thimble"
 EMAIL = "compose-person@example.com"
 ORDER = ("identity", "registry", "mailer", "gateway")
 
-CONTAINERS_CONF = """\
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "host"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-"""
 
-
-class Podman:
+class Podman(PodmanStore):
     """podman and podman-compose on an image store of this test's own."""
 
     def __init__(self, root: Path, project: str) -> None:
-        self.root = root
+        super().__init__(root)
         self.project = project
-        (root / "store").mkdir(parents=True)
-        (root / "run").mkdir()
-        (root / "containers.conf").write_text(CONTAINERS_CONF)
-        (root / "storage.conf").write_text(
-            f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "store"}"\n'
-            f'runroot = "{root / "run"}"\n'
-        )
-        self.env = {
-            **os.environ,
-            "CONTAINERS_CONF": str(root / "containers.conf"),
-            "CONTAINERS_STORAGE_CONF": str(root / "storage.conf"),
-        }
-
-    def run(self, *args: str, timeout: float = 120, check: bool = True, **kw):
-        done = subprocess.run(
-            ["podman", *args],
-            env={**self.env, **kw.pop("env", {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            **kw,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"podman {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-        return done
 
     def compose(self, env_file: Path, *args: str, env: dict[str, str], timeout: float = 180):
         """podman-compose on compose.yaml and the override, its `${TEST_*}` filled in here
@@ -138,23 +103,6 @@ class Podman:
 
     def healthy(self, service: str) -> bool:
         return self.run("healthcheck", "run", self.container(service), check=False).returncode == 0
-
-    def teardown(self) -> None:
-        """Everything this store holds, then the store; cgroups podman left behind."""
-        self.run("rm", "--all", "--force", "--time", "10", check=False, timeout=120)
-        self.run("volume", "prune", "--force", check=False)
-        self.run("system", "reset", "--force", check=False, timeout=120)
-        subprocess.run(["umount", "-R", str(self.root / "store")], capture_output=True, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
-        for parent in Path("/sys/fs/cgroup").glob("**/libpod_parent"):
-            for folder in sorted(parent.glob("**/"), key=lambda p: len(p.parts), reverse=True):
-                try:
-                    folder.rmdir()
-                except OSError:
-                    pass
-
-    def left_over(self) -> list[str]:
-        return self.run("ps", "-aq", check=False).stdout.split()
 
 
 def base_rootfs() -> Path:
