@@ -8,9 +8,10 @@ import argparse
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cardreg bench", description=__doc__)
     sub = parser.add_subparsers(dest="bench", required=True)
-    from . import login, mail, scale
+    from . import bus, login, mail, scale
 
     login.parser(sub)
+    bus.parser(sub)
     mail.parser(sub)
     scale.parser(sub)
     args = parser.parse_args(argv)

@@ -3,7 +3,13 @@
 Registers K wallet people (idempotent: a rerun logs in with the same derived passwords), then
 drives challenge + login with C concurrent clients for a fixed time, and prints logins/s,
 latency percentiles and errors beside the bare argon2id verify rate measured in the same run
-on the same machine. A login is the whole card ceremony: a challenge, then the session.
+on the same machine, just before and just after each load window, with the parameters the
+running registry announces. A login is the whole card ceremony: a challenge, then the session.
+
+Over each window it reads from /proc the CPU time of every process of the system (gateway,
+registry, identity, mailer, nats-server, the supervisor), of the load client and of the whole
+machine: CPU per login per process, and the foreign load (what processes outside the system
+used), which says how far the window's wall-clock figures can be trusted.
 
 The load client shares the machine with the system, so its own cost per login is kept small:
 aiohttp, each card's fields serialised once, its key loaded once.
@@ -17,17 +23,24 @@ import hashlib
 import itertools
 import json
 import os
-import statistics
+import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from cardreg import localbus
+from cardreg.natsconfig import OPS
 from cardreg_agent.wallet import WalletCard, load_wallet
+from cardreg_shared import bus
 from cardreg_shared.card import auth_message
 from cardreg_shared.models.common import b64url_decode, b64url_encode
+from nats.errors import Error as NatsError
 
-from . import argon2_baseline
+from . import argon2_baseline, figures, procstat
+from .argon2_baseline import HashParams
 
 
 def parser(sub: argparse._SubParsersAction) -> None:
@@ -35,9 +48,28 @@ def parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--url", default="http://127.0.0.1:8080", help="the gateway")
     p.add_argument("--wallet", type=Path, required=True, help="from `cardreg seed --wallet`")
     p.add_argument("--accounts", type=int, default=200, help="wallet people to register and use")
-    p.add_argument("--clients", type=int, default=3, help="concurrent clients")
-    p.add_argument("--duration", type=float, default=20.0, help="seconds of load")
-    p.add_argument("--baseline-seconds", type=float, default=5.0)
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="the data dir of the running `cardreg up`: its bus (to ask the registry for its "
+        "hash parameters) and its processes (for CPU per process)",
+    )
+    p.add_argument(
+        "--clients",
+        type=client_counts,
+        default=[3],
+        help="concurrent clients; a comma-separated list runs each in turn",
+    )
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of load per window")
+    p.add_argument("--repeat", type=int, default=1, help="windows per client count")
+    p.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=5.0,
+        help="seconds of bare argon2id verifies before the first window and after each",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document instead")
     p.set_defaults(run=lambda args: asyncio.run(run(args)))
 
 
@@ -114,47 +146,137 @@ async def drive(api: Api, people: list[Person], clients: int, duration: float):
     return latencies, outcomes, time.perf_counter() - started
 
 
-def percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def client_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("client counts are positive integers, e.g. 2,4")
+    return counts
+
+
+async def registry_hash_params(data_dir: Path) -> HashParams:
+    """Ask the running registry which argon2id parameters it hashes with."""
+    announced = localbus.client(data_dir / "nats", OPS)
+    if announced is None:
+        raise RuntimeError(f"no bus announced in {data_dir / 'nats'}: is `cardreg up` running?")
+    url, credentials = announced
+    nc = await bus.connect(url, name=OPS, credentials=credentials, allow_reconnect=False)
+    try:
+        reply = await nc.request("$SRV.INFO.registry", b"", timeout=5)
+    finally:
+        await bus.close(nc)
+    return HashParams.from_metadata(json.loads(reply.data).get("metadata") or {})
+
+
+@dataclass(frozen=True)
+class Baseline:
+    verify_per_s: float  # all cores
+    foreign_cores: float  # the foreign load meanwhile (ideally none)
+    hash: argon2_baseline.OneHash  # one verify on one thread
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "verify_per_s": self.verify_per_s,
+            "foreign_cores": self.foreign_cores,
+            "one_hash_wall_ms": self.hash.wall * 1e3,
+            "one_hash_cpu_ms": self.hash.cpu * 1e3,
+        }
+
+
+def measured_baseline(params: HashParams, seconds: float, system: dict[int, str]) -> Baseline:
+    """The bare verify rate and one hash's cost, with the foreign load while they ran."""
+    before, started = procstat.Snapshot.take(system), time.perf_counter()
+    one = argon2_baseline.one_hash(params, samples=10)
+    rate = argon2_baseline.verify_rate(params, seconds)
+    usage = procstat.Usage.between(
+        before, procstat.Snapshot.take(system), time.perf_counter() - started
+    )
+    return Baseline(rate, usage.foreign_cores, one)
 
 
 async def run(args: argparse.Namespace) -> int:
+    try:
+        params = await registry_hash_params(args.data_dir)
+    except (RuntimeError, ValueError, OSError, NatsError) as exc:
+        print(f"cannot ask the registry for its hash parameters: {exc}", file=sys.stderr)
+        return 1
+    system = procstat.system_processes(args.data_dir)
+    if not system:
+        print(f"no process of a system runs for {args.data_dir}", file=sys.stderr)
+        return 1
     people = [Person(e) for e in itertools.islice(load_wallet(args.wallet), args.accounts)]
     if not people:
-        print("the wallet is empty")
+        print("the wallet is empty", file=sys.stderr)
         return 1
-    connector = aiohttp.TCPConnector(limit=args.clients + 4)
+    most = max(args.clients)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(args.url, connector=connector, timeout=timeout) as http:
+
+    def session() -> aiohttp.ClientSession:
+        # A fresh one per window: connections idle through a baseline are closed by the
+        # server's keep-alive timeout, and reusing one would fail the window's first logins.
+        connector = aiohttp.TCPConnector(limit=most + 4)
+        return aiohttp.ClientSession(args.url, connector=connector, timeout=timeout)
+
+    windows: list[dict[str, Any]] = []
+    baselines: list[dict[str, float]] = []
+    async with session() as http:
         api = Api(http)
-        sem = asyncio.Semaphore(args.clients)
+        sem = asyncio.Semaphore(most)
 
         async def register_one(person: Person) -> str:
             async with sem:
                 return await api.register(person)
 
         results = await asyncio.gather(*(register_one(p) for p in people))
-        print(f"accounts: {dict(Counter(results))}")
-        usable = [p for p, r in zip(people, results, strict=True) if r in ("registered", "kept")]
-        if not usable:
-            print("no account could be registered")
-            return 1
-        await drive(api, usable, args.clients, min(2.0, args.duration))  # warm-up
-        latencies, outcomes, elapsed = await drive(api, usable, args.clients, args.duration)
-
-    hash_s = argon2_baseline.one_hash_seconds()
-    bare = argon2_baseline.verify_rate(args.baseline_seconds)
-    rate = outcomes["ok"] / elapsed
-    p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
-    errors = {k: v for k, v in outcomes.items() if k != "ok"}
-    print(f"clients {args.clients}, {elapsed:.1f} s, cores {os.cpu_count()}")
-    print(f"logins/s            {rate:8.1f}")
-    print(f"latency p50/p95/p99 {p50 * 1e3:6.1f} / {p95 * 1e3:.1f} / {p99 * 1e3:.1f} ms")
-    print(f"errors              {sum(errors.values())} {errors or ''}")
-    print(f"argon2id verify/s   {bare:8.1f}  (bare, all cores, m=19456 KiB t=2 p=1)")
-    print(f"one hash            {hash_s * 1e3:8.1f} ms")
-    print(f"ratio logins/bare   {rate / bare:8.2f}  (target >= 0.85)")
-    print(f"p99 / one hash      {p99 / hash_s:8.2f}  (target < 3)")
+    accounts = dict(Counter(results))
+    usable = [p for p, r in zip(people, results, strict=True) if r in ("registered", "kept")]
+    if not usable:
+        print(f"no account could be registered: {accounts}", file=sys.stderr)
+        return 1
+    previous = measured_baseline(params, args.baseline_seconds, system)
+    baselines.append(previous.as_dict())
+    for clients in args.clients:
+        for _ in range(args.repeat):
+            system = procstat.system_processes(args.data_dir)  # a child may have restarted
+            async with session() as http:
+                api = Api(http)
+                await drive(api, usable, clients, min(2.0, args.duration))  # warm-up
+                before = procstat.Snapshot.take(system)
+                latencies, outcomes, elapsed = await drive(api, usable, clients, args.duration)
+                usage = procstat.Usage.between(before, procstat.Snapshot.take(system), elapsed)
+            after = measured_baseline(params, args.baseline_seconds, system)
+            baselines.append(after.as_dict())
+            window = figures.Window(
+                clients=clients,
+                elapsed=elapsed,
+                latencies=latencies,
+                errors={k: v for k, v in outcomes.items() if k != "ok"},
+                usage=usage,
+                bare_before=previous.verify_per_s,
+                bare_after=after.verify_per_s,
+                # One hash costs more CPU on a busier machine (shared caches): the mean of
+                # the measurements on either side of the window.
+                hash_wall=(previous.hash.wall + after.hash.wall) / 2,
+                hash_cpu=(previous.hash.cpu + after.hash.cpu) / 2,
+            )
+            windows.append(window.summary())
+            if not args.json:
+                print(figures.table(windows[-1]), flush=True)
+            previous = after
+    report = {
+        "cores": os.cpu_count(),
+        "accounts": accounts,
+        "hash_params": params.as_dict(),
+        "baselines": baselines,
+        "windows": windows,
+        "by_clients": {
+            str(c): figures.over_repetitions([w for w in windows if w["clients"] == c])
+            for c in args.clients
+        },
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(f"cores {os.cpu_count()}, registry hashes with argon2id {params.describe()}")
+        for c, over in report["by_clients"].items():
+            print(f"clients {c}: {figures.spread_line(over)}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 
 import jwt
@@ -10,6 +11,8 @@ import pytest
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.registry import SessionCreateRequest
 from cardreg_shared.subjects import SESSION_CREATE
+
+from .conftest import FAST_ARGON2
 
 PASSWORD = "tea-mountain-harbour"  # the default in conftest's RegistryClient
 WRONG = "not-the-password"
@@ -234,3 +237,14 @@ async def test_concurrent_logins_each_get_their_own_session(api, identity):
     assert len(tokens) == 8
     jtis = {jwt.decode(t, options={"verify_signature": False})["jti"] for t in tokens}
     assert len(jtis) == 8
+
+
+async def test_discovery_announces_the_password_hash_parameters(api):
+    """`cardreg bench login` measures its bare-hash baseline with what the registry uses."""
+    info = json.loads((await api.nc.request("$SRV.INFO.registry", b"", timeout=2)).data)
+    assert info["metadata"] == {
+        "password_hash": "argon2id",
+        "argon2_memory_kib": str(FAST_ARGON2["argon2_memory_kib"]),
+        "argon2_time_cost": str(FAST_ARGON2["argon2_time_cost"]),
+        "argon2_parallelism": str(FAST_ARGON2["argon2_parallelism"]),
+    }

@@ -114,9 +114,13 @@ class ServiceHost:
         version: str,
         description: str,
         max_in_flight: int = 256,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         self._nc = nc
-        self._config = ServiceConfig(name=name, version=version, description=description)
+        # Metadata is public to anyone allowed on `$SRV.INFO`: configuration, never secrets.
+        self._config = ServiceConfig(
+            name=name, version=version, description=description, metadata=metadata or {}
+        )
         self.id = NUID().next().decode()
         self._served: list[_Endpoint] = []
         self._pool = TaskPool(max_in_flight, name=f"{name} request")
@@ -196,6 +200,7 @@ class ServiceHost:
             version=self._config.version,
             description=self._config.description,
             endpoints=[e.info() for e in self._served],
+            metadata=self._config.metadata or {},
         )
 
     def stats(self) -> ServiceStats:

@@ -20,14 +20,15 @@ bearer = HTTPBearer(
 )
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
+    # async: a plain function would be run on a worker thread, a hop on every request.
     running = getattr(request.app.state, "gateway", None)
     if running is None:  # start-up not finished, or shutting down
         raise ServiceFailure(ErrorCode.UNAVAILABLE)
     return running
 
 
-def access_token(
+async def access_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
     if credentials is None or not _TOKEN.fullmatch(credentials.credentials):

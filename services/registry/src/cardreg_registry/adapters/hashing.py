@@ -32,9 +32,19 @@ class Argon2Params:
     time_cost: int = 2
     parallelism: int = 1
 
+    def metadata(self) -> dict[str, str]:
+        """As announced in the registry's `$SRV.INFO` (micro metadata values are strings)."""
+        return {
+            "password_hash": "argon2id",
+            "argon2_memory_kib": str(self.memory_kib),
+            "argon2_time_cost": str(self.time_cost),
+            "argon2_parallelism": str(self.parallelism),
+        }
+
 
 class Argon2Hasher:
     def __init__(self, params: Argon2Params, *, concurrency: int = 0) -> None:
+        self.params = params
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_kib,
