@@ -220,6 +220,10 @@ def test_every_key_in_the_code_is_in_the_catalogue_and_every_text_is_used():
     assert sorted(named - keys) == []
     prefixes = set(DYNAMIC.findall(code))
     assert prefixes == {
+        "activity.channel",
+        "activity.method",
+        "activity.outcome",
+        "activity.type",
         "api",
         "api.weak_password",
         "authorize.scope",

@@ -51,8 +51,10 @@ PAGES = (
     "/lookup",
     "/login",
     "/account",
+    "/account/activity",
     "/forgot-password",
     "/reset-password",
+    "/setup",  # a counter's or employer's registration, finished with the card
     "/m/",
     "/oauth2/authorize",  # a relying service's sign-in (api/oidc.py): login, then consent
 )
