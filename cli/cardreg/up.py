@@ -428,8 +428,10 @@ class Up:
         print(
             f"cardreg is up\n  portal: {base_url}/{replicas}\n  API:    {base_url}/api/v1 "
             f"(OpenAPI {base_url}/openapi.json)\n"
-            f"  operator API (counter console): {operator_url}/api/v1/operator "
-            f"(OpenAPI {operator_url}/openapi.json; operators: cardreg operator add)\n"
+            f"  counter console: {operator_url}/console "
+            f"(operators: cardreg operator add)\n"
+            f"  operator API: {operator_url}/api/v1/operator "
+            f"(OpenAPI {operator_url}/openapi.json)\n"
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
             f"  metrics: {metrics}\n"

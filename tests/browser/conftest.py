@@ -80,12 +80,14 @@ def agent(system: RunningSystem, agent_port: int, tmp_path: Path) -> Iterator[Ag
         reader.stop()
 
 
-def open_tab(browser: Browser, system: RunningSystem, viewport: dict) -> Iterator[PortalPage]:
+def open_tab(
+    browser: Browser, system: RunningSystem, viewport: dict, base_url: str | None = None
+) -> Iterator[PortalPage]:
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     problems = Problems(page)
     try:
-        yield PortalPage(page, system.public_url)
+        yield PortalPage(page, base_url or system.public_url)
     finally:
         context.close()
     assert problems.found == []
@@ -95,6 +97,12 @@ def open_tab(browser: Browser, system: RunningSystem, viewport: dict) -> Iterato
 def portal(browser: Browser, system: RunningSystem) -> Iterator[PortalPage]:
     """A portal tab in a fresh context: its own storage, so its own language and session."""
     yield from open_tab(browser, system, DESKTOP)
+
+
+@pytest.fixture
+def console(browser: Browser, system: RunningSystem) -> Iterator[PortalPage]:
+    """The counter console on the operator listener, in a context of its own."""
+    yield from open_tab(browser, system, DESKTOP, system.operator_url)
 
 
 @pytest.fixture

@@ -396,7 +396,7 @@ def test_every_page_fits_320_pixels_without_clipped_text(browser, system, langua
             assert_languages_marked(portal)
             assert portal.accessibility_violations() == [], name
 
-        for path in ("/", "/login", "/lookup", "/reset-password"):
+        for path in ("/", "/login", "/lookup", "/reset-password", "/setup"):
             portal.open(path, language)
             look(path)
         portal.open("/register", language)

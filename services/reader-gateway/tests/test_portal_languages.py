@@ -208,22 +208,33 @@ NOT_TEXTS = {
     "residence.issued_on",
     "residence.expires_on",
     "residence.serial_no",
+    "consent.reference",
+    "consent.given_on",
 }
 
 
 def test_every_key_in_the_code_is_in_the_catalogue_and_every_text_is_used():
     code = "".join(p.read_text(encoding="utf-8") for p in (PORTAL_DIR / "assets").rglob("*.js"))
-    index = (PORTAL_DIR / "index.html").read_text(encoding="utf-8")
+    index = "".join(
+        (PORTAL_DIR / page).read_text(encoding="utf-8") for page in ("index.html", "console.html")
+    )
     named = (set(LITERAL.findall(code)) - NOT_TEXTS) | set(SLOT.findall(index))
     named |= {"optional", "language.name"}  # a one-word key; the gateway's switcher
     keys = set(CATALOGUE.texts["zh-TW"])
     assert sorted(named - keys) == []
     prefixes = set(DYNAMIC.findall(code))
     assert prefixes == {
+        "activity.channel",
+        "activity.method",
+        "activity.outcome",
+        "activity.type",
         "api",
         "api.weak_password",
         "authorize.scope",
         "channel",
+        "console.document",
+        "console.reason",
+        "console.role",
         "kind",
         "remedy.read",
         "status",

@@ -201,9 +201,10 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
 
 
 def create_operator_app(settings: GatewaySettings, public: FastAPI) -> FastAPI:
-    """The operator listener's app: the operator API only, on the gateway that `public`'s
-    lifespan started (one connection, one registry client for both listeners)."""
-    from .api import errors, health, operator
+    """The operator listener's app: the operator API and the counter console page, on the
+    gateway that `public`'s lifespan started (one connection, one registry client for both
+    listeners)."""
+    from .api import console, errors, health, operator
     from .api.edge import Edge
 
     @asynccontextmanager
@@ -227,6 +228,7 @@ def create_operator_app(settings: GatewaySettings, public: FastAPI) -> FastAPI:
     errors.install(app)
     app.include_router(operator.router)
     app.include_router(health.router)
+    console.install(app, settings)
     return app
 
 

@@ -51,8 +51,10 @@ PAGES = (
     "/lookup",
     "/login",
     "/account",
+    "/account/activity",
     "/forgot-password",
     "/reset-password",
+    "/setup",  # a counter's or employer's registration, finished with the card
     "/m/",
     "/oauth2/authorize",  # a relying service's sign-in (api/oidc.py): login, then consent
 )
@@ -122,38 +124,32 @@ class Document:
         return cls(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
 
-def install(app: FastAPI, settings: GatewaySettings, catalogue: Catalogue | None = None) -> None:
-    """Add the portal's pages, texts, config and files to the app."""
-    catalogue = catalogue or load_catalogue()
-    template = (PORTAL_DIR / "index.html").read_text(encoding="utf-8")
-    pages = {
+def render_pages(template_name: str, catalogue: Catalogue) -> dict[str, bytes]:
+    """A page template of `portal/` rendered once in every language."""
+    template = (PORTAL_DIR / template_name).read_text(encoding="utf-8")
+    return {
         language: render_index(template, catalogue, language).encode("utf-8")
         for language in catalogue.languages
     }
+
+
+def page_language(request: Request, catalogue: Catalogue) -> str:
+    """`?lang=` if it names one of ours, else the browser's Accept-Language."""
+    asked = request.query_params.get("lang")
+    if asked in catalogue.languages:
+        return asked
+    return negotiate(request.headers.get("accept-language"), catalogue.languages)
+
+
+def add_texts(router: APIRouter, catalogue: Catalogue) -> None:
+    """`/portal/texts/<lang>.json`: the catalogue's texts compiled at start, revalidated by
+    ETag. The counter console's listener serves the same documents."""
     texts = {
         language: Document.of(
             json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         )
         for language, table in catalogue.texts.items()
     }
-    headers = {
-        "Content-Security-Policy": page_csp(settings.agent_origin),
-        "Vary": "Accept-Language",
-    }
-    config = PortalConfig(agent_url=settings.agent_origin)
-    router = APIRouter(include_in_schema=False)
-
-    async def page(request: Request) -> HTMLResponse:
-        asked = request.query_params.get("lang")
-        language = (
-            asked
-            if asked in pages
-            else negotiate(request.headers.get("accept-language"), catalogue.languages)
-        )
-        return HTMLResponse(pages[language], headers=headers)
-
-    for path in PAGES:
-        router.add_api_route(path, page, methods=["GET"], response_class=HTMLResponse)
 
     @router.get(TEXTS_PREFIX + "/{language}.json")
     async def portal_texts(language: str, request: Request) -> Response:
@@ -165,10 +161,32 @@ def install(app: FastAPI, settings: GatewaySettings, catalogue: Catalogue | None
             return Response(status_code=304, headers=cache)
         return Response(document.body, media_type="application/json", headers=cache)
 
+
+def mount_assets(app: FastAPI) -> None:
+    app.mount(ASSETS_PREFIX, PortalAssets(directory=PORTAL_DIR / "assets"), name="portal-assets")
+
+
+def install(app: FastAPI, settings: GatewaySettings, catalogue: Catalogue | None = None) -> None:
+    """Add the portal's pages, texts, config and files to the app."""
+    catalogue = catalogue or load_catalogue()
+    pages = render_pages("index.html", catalogue)
+    headers = {
+        "Content-Security-Policy": page_csp(settings.agent_origin),
+        "Vary": "Accept-Language",
+    }
+    config = PortalConfig(agent_url=settings.agent_origin)
+    router = APIRouter(include_in_schema=False)
+
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(pages[page_language(request, catalogue)], headers=headers)
+
+    for path in PAGES:
+        router.add_api_route(path, page, methods=["GET"], response_class=HTMLResponse)
+    add_texts(router, catalogue)
+
     @router.get("/portal/config.json")
     async def portal_config() -> PortalConfig:
         return config
 
     app.include_router(router)
-    assets = PortalAssets(directory=PORTAL_DIR / "assets")
-    app.mount(ASSETS_PREFIX, assets, name="portal-assets")
+    mount_assets(app)

@@ -136,22 +136,24 @@ function updateTitle() {
 
 const dateFormats = new Map();
 
-function formatDate(iso) {
-  if (!dateFormats.has(language)) {
+function formatDate(iso, withTime = false) {
+  const which = `${language} ${withTime}`;
+  if (!dateFormats.has(which)) {
     // Gregorian everywhere (Thai would default to the Buddhist era): the dates people type
     // and read off their residence permit are Gregorian.
-    const format = new Intl.DateTimeFormat(language, { dateStyle: "long", calendar: "gregory" });
-    dateFormats.set(language, format);
+    const style = withTime ? { dateStyle: "long", timeStyle: "short" } : { dateStyle: "long" };
+    dateFormats.set(which, new Intl.DateTimeFormat(language, { ...style, calendar: "gregory" }));
   }
   const value = new Date(iso);
-  return Number.isNaN(value.getTime()) ? iso : dateFormats.get(language).format(value);
+  return Number.isNaN(value.getTime()) ? iso : dateFormats.get(which).format(value);
 }
 
 export function translateElement(el) {
   if (language === null) return; // before the texts arrive: initLanguage translates the page
-  const { i18n, i18nArgs, i18nAttr, i18nDate } = el.dataset;
+  const { i18n, i18nArgs, i18nAttr, i18nDate, i18nDatetime } = el.dataset;
   if (i18n) el.textContent = t(i18n, i18nArgs ? JSON.parse(i18nArgs) : {});
   if (i18nDate) el.textContent = formatDate(i18nDate);
+  if (i18nDatetime) el.textContent = formatDate(i18nDatetime, true);
   if (i18nAttr) {
     for (const pair of i18nAttr.split(";")) {
       const [attr, key] = pair.split("=");
@@ -161,7 +163,7 @@ export function translateElement(el) {
 }
 
 export function translateTree(root) {
-  for (const el of root.querySelectorAll("[data-i18n], [data-i18n-attr], [data-i18n-date]")) {
+  for (const el of root.querySelectorAll("[data-i18n], [data-i18n-attr], [data-i18n-date], [data-i18n-datetime]")) {
     translateElement(el);
   }
   updateTitle();

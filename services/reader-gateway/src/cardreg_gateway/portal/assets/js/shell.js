@@ -2,35 +2,16 @@
 // session (log in, or my registration + log out) and marks the current page.
 
 import { h } from "./dom.js";
-import { currentLanguage, onLanguageChange, setLanguage } from "./i18n.js";
 import { call } from "./api.js";
 import { currentPath, navigate, onRouteChange } from "./router.js";
 import { accessToken, onSessionChange, signedIn, signOut } from "./session.js";
+import { wireLanguageSwitcher } from "./switcher.js";
 
 export function startShell() {
-  // The gateway wrote the switcher: a link per language, named in it (`lang`), `?lang=` in
-  // its href. Here a click switches in place instead of reloading, which keeps what was typed
-  // and the in-memory session; should the texts not load, the link itself reloads the page
-  // in that language.
-  for (const link of document.querySelectorAll("#languages a[data-language]")) {
-    link.addEventListener("click", (event) => {
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
-      event.preventDefault();
-      setLanguage(link.dataset.language).catch(() => window.location.assign(link.href));
-    });
-  }
-  markLanguage(currentLanguage());
-  onLanguageChange(markLanguage);
+  wireLanguageSwitcher();
   renderMenu();
   onSessionChange(renderMenu);
   onRouteChange(markCurrent);
-}
-
-function markLanguage(current) {
-  for (const link of document.querySelectorAll("#languages a[data-language]")) {
-    if (link.dataset.language === current) link.setAttribute("aria-current", "true");
-    else link.removeAttribute("aria-current");
-  }
 }
 
 function renderMenu() {

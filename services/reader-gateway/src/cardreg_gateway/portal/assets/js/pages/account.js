@@ -1,7 +1,7 @@
 // `/account` (FAQ 8, 9): the signed-in profile with identifiers masked, [Change basic data]
-// (email, phone, mail language), [Change registration password], and log out.
+// (email, phone, mail language), [Change registration password], the way to the account's
+// activity, and log out.
 
-import { call } from "../api.js";
 import { h } from "../dom.js";
 import { describe, PortalError } from "../errors.js";
 import { languageName, translateElement } from "../i18n.js";
@@ -21,28 +21,13 @@ import {
   submitButton,
   textField,
 } from "../forms.js";
-import { accessToken, signOut } from "../session.js";
 import { logOut } from "../shell.js";
-import { noticeSlot, pageHeading } from "./common.js";
+import { linkTo, noticeSlot, pageHeading, signedInCaller } from "./common.js";
 import { devicesPanel } from "./devices.js";
 
 export function account(main, { navigate, notice }) {
-  if (!accessToken()) {
-    navigate("/login", { notice: "notice.login_required", replace: true });
-    return;
-  }
-  /** A call with the session; a session the API no longer knows sends the user to log in. */
-  const withSession = async (method, path, body) => {
-    try {
-      return await call(method, path, { body, token: accessToken() });
-    } catch (error) {
-      if (error.code === "unauthorized") {
-        signOut();
-        navigate("/login", { notice: "notice.session_expired" });
-      }
-      throw error;
-    }
-  };
+  const withSession = signedInCaller(navigate);
+  if (!withSession) return;
 
   const profile = h(
     "div",
@@ -63,6 +48,12 @@ export function account(main, { navigate, notice }) {
     section("account-details", "details.title", details.element),
     section("account-password", "pw.title", passwordForm(withSession)),
     section("account-devices", "devices.title", devicesPanel(withSession)),
+    section(
+      "account-activity",
+      "activity.title",
+      h("p", { text: "activity.intro" }),
+      h("p", {}, linkTo("/account/activity", "activity.open", null)),
+    ),
     section(
       "account-logout",
       "logout.title",

@@ -1,9 +1,11 @@
 // Pieces every page uses: the heading (which also names the page in the title), the slot for
 // a one-time notice, and a success panel that takes the place of a finished form.
 
+import { call } from "../api.js";
 import { h } from "../dom.js";
 import { setTitle } from "../i18n.js";
 import { showStatus } from "../forms.js";
+import { accessToken, signOut } from "../session.js";
 
 export function pageHeading(key) {
   setTitle(key);
@@ -34,4 +36,27 @@ export function replaceWithPanel(form, { title, text, links = [], level = "h2" }
 
 export function linkTo(path, key, className = "button-link") {
   return h("a", { href: path, class: className, text: key });
+}
+
+/**
+ * For a page that needs the card login's session: a `call` with the session's token, or null
+ * (and the way to log in) when there is none. A session the API no longer knows sends the
+ * user to log in.
+ */
+export function signedInCaller(navigate) {
+  if (!accessToken()) {
+    navigate("/login", { notice: "notice.login_required", replace: true });
+    return null;
+  }
+  return async (method, path, body) => {
+    try {
+      return await call(method, path, { body, token: accessToken() });
+    } catch (error) {
+      if (error.code === "unauthorized") {
+        signOut();
+        navigate("/login", { notice: "notice.session_expired" });
+      }
+      throw error;
+    }
+  };
 }
