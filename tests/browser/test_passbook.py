@@ -110,8 +110,11 @@ def test_sign_in_through_cardreg_then_sign_out(portal: PortalPage, agent, people
     page.locator("button[data-decision=allow]").click()
 
     page.wait_for_url(f"{passbook.url}/")
-    name = page.locator("#holder-name")
-    expect(name).to_be_visible()
+    # the masked name from the id_token: first and last character, the rest ○
+    masked = me.card.name[0] + "○" * max(len(me.card.name) - 2, 1)
+    masked += me.card.name[-1] if len(me.card.name) > 2 else ""
+    expect(page.locator("#holder-name")).to_have_text(masked)
+    assert me.card.name not in portal.main_text()
     assert tokens == []  # the code went to the passbook's server, never through the browser
     # the session cookie is the passbook's alone: host 127.0.0.1, not the portal's localhost
     cookies = page.context.cookies()
