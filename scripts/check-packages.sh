@@ -51,6 +51,7 @@ check cardreg-registry cardreg_registry services/registry/tests
 check cardreg-mailer cardreg_mailer services/mailer/tests
 check cardreg-reader-gateway cardreg_gateway services/reader-gateway/tests
 check cardreg-reader-agent cardreg_agent agent/tests
+check cardreg-example-passbook cardreg_passbook examples/passbook/tests
 
 # The agent as a user's PC gets it: no bus, no gateway server stack.
 venv_with agent-alone cardreg-reader-agent
@@ -61,3 +62,13 @@ brought = [m for m in ("nats", "fastapi", "uvicorn", "cardreg_gateway") if impor
 assert not brought, f"the reader agent brings {brought}"
 PY
 echo "package check: cardreg-reader-agent installs without nats-py, FastAPI, uvicorn"
+
+# The example relying service knows cardreg only by its OpenID Connect endpoints.
+venv_with passbook-alone cardreg-example-passbook
+import_all passbook-alone cardreg_passbook
+"$work/passbook-alone/bin/python" - <<'PY'
+import importlib.util
+brought = [m for m in ("nats", "cardreg_shared", "cardreg_registry", "cardreg_gateway") if importlib.util.find_spec(m)]
+assert not brought, f"the passbook example brings {brought}"
+PY
+echo "package check: cardreg-example-passbook installs without any cardreg service or nats-py"

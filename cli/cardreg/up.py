@@ -30,7 +30,7 @@ from cardreg_shared import bus
 from cardreg_shared.postgres import is_postgres, redacted
 from nats.errors import Error as NatsError
 
-from . import localbus, mailcatcher, natsserver, natstls
+from . import examples, localbus, mailcatcher, natsserver, natstls
 from .supervisor import Child, GiveUp, Supervisor
 
 # (NATS user = micro service name, module), in start order; the gateway is probed over HTTP.
@@ -92,6 +92,18 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="N of every service, each in its queue group; the gateways on consecutive HTTP "
         "ports from --http-port. More than one needs --database-url (a sqlite file is one "
         "process's)",
+    )
+    p.add_argument(
+        "--examples",
+        action="store_true",
+        help="also run the example relying service, the health passbook (examples/passbook), "
+        "registering its OpenID Connect client when needed",
+    )
+    p.add_argument(
+        "--examples-port",
+        type=int,
+        default=8090,
+        help="the passbook's port on 127.0.0.1 (default %(default)s)",
     )
     tls = p.add_mutually_exclusive_group()
     tls.add_argument(
@@ -184,6 +196,11 @@ class Up:
                 f"the portal's ports ({args.http_port}-{portal_ports[-1]}) and the operator "
                 f"API's ({args.operator_port}-{operator_ports[-1]}) overlap: one port each per "
                 "gateway replica; choose --operator-port apart"
+            )
+        if args.examples and args.examples_port in {*portal_ports, *operator_ports}:
+            raise RuntimeError(
+                f"--examples-port {args.examples_port} is one of the gateway's ports; choose "
+                "another"
             )
         nodes = args.nats_nodes
         self.bus = localbus.prepare(
@@ -389,16 +406,40 @@ class Up:
                 return 0
             if not await self._system_ready(stop):
                 return 0
+            if self.args.examples and not await self._start_examples(smtp, stop):
+                return 0
             self._announce(smtp)
             await sup.run(stop)
             return 0
         finally:
             await bus.close(self.nc)
 
-    def _announce(self, smtp: tuple[str, int]) -> None:
-        base_url = os.environ.get(
+    @property
+    def _base_url(self) -> str:
+        return os.environ.get(
             "CARDREG_PUBLIC_BASE_URL", public_base_url(self.args.http_host, self.args.http_port)
         )
+
+    async def _start_examples(self, smtp: tuple[str, int], stop: asyncio.Event) -> bool:
+        port = self.args.examples_port
+        env = self._service_env("registry", smtp)
+        try:
+            client_file = examples.ensure_client(self.data_dir, port, env)
+        except (examples.ExampleError, OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"the passbook example: {exc}") from None
+        child = examples.passbook_child(
+            self._base_url,
+            client_file,
+            port,
+            {k: v for k, v in os.environ.items() if not k.startswith(("CARDREG_", "NATS_"))},
+            lambda _child: http_ok("127.0.0.1", port, "/healthz"),
+        )
+        return await self.supervisor.until_ready(
+            [self.supervisor.start(child)], timeout=READY_TIMEOUT, stop=stop
+        )
+
+    def _announce(self, smtp: tuple[str, int]) -> None:
+        base_url = self._base_url
         replicas = ""
         if self.args.replicas > 1:
             last = self.args.http_port + self.args.replicas - 1
@@ -425,6 +466,12 @@ class Up:
             else "no TLS (loopback only, --no-nats-tls)"
         )
         operator_url = f"http://{self.args.operator_host}:{self.args.operator_port}"
+        examples_line = ""
+        if self.args.examples:
+            examples_line = (
+                f"  passbook (example relying service): "
+                f"{examples.passbook_url(self.args.examples_port)}/\n"
+            )
         print(
             f"cardreg is up\n  portal: {base_url}/{replicas}\n  API:    {base_url}/api/v1 "
             f"(OpenAPI {base_url}/openapi.json)\n"
@@ -435,6 +482,7 @@ class Up:
             f"  NATS:   {self.nats_url} ({tls}; one user per service, passwords in "
             f"{self.bus.secrets_dir})\n  mail:   {mail}\n"
             f"  metrics: {metrics}\n"
+            f"{examples_line}"
             f"  data:   {self.data_dir}{database}\nCtrl-C stops everything.",
             flush=True,
         )

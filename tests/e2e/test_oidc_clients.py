@@ -276,7 +276,9 @@ def test_nhi_id_only_for_a_client_registered_for_it(system, portal, session, con
     assert asked["consent"]["scopes"] == ["openid", "nhi_id"]
 
 
-def run_rp(system, portal, session, client_id, secret, mode="flow", verifier=None) -> dict:
+def run_rp(
+    system, portal, session, client_id, secret, mode="flow", verifier=None, scope="openid email"
+) -> dict:
     node = shutil.which("node")
     assert node, "node is needed (scripts/system-deps.sh installs it)"
     with subprocess.Popen(
@@ -287,7 +289,7 @@ def run_rp(system, portal, session, client_id, secret, mode="flow", verifier=Non
             client_id,
             secret or "-",
             REDIRECT,
-            "openid email",
+            scope,
             mode,
         ],
         stdin=subprocess.PIPE,
@@ -352,3 +354,61 @@ def test_pairwise_subjects_differ_between_clients(system, portal, session, confi
         subs.append(outcome["result"]["claims"]["sub"])
     assert subs[0] != subs[1]
     assert create_s256_code_challenge("x")  # authlib's S256, the one the provider checks
+
+
+def masked(name: str) -> str:
+    """The provider's rule for a name of Chinese characters: first and last kept."""
+    return name[0] + "○" * max(len(name) - 2, 1) + (name[-1] if len(name) > 2 else "")
+
+
+@pytest.fixture
+def person_session(portal: Portal, people: People):
+    me = people.citizen()
+    assert portal.register(me, PASSWORD).status_code == 201
+    return me, portal.bearer(me, PASSWORD)
+
+
+def test_authlib_client_gets_the_masked_name_and_the_nhi_id(system, portal, person_session):
+    me, bearer = person_session
+    client_id, secret = add_client(
+        system, "--name", "Tax filing", "--scope", "profile", "--scope", "nhi_id"
+    )
+    meta = discovery(system)
+    assert {"name", "nhi_id"} <= set(meta["claims_supported"])
+    client = authlib_client(system, client_id, secret, scope="openid profile nhi_id")
+    url, verifier, nonce = start(system, client, meta)
+    redirect = browser(portal, bearer, url)["redirect_to"]
+    token = client.fetch_token(
+        meta["token_endpoint"], authorization_response=redirect, code_verifier=verifier
+    )
+    keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"], timeout=10).json())
+    id_token = jwt.decode(token["id_token"], keys, algorithms=["EdDSA"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": system.public_url},
+        aud={"essential": True, "value": client_id},
+        nonce={"essential": True, "value": nonce},
+    ).validate(id_token.claims)
+    assert id_token.claims["name"] == masked(me.card.name) != me.card.name
+    assert id_token.claims["nhi_id"] == me.card.id_no
+    info = client.get(meta["userinfo_endpoint"]).json()
+    assert info == {
+        "sub": id_token.claims["sub"],
+        "name": masked(me.card.name),
+        "nhi_id": me.card.id_no,
+    }
+
+
+def test_openid_client_gets_the_masked_name_and_no_nhi_id_unasked(system, portal, person_session):
+    me, bearer = person_session
+    client_id, secret = add_client(
+        system, "--name", "Passbook", "--scope", "profile", "--scope", "nhi_id"
+    )
+    outcome = run_rp(system, portal, bearer, client_id, secret, scope="openid profile")
+    assert "result" in outcome, outcome
+    claims, info = outcome["result"]["claims"], outcome["result"]["userinfo"]
+    assert claims["name"] == info["name"] == masked(me.card.name)
+    assert "nhi_id" not in claims and "nhi_id" not in info
+    outcome = run_rp(system, portal, bearer, client_id, secret, scope="openid nhi_id")
+    assert outcome["result"]["claims"]["nhi_id"] == me.card.id_no
+    assert outcome["result"]["userinfo"]["nhi_id"] == me.card.id_no
+    assert "name" not in outcome["result"]["claims"]

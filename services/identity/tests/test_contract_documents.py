@@ -18,11 +18,13 @@ from cardreg_shared.models.common import Document
 from cardreg_shared.models.identity import (
     DocumentVerifyRequest,
     InsuranceVerifyRequest,
+    PersonClaims,
+    PersonClaimsRequest,
     PersonFindReply,
     PersonFindRequest,
     ProofVerifyReply,
 )
-from cardreg_shared.subjects import DOCUMENT_VERIFY, INSURANCE_VERIFY, PERSON_FIND
+from cardreg_shared.subjects import DOCUMENT_VERIFY, INSURANCE_VERIFY, PERSON_CLAIMS, PERSON_FIND
 from cardreg_testkit.people import load_wallet
 from nats.micro.request import ERROR_CODE_HEADER
 
@@ -84,6 +86,17 @@ async def test_a_person_is_found_by_id_number(nc, many) -> None:
         assert reply.under_14 == ("household_register" in entry.documents)
     unknown = await failure(find(nc, "A123456789"))
     assert unknown.code == ErrorCode.NOT_FOUND
+
+
+async def test_a_persons_claims_are_the_registers_name_and_id_number(nc, many) -> None:
+    _, wallet = many
+    for entry in (wallet[0], next(e for e in wallet if e.kind == "foreigner")):
+        person_id = (await find(nc, entry.card.id_no)).person_id
+        request = PersonClaimsRequest(person_id=person_id)
+        reply: PersonClaims = await bus.request(nc, PERSON_CLAIMS, request, timeout=2)
+        assert (reply.name, reply.id_no) == (entry.card.name, entry.card.id_no)
+    missing = bus.request(nc, PERSON_CLAIMS, PersonClaimsRequest(person_id="0" * 32), timeout=2)
+    assert (await failure(missing)).code == ErrorCode.NOT_FOUND
 
 
 async def test_every_document_the_wallet_names_belongs_to_its_person(nc, many) -> None:

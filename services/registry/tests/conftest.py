@@ -39,6 +39,8 @@ from cardreg_shared.models.identity import (
     DocumentVerifyRequest,
     HouseholdVerifyRequest,
     InsuranceVerifyRequest,
+    PersonClaims,
+    PersonClaimsRequest,
     PersonFindReply,
     PersonFindRequest,
     ProofVerifyReply,
@@ -74,6 +76,7 @@ from cardreg_shared.subjects import (
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
     PASSWORD_RESET_REQUEST,
+    PERSON_CLAIMS,
     PERSON_FIND,
     REGISTRATION_LOOKUP,
     REGISTRY_EVENTS,
@@ -204,6 +207,14 @@ class ScriptedIdentity:
                     under_14=person.under_14,
                 )
         raise ServiceFailure(ErrorCode.NOT_FOUND)
+
+    async def person_claims(self, request: PersonClaimsRequest) -> PersonClaims:
+        self.calls["claims"] += 1
+        self._up()
+        person = self.people.get(request.person_id)
+        if person is None:
+            raise ServiceFailure(ErrorCode.NOT_FOUND)
+        return PersonClaims(name=person.cards[-1].fields.name, id_no=person.id_no)
 
     async def verify_document(self, request: DocumentVerifyRequest) -> ProofVerifyReply:
         self.calls["document"] += 1
@@ -463,6 +474,7 @@ async def serving_identity(url: str, scripted: ScriptedIdentity) -> AsyncIterato
         PERSON_FIND: scripted.find_person,
         DOCUMENT_VERIFY: scripted.verify_document,
         INSURANCE_VERIFY: scripted.verify_insurance,
+        PERSON_CLAIMS: scripted.person_claims,
     }
     async with scripted_peer(url, "identity", handlers, description="scripted identity"):
         yield scripted

@@ -381,3 +381,47 @@ async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow, e
     events = [event for _, event in await event_stream.until(4)]
     consents = [(e.channel, e.outcome) for e in events if e.type == "consent_recorded"]
     assert consents == [("oidc", "granted"), ("oidc", "withdrawn")]
+
+
+async def test_profile_gives_the_masked_name_from_identity(flow, identity):
+    token = await flow.portal_token()
+    verifier, challenge = verifier_and_challenge()
+    asked = identity.calls["claims"]
+    code = await flow.code(token, challenge, scope="openid profile")
+    status, tokens = await flow.exchange(code, verifier)
+    assert status == 200, tokens
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert claims["name"] == "王○明" and "nhi_id" not in claims
+    status, info = await flow.endpoint("userinfo", auth=f"Bearer {tokens['access_token']}")
+    assert status == 200 and info == {"sub": claims["sub"], "name": "王○明"}
+    assert identity.calls["claims"] == asked + 2  # once for the id_token, once for userinfo
+
+
+async def test_nhi_id_carries_the_id_number_for_a_client_registered_for_it(
+    flow, registry, identity
+):
+    await add_client(registry, "passbook-tax", scopes=DEFAULT_CLIENT_SCOPES | {OidcScope.NHI_ID})
+    me = identity.enrol("citizen")
+    await flow.api.register(me)
+    token = (await flow.api.login(me)).access_token
+    verifier, challenge = verifier_and_challenge()
+    code = await flow.code(token, challenge, client_id="passbook-tax", scope="openid nhi_id")
+    auth = "Basic " + base64.b64encode(f"passbook-tax:{SECRET}".encode()).decode()
+    status, tokens = await flow.exchange(code, verifier, auth=auth)
+    assert status == 200, tokens
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert claims["nhi_id"] == me.id_no and "name" not in claims
+    status, info = await flow.endpoint("userinfo", auth=f"Bearer {tokens['access_token']}")
+    assert info["nhi_id"] == me.id_no
+
+
+async def test_without_profile_or_nhi_id_identity_is_not_asked(flow, identity):
+    token = await flow.portal_token(email="mei@example.com")
+    verifier, challenge = verifier_and_challenge()
+    asked = identity.calls["claims"]
+    code = await flow.code(token, challenge)
+    status, tokens = await flow.exchange(code, verifier)
+    assert status == 200 and "name" not in jwt.decode(
+        tokens["id_token"], options={"verify_signature": False}
+    )
+    assert identity.calls["claims"] == asked

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from cardreg_registry.domain.masking import mask_card_no, mask_email, mask_id_no, mask_phone
+from cardreg_registry.domain.masking import (
+    mask_card_no,
+    mask_email,
+    mask_id_no,
+    mask_name,
+    mask_phone,
+)
 
 
 def test_id_number_keeps_three_leading_and_two_trailing():
@@ -24,3 +30,11 @@ def test_phone_keeps_first_four_and_last_three_digits():
     assert mask_phone("0912345678") == "0912***678"
     assert mask_phone("0223456789") == "0223***789"
     assert mask_phone("031234567") == "0312**567"
+
+
+def test_a_name_keeps_its_first_and_last_character():
+    assert mask_name("王小明") == "王○明"
+    assert mask_name("王明") == "王○"
+    assert mask_name("歐陽小明") == "歐○○明"
+    assert mask_name("NGUYEN VAN AN") == "N○○○○○ ○○○ ○N"
+    assert mask_name("李") == "李"

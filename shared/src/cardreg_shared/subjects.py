@@ -120,6 +120,13 @@ INSURANCE_VERIFY = Subject(
     identity.ProofVerifyReply,
     "Is the person insured through this unit (employer)? `insurance_mismatch` if not.",
 )
+PERSON_CLAIMS = Subject(
+    "identity.person.claims",
+    identity.PersonClaimsRequest,
+    identity.PersonClaims,
+    "The person's name and ID number, for the claims of an OpenID Connect sign-in (the "
+    "registry keeps neither in clear); `not_found` for an unknown person.",
+)
 
 REGISTRATION_LOOKUP = Subject(
     "registry.registration.lookup",
@@ -445,6 +452,7 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     PERSON_FIND,
     DOCUMENT_VERIFY,
     INSURANCE_VERIFY,
+    PERSON_CLAIMS,
     REGISTRATION_LOOKUP,
     ACCOUNT_REGISTER,
     SESSION_CREATE,

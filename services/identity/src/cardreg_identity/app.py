@@ -24,6 +24,7 @@ from .flows.card_verify import CardVerification
 from .flows.document_verify import DocumentVerification
 from .flows.household_verify import HouseholdVerification
 from .flows.insurance_verify import InsuranceVerification
+from .flows.person_claims import PersonClaimsLookup
 from .flows.person_find import PersonFind
 from .flows.proof_check import ProofCheck
 from .flows.residence_verify import ResidenceVerification
@@ -74,6 +75,7 @@ class Identity:
                 household=HouseholdVerification(check),
                 residence=ResidenceVerification(check),
                 person=PersonFind(store, clock),
+                claims=PersonClaimsLookup(store),
                 document=DocumentVerification(check, clock),
                 insurance=InsuranceVerification(store),
             )

@@ -19,6 +19,7 @@ from cardreg_shared.subjects import (
     DOCUMENT_VERIFY,
     HOUSEHOLD_VERIFY,
     INSURANCE_VERIFY,
+    PERSON_CLAIMS,
     PERSON_FIND,
     RESIDENCE_VERIFY,
 )
@@ -28,6 +29,7 @@ from .flows.card_verify import CardVerification
 from .flows.document_verify import DocumentVerification
 from .flows.household_verify import HouseholdVerification
 from .flows.insurance_verify import InsuranceVerification
+from .flows.person_claims import PersonClaimsLookup
 from .flows.person_find import PersonFind
 from .flows.residence_verify import ResidenceVerification
 
@@ -60,6 +62,7 @@ def register(
     person: PersonFind,
     document: DocumentVerification,
     insurance: InsuranceVerification,
+    claims: PersonClaimsLookup,
 ) -> None:
     host.add(CARD_VERIFY, _database_errors_are_unavailable(CARD_VERIFY.name, card))
     host.add(HOUSEHOLD_VERIFY, _database_errors_are_unavailable(HOUSEHOLD_VERIFY.name, household))
@@ -67,3 +70,4 @@ def register(
     host.add(PERSON_FIND, _database_errors_are_unavailable(PERSON_FIND.name, person))
     host.add(DOCUMENT_VERIFY, _database_errors_are_unavailable(DOCUMENT_VERIFY.name, document))
     host.add(INSURANCE_VERIFY, _database_errors_are_unavailable(INSURANCE_VERIFY.name, insurance))
+    host.add(PERSON_CLAIMS, _database_errors_are_unavailable(PERSON_CLAIMS.name, claims))

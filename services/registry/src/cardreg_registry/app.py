@@ -157,6 +157,7 @@ class Registry:
                 OidcGrants(storage, clock, timedelta(seconds=settings.oidc_code_ttl_seconds)),
                 keys,
                 PairwiseSubjects(secret.derive("registry/oidc-pairwise/v1")),
+                IdentityClient(nc, timeout=settings.identity_timeout_seconds),
                 workers=settings.oidc_workers,
             )
             host = await _serve(settings, nc, storage, keys, secret, background, clock, oidc)

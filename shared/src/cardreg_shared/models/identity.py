@@ -13,6 +13,7 @@ from .common import (
     IdNo,
     Model,
     PersonKind,
+    PersonName,
     Residence,
     UnitId,
 )
@@ -56,6 +57,21 @@ class PersonFindReply(Model):
     kind: PersonKind
     id_no: IdNo = Field(description="As the register holds it (canonical form).")
     under_14: bool = Field(description="Without an ID card: the household register serves.")
+
+
+class PersonClaimsRequest(Model):
+    """The registry signs a person in at a relying service (OpenID Connect)."""
+
+    person_id: str
+
+
+class PersonClaims(Model):
+    """What a relying service may be told about the person, by scope: the name as the
+    register holds it (the registry masks it) and the ID number (only for clients registered
+    for `nhi_id`). Never logged, never in an event."""
+
+    name: PersonName
+    id_no: IdNo = Field(description="As the register holds it (canonical form).")
 
 
 class DocumentVerifyRequest(Model):

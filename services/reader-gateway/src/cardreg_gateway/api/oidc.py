@@ -46,6 +46,8 @@ CLAIMS = [
     "auth_time",
     "nonce",
     "amr",
+    "name",
+    "nhi_id",
     "email",
     "email_verified",
     "phone_number",

@@ -2,8 +2,10 @@
 
 Identity's typed errors (card_replaced, proof_kind_mismatch, verification_locked, ...) reach
 the registry's caller unchanged: `bus.request` raises them as `ServiceFailure` and nothing
-here catches them. The registry never needs a person's ID number after registration: the
-card check names it, and the password rule uses its keyed hash (domain/id_numbers.py).
+here catches them. The registry keeps no person's name or ID number in clear: the card check
+names the ID number, the password rule uses its keyed hash (domain/id_numbers.py), and an
+OpenID Connect sign-in asks for the name and ID number (`person_claims`) when its scopes need
+them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from cardreg_shared.models.identity import (
     DocumentVerifyRequest,
     HouseholdVerifyRequest,
     InsuranceVerifyRequest,
+    PersonClaims,
+    PersonClaimsRequest,
     PersonFindReply,
     PersonFindRequest,
     ResidenceVerifyRequest,
@@ -25,6 +29,7 @@ from cardreg_shared.subjects import (
     DOCUMENT_VERIFY,
     HOUSEHOLD_VERIFY,
     INSURANCE_VERIFY,
+    PERSON_CLAIMS,
     PERSON_FIND,
     RESIDENCE_VERIFY,
 )
@@ -65,3 +70,7 @@ class IdentityClient:
         request = InsuranceVerifyRequest(person_id=person_id, unit_id=unit_id)
         reply = await bus.request(self._nc, INSURANCE_VERIFY, request, timeout=self._timeout)
         return reply.verified
+
+    async def person_claims(self, person_id: str) -> PersonClaims:
+        request = PersonClaimsRequest(person_id=person_id)
+        return await bus.request(self._nc, PERSON_CLAIMS, request, timeout=self._timeout)

@@ -41,6 +41,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
+from cardreg_shared.models.identity import PersonClaims
 from cardreg_shared.models.oidc import (
     OidcAuthorizeReply,
     OidcAuthorizeRequest,
@@ -51,6 +52,7 @@ from cardreg_shared.models.oidc import (
 
 from ..domain.accounts import Account
 from ..domain.keys import RS256
+from ..domain.masking import mask_name
 from ..domain.oidc import (
     AuthorizationCode,
     Grant,
@@ -63,6 +65,7 @@ from ..domain.oidc import (
 )
 from ..domain.sessions import Session
 from ..flows.oidc_grants import LiveGrant, OidcGrants
+from ..flows.ports import Identity
 from .key_ring import KeyRing
 
 T = TypeVar("T")
@@ -241,7 +244,9 @@ class IdToken(OpenIDCode):
 
     def generate_user_info(self, user: User, scope: str) -> UserInfo:
         assert user.grant is not None
-        return self.provider.user_info(user.account, user.grant, scope)
+        provider = self.provider
+        person = provider.bridge.run(provider.person_for(user.account, scope))
+        return provider.user_info(user.account, user.grant, scope, person)
 
 
 class CodeGrant(AuthorizationCodeGrant):
@@ -421,6 +426,7 @@ class OidcServer:
         grants: OidcGrants,
         ring: KeyRing,
         subjects: PairwiseSubjects,
+        identity: Identity,
         *,
         workers: int = 4,
         timeout: float = 10.0,
@@ -428,6 +434,7 @@ class OidcServer:
         self.grants = grants
         self.ring = ring
         self.subjects = subjects
+        self.identity = identity
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="oidc")
         self._timeout = timeout
         self.bridge: Bridge
@@ -511,9 +518,25 @@ class OidcServer:
         refresh, live = found
         return TokenView(live, refresh.grant_id, live.grant.client_id, refresh=refresh)
 
-    def user_info(self, account: Account, grant: Grant, scope: str) -> UserInfo:
+    async def person_for(self, account: Account, scope: str) -> PersonClaims | None:
+        """Identity's record of the person, asked only when the scopes need it (`profile`,
+        `nhi_id`): the registry keeps neither the name nor the ID number in clear."""
+        scopes = parse_oidc_scopes(scope) or frozenset()
+        if not scopes & {OidcScope.PROFILE, OidcScope.NHI_ID}:
+            return None
+        return await self.identity.person_claims(account.person_id)
+
+    def user_info(
+        self, account: Account, grant: Grant, scope: str, person: PersonClaims | None
+    ) -> UserInfo:
         scopes = parse_oidc_scopes(scope) or frozenset()
         info = UserInfo(sub=self.subjects.subject(grant.client_id, account.account_id))
+        if person is not None and OidcScope.PROFILE in scopes:
+            info["name"] = mask_name(person.name)
+        # nhi_id reaches only clients registered for it: a scope beyond the client's
+        # registration is refused at the authorization request (invalid_scope).
+        if person is not None and OidcScope.NHI_ID in scopes:
+            info["nhi_id"] = person.id_no
         if OidcScope.EMAIL in scopes and account.email:
             info["email"] = account.email
             info["email_verified"] = False
@@ -589,7 +612,9 @@ class OidcServer:
                 headers=[("WWW-Authenticate", 'Bearer error="insufficient_scope"')],
                 body=body_text({"error": "insufficient_scope"}),
             )
-        info = self.user_info(live.account, live.grant, oidc_scope_text(live.grant.scopes))
+        scope = oidc_scope_text(live.grant.scopes)
+        person = await self.person_for(live.account, scope)
+        info = self.user_info(live.account, live.grant, scope, person)
         return OidcEndpointReply(
             status=200,
             headers=[("Content-Type", "application/json"), ("Cache-Control", "no-store")],

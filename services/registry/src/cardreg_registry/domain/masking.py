@@ -22,3 +22,18 @@ def mask_email(email: str) -> str:
 def mask_phone(phone: str) -> str:
     """`0912345678` -> `0912***678`; landlines likewise keep the first 4 and last 3 digits."""
     return phone[:4] + "*" * (len(phone) - 7) + phone[-3:]
+
+
+NAME_MASK = "○"  # the mark Taiwan's government services mask names with
+
+
+def mask_name(name: str) -> str:
+    """`王小明` -> `王○明`, `王明` -> `王○`, `歐陽小明` -> `歐○○明`; a name in Latin letters keeps
+    its first and last letter and its spaces: `NGUYEN VAN AN` -> `N○○○○○ ○○○ ○N`."""
+    letters = [i for i, ch in enumerate(name) if not ch.isspace()]
+    if len(letters) <= 1:
+        return name
+    if len(letters) == 2:
+        return name[: letters[1]] + NAME_MASK + name[letters[1] + 1 :]
+    keep = {letters[0], letters[-1]}
+    return "".join(ch if i in keep or ch.isspace() else NAME_MASK for i, ch in enumerate(name))

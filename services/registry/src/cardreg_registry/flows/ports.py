@@ -18,7 +18,7 @@ from typing import Any, Protocol, Self
 
 from cardreg_shared.models.common import CardRead, Document, Household, Residence
 from cardreg_shared.models.events import AccountEvent
-from cardreg_shared.models.identity import CardVerifyReply, PersonFindReply
+from cardreg_shared.models.identity import CardVerifyReply, PersonClaims, PersonFindReply
 from cardreg_shared.models.registry import Jwk
 
 from ..domain.accounts import Account
@@ -385,6 +385,9 @@ class Identity(Protocol):
 
     async def verify_insurance(self, person_id: str, unit_id: str) -> bool:
         """`insurance_mismatch` when the person is not insured through the unit."""
+
+    async def person_claims(self, person_id: str) -> PersonClaims:
+        """Name and ID number, for an OpenID Connect sign-in's claims."""
 
 
 class Background(Protocol):

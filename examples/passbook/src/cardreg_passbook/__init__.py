@@ -1,0 +1,1 @@
+"""My health passbook: an example relying service of cardreg (OpenID Connect)."""
