@@ -190,6 +190,7 @@ OPERATOR_ROUTES = {
     ("post", "/api/v1/operator/operators"),
     ("get", "/api/v1/operator/operators"),
     ("post", "/api/v1/operator/operators/{username}/disable"),
+    ("post", "/api/v1/operator/operators/{username}/reset"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

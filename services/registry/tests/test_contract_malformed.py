@@ -54,6 +54,7 @@ def test_every_registry_subject_is_covered():
         "registry.operator.add",
         "registry.operator.list",
         "registry.operator.disable",
+        "registry.operator.reset",
     }
 
 

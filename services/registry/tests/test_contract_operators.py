@@ -291,3 +291,43 @@ async def test_a_reset_enrolment_unlocks_and_ends_the_sessions(api, registry, cl
     assert old.code == ErrorCode.INVALID_CREDENTIALS
     fresh = Enrolled(who.username, enrolment.password, secret, who.operator_id, "counter")
     assert (await log_in(api, fresh, clock)).password_change_required is True
+
+
+async def test_an_admin_resets_an_enrolment_on_the_bus(api, registry, clock):
+    from cardreg_shared.models.registry import OperatorResetRequest
+    from cardreg_shared.subjects import OPERATOR_RESET
+
+    _, admin = await ready(api, registry, clock, "root.reset", "admin")
+    who, session = await ready(api, registry, clock, "clerk.lost", "counter")
+    # A clerk resets nobody, not even themselves; an unknown username is not found.
+    denied = await api.failure(
+        bus.request(
+            api.nc,
+            OPERATOR_RESET,
+            OperatorResetRequest(access_token=session.access_token, username="clerk.lost"),
+        )
+    )
+    assert denied.code == ErrorCode.INSUFFICIENT_SCOPE
+    unknown = await api.failure(
+        bus.request(
+            api.nc,
+            OPERATOR_RESET,
+            OperatorResetRequest(access_token=admin.access_token, username="nobody.here"),
+        )
+    )
+    assert unknown.code == ErrorCode.NOT_FOUND
+    reply = await bus.request(
+        api.nc,
+        OPERATOR_RESET,
+        OperatorResetRequest(access_token=admin.access_token, username="clerk.lost"),
+    )
+    assert reply.operator_id == who.operator_id and reply.password != who.password
+    (secret,) = parse_qs(urlparse(reply.otpauth_uri).query)["secret"]
+    assert secret != who.secret
+    # The clerk's session ended; the old factors no longer log in, the new ones do.
+    ended = await api.failure(change(api, session.access_token, who.password, "yet-another-one"))
+    assert ended.code == ErrorCode.UNAUTHORIZED
+    clock.advance(30)
+    assert (await api.failure(log_in(api, who, clock))).code == ErrorCode.INVALID_CREDENTIALS
+    fresh = Enrolled(who.username, reply.password, secret, who.operator_id, "counter")
+    assert (await log_in(api, fresh, clock)).password_change_required is True

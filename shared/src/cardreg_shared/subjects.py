@@ -347,6 +347,13 @@ OPERATOR_DISABLE = Subject(
     registry.OperatorInfo,
     "An admin disables an operator; its sessions end at once.",
 )
+OPERATOR_RESET = Subject(
+    "registry.operator.reset",
+    registry.OperatorResetRequest,
+    registry.OperatorEnrolment,
+    "An admin re-enrols an operator who lost the authenticator or the password: a new initial "
+    "password and otpauth URI, shown once; unlocked; its sessions end at once.",
+)
 MAILER_STATS = Subject(
     "mailer.stats.get",
     Empty,
@@ -488,6 +495,7 @@ REQUESTS: tuple[Subject[Any, Any], ...] = (
     OPERATOR_ADD,
     OPERATOR_LIST,
     OPERATOR_DISABLE,
+    OPERATOR_RESET,
     MAILER_STATS,
 )
 EVENTS: tuple[EventSubject, ...] = (

@@ -33,6 +33,7 @@ from cardreg_shared.subjects import (
     OPERATOR_DISABLE,
     OPERATOR_LIST,
     OPERATOR_PASSWORD_CHANGE,
+    OPERATOR_RESET,
     OPERATOR_SESSION_CREATE,
     PASSWORD_CHANGE,
     PASSWORD_RESET_COMPLETE,
@@ -137,6 +138,7 @@ def register(
     host.add(OPERATOR_ADD, operator_admin.add)
     host.add(OPERATOR_LIST, operator_admin.list_all)
     host.add(OPERATOR_DISABLE, operator_admin.disable)
+    host.add(OPERATOR_RESET, operator_admin.reset)
 
 
 def _counting_logins(

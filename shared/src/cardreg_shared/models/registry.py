@@ -453,3 +453,8 @@ class OperatorListReply(Model):
 class OperatorDisableRequest(Model):
     access_token: AccessToken
     username: Username
+
+
+class OperatorResetRequest(Model):
+    access_token: AccessToken
+    username: Username

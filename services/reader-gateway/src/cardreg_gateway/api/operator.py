@@ -26,6 +26,7 @@ from cardreg_shared.models.registry import (
     OperatorListRequest,
     OperatorPasswordChangeRequest,
     OperatorRegistrationReply,
+    OperatorResetRequest,
     OperatorRole,
     OperatorSessionCreateReply,
     OperatorSessionCreateRequest,
@@ -47,6 +48,7 @@ from cardreg_shared.subjects import (
     OPERATOR_DISABLE,
     OPERATOR_LIST,
     OPERATOR_PASSWORD_CHANGE,
+    OPERATOR_RESET,
     OPERATOR_SESSION_CREATE,
     PERSON_SEARCH,
     REACTIVATE,
@@ -320,3 +322,19 @@ async def disable_operator(username: str, token: TokenDep, gateway: GatewayDep) 
     except ValueError:
         raise ServiceFailure(ErrorCode.NOT_FOUND) from None
     return await gateway.registry.ask(OPERATOR_DISABLE, request)
+
+
+@router.post(
+    "/operators/{username}/reset",
+    response_model=OperatorEnrolment,
+    summary="Re-enrol an operator (admin): new initial password and TOTP secret, shown once",
+    description="For an operator who lost the authenticator or the password, or is locked out: "
+    "unlocked, every session ended at once, the password to change at the next login.",
+    responses=error_responses(*OPERATOR_ERRORS, ErrorCode.NOT_FOUND),
+)
+async def reset_operator(username: str, token: TokenDep, gateway: GatewayDep) -> OperatorEnrolment:
+    try:
+        request = OperatorResetRequest(access_token=token, username=username)
+    except ValueError:
+        raise ServiceFailure(ErrorCode.NOT_FOUND) from None
+    return await gateway.registry.ask(OPERATOR_RESET, request)

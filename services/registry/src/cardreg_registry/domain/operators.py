@@ -135,14 +135,16 @@ class Operator:
         self.updated_at = now
         self._record("password_changed", now)
 
-    def reset_enrolment(self, password_hash: str, totp_secret: str, now: datetime) -> None:
+    def reset_enrolment(
+        self, password_hash: str, totp_secret: str, now: datetime, *, actor: str | None = None
+    ) -> None:
         """A new initial password and TOTP secret (an admin's re-enrolment): unlocked."""
         self.password_hash, self.totp_secret = password_hash, totp_secret
         self.password_change_required = True
         self.totp_last_step = None
         self.failed_logins, self.locked_until = 0, None
         self.updated_at = now
-        self._record("re_enrolled", now)
+        self._record("re_enrolled", now, actor=actor)
 
     def disable(self, now: datetime, *, actor: str | None) -> bool:
         """False when it was disabled already. Its sessions must be revoked in the same unit

@@ -18,6 +18,7 @@ from cardreg_shared.models.registry import (
     OperatorInfo,
     OperatorListReply,
     OperatorListRequest,
+    OperatorResetRequest,
     OperatorRole,
 )
 
@@ -78,7 +79,7 @@ class ManageOperators:
     async def list(self) -> list[Operator]:
         return await self.storage.unit_of_work().operators.all()
 
-    async def reset(self, username: str) -> Enrolment:
+    async def reset(self, username: str, *, actor: str | None = None) -> Enrolment:
         """A new enrolment for an operator who lost the authenticator or the password, or
         hit the lockout's hard limit: new initial password and TOTP secret, unlocked, every
         session revoked. `not_found` for an unknown username."""
@@ -91,7 +92,7 @@ class ManageOperators:
             if operator is None:
                 raise ServiceFailure(ErrorCode.NOT_FOUND, "No operator has this username.")
             now = self.clock()
-            operator.reset_enrolment(password_hash, secret, now)
+            operator.reset_enrolment(password_hash, secret, now, actor=actor)
             uow.operators.save(operator)
             uow.sessions.revoke_operator(operator.operator_id, now)
             await uow.commit()
@@ -151,15 +152,12 @@ class OperatorAdmin:
             unit_id=request.unit_id,
             actor=admin.operator_id,
         )
-        operator = enrolment.operator
-        return OperatorEnrolment(
-            operator_id=operator.operator_id,
-            username=operator.username,
-            role=operator.role,
-            unit_id=operator.unit_id,
-            password=enrolment.password,
-            otpauth_uri=enrolment.otpauth_uri,
-        )
+        return _shown_once(enrolment)
+
+    async def reset(self, request: OperatorResetRequest) -> OperatorEnrolment:
+        """As `cardreg operator reset`: a new enrolment, the admin recorded as its actor."""
+        admin = await self._admin(request.access_token)
+        return _shown_once(await self.manage.reset(request.username, actor=admin.operator_id))
 
     async def list_all(self, request: OperatorListRequest) -> OperatorListReply:
         await self._admin(request.access_token)
@@ -168,3 +166,15 @@ class OperatorAdmin:
     async def disable(self, request: OperatorDisableRequest) -> OperatorInfo:
         admin = await self._admin(request.access_token)
         return info(await self.manage.disable(request.username, actor=admin.operator_id))
+
+
+def _shown_once(enrolment: Enrolment) -> OperatorEnrolment:
+    operator = enrolment.operator
+    return OperatorEnrolment(
+        operator_id=operator.operator_id,
+        username=operator.username,
+        role=operator.role,
+        unit_id=operator.unit_id,
+        password=enrolment.password,
+        otpauth_uri=enrolment.otpauth_uri,
+    )
