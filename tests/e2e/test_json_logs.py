@@ -1,10 +1,12 @@
 """`CARDREG_LOG_FORMAT=json`: every service writes one JSON object per line, one request's
-correlation id is in the lines of the gateway, the registry and identity, and no line carries
-personal data."""
+correlation id is in the lines of the gateway, the registry and identity (and, through the
+outbox and the mail stream, in the mailer's line about the mail it asked for), and no line
+carries personal data."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -46,8 +48,19 @@ def test_json_lines_correlate_one_request_across_services_and_hold_nothing_perso
         assert login.status_code == 201, login.text
         correlation = login.headers["X-Correlation-ID"]
         assert error_code(portal.login(other, PASSWORD)) == "invalid_credentials"
-        assert portal.forgot(me).status_code == 202
+        forgot = portal.forgot(me)
+        assert forgot.status_code == 202
     Mailbox(json_system.data_dir / "mail").wait_for(EMAIL)
+    # The mailer logs its outcome just after the SMTP server took the mail.
+    deadline = time.monotonic() + 10
+    while not any(
+        line["service"] == "mailer"
+        and line["correlation_id"] == forgot.headers["X-Correlation-ID"]
+        and "outcome=sent" in line["message"]
+        for line in json_lines(json_system)
+    ):
+        assert time.monotonic() < deadline, "no mailer line with the reset request's id"
+        time.sleep(0.2)
 
     lines = json_lines(json_system)
     raw = [

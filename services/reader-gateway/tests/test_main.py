@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 
-async def start_gateway(nats_url: str) -> asyncio.subprocess.Process:
+async def start_gateway(nats_url: str, **extra: str) -> asyncio.subprocess.Process:
     env = os.environ | {
         "CARDREG_NATS_URL": nats_url,
         "CARDREG_GATEWAY_HTTP_PORT": "0",
         "CARDREG_GATEWAY_OPERATOR_PORT": "0",
         "CARDREG_LOG_LEVEL": "INFO",
+        **extra,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -62,6 +63,35 @@ async def test_serves_then_stops_cleanly_on_signal(nats_url, sig) -> None:
     assert 'HTTP/1.1"' not in log  # ... and not uvicorn's
     assert "s3cr3t" not in log
     assert "stopped" in log
+
+
+async def test_metrics_move_to_their_own_port_when_one_is_given(nats_url) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    proc = await start_gateway(nats_url, CARDREG_GATEWAY_METRICS_PORT=str(metrics_port))
+    seen: list[str] = []
+    try:
+        url = await asyncio.wait_for(wait_for_url(proc, seen), timeout=20)
+        async with httpx.AsyncClient(base_url=url) as http:
+            assert (await http.post("/api/v1/challenges")).status_code == 201
+            # Off the public port (a 404 like any unknown path) ...
+            assert (await http.get("/metrics")).status_code == 404
+            scraped = await http.get(f"http://127.0.0.1:{metrics_port}/metrics")
+        # ... and on its own, with the request just made.
+        assert scraped.status_code == 200
+        assert re.search(
+            r'cardreg_http_requests_total\{method="POST",route="/api/v1/challenges",'
+            r'status="201"\} 1\.0',
+            scraped.text,
+        ), scraped.text
+        assert "process_cpu_seconds_total" in scraped.text
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), timeout=20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 async def test_stops_at_once_while_nats_is_unreachable() -> None:

@@ -3,9 +3,13 @@
 The settings that make podman work on these machines (FIELD-NOTES, "Booting compose without
 Docker"): runc (crun fails on this hybrid cgroup layout) with ulimits it can set, cgroupfs
 (no systemd), a file events log, and the host's network for every container (no bridge
-network: one would leave an interface and iptables chains behind). Containers escape the
-test's cgroup (conmon is reparented to PID 1), so `teardown` removes them explicitly, then the
-store, then the empty cgroups podman made.
+network: one would leave an interface and iptables chains behind). Nothing is shared with
+another podman on the machine: besides the image store, the per-boot state (`tmp_dir`, by
+default `/run/libpod`, which `podman system reset` empties) and the locks (files there, not the
+machine's one shared-memory segment) are the test's own, so two runs at once do not break each
+other. Containers escape the test's cgroup (conmon is reparented to PID 1), so `teardown`
+removes them explicitly (and, should podman fail at that, kills what still runs from this
+store through runc), then the store, then the empty cgroups podman made.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ netns = "host"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "runc"
+lock_type = "file"
+tmp_dir = "{tmp}"
 """
 
 
@@ -33,7 +39,8 @@ class PodmanStore:
         self.root = root
         (root / "store").mkdir(parents=True)
         (root / "run").mkdir()
-        (root / "containers.conf").write_text(CONTAINERS_CONF)
+        (root / "tmp").mkdir()
+        (root / "containers.conf").write_text(CONTAINERS_CONF.format(tmp=root / "tmp"))
         (root / "storage.conf").write_text(
             f'[storage]\ndriver = "overlay"\ngraphroot = "{root / "store"}"\n'
             f'runroot = "{root / "run"}"\n'
@@ -69,9 +76,26 @@ class PodmanStore:
         self.run("rm", "--all", "--force", "--time", "10", check=False, timeout=120)
         self.run("volume", "prune", "--force", check=False)
         self.run("system", "reset", "--force", check=False, timeout=120)
+        self._kill_strays()
         subprocess.run(["umount", "-R", str(self.root / "store")], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
         remove_empty_cgroups()
+
+    def _kill_strays(self) -> None:
+        """Containers of this store that still run after podman's own removal failed: each
+        conmon names its container (`-c ID`) and this store's paths."""
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if not args or not args[0].endswith(b"conmon") or b"-c" not in args:
+                continue
+            if not any(str(self.root).encode() in arg for arg in args):
+                continue
+            container = args[args.index(b"-c") + 1].decode()
+            for step in (["kill", container, "KILL"], ["delete", "--force", container]):
+                subprocess.run(["runc", *step], capture_output=True, check=False, timeout=30)
 
 
 def remove_empty_cgroups() -> None:

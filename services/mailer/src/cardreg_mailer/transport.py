@@ -17,6 +17,7 @@ import time
 
 import nats.errors
 import nats.js.errors
+from cardreg_shared import logs
 from cardreg_shared.bus import ServiceHost, ensure_streams, replicated
 from cardreg_shared.logs import stack_of
 from cardreg_shared.metrics import consumer_lag
@@ -61,6 +62,13 @@ class StreamDelivery:
     @property
     def attempts(self) -> int:
         return self._message.metadata.num_delivered
+
+    @property
+    def correlation_id(self) -> str:
+        """The id of the request that queued this mail (relayed from the registry's outbox),
+        or a new one: the delivery's log lines carry it."""
+        sent = (self._message.headers or {}).get(logs.CORRELATION_HEADER)
+        return logs.accepted_correlation_id(sent)
 
     @property
     def settled(self) -> bool:
@@ -202,6 +210,7 @@ class MailConsumer:
         await self._settling.spawn(lambda: self._settle(delivery))
 
     async def _settle(self, delivery: StreamDelivery) -> None:
+        logs.set_correlation_id(delivery.correlation_id)  # this task's own context
         try:
             await self._deliver(delivery)
         except Exception as exc:  # noqa: BLE001 - logged with its stack

@@ -23,6 +23,7 @@ def main() -> None:
                 settings.nats_url,
                 lambda nc: HttpServer.start(settings, nc),
                 credentials=settings.nats_credentials,
+                metrics=settings.metrics_endpoint,
             )
         )
     )

@@ -194,6 +194,8 @@ def create_app(settings: GatewaySettings | None = None, nc: Client | None = None
     )
     for module in routers:
         app.include_router(module.router)
+    if settings.metrics_port is None:
+        app.include_router(health.metrics_router)
     if settings.docs_enabled:
         app.include_router(docs.router)
     portal.install(app, settings)
@@ -229,6 +231,8 @@ def create_operator_app(settings: GatewaySettings, public: FastAPI) -> FastAPI:
     app.include_router(operator.router)
     app.include_router(health.router)
     console.install(app, settings)
+    if settings.metrics_port is None:
+        app.include_router(health.metrics_router)
     return app
 
 

@@ -4,6 +4,7 @@ CARDREG_GATEWAY_ prefix (e.g. CARDREG_GATEWAY_HTTP_PORT=8080)."""
 from __future__ import annotations
 
 from cardreg_shared.bus import Credentials, replicated
+from cardreg_shared.metrics import MetricsEndpoint
 from cardreg_shared.subjects import READER_EVENTS, Stream
 from pydantic import AliasChoices, AnyHttpUrl, Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,11 @@ class GatewaySettings(BaseSettings):
     # firewall can keep them to the counters' network. 0 picks a free port; None: not served.
     operator_host: str = "127.0.0.1"
     operator_port: int | None = Field(8081, ge=0, le=65535)
+    # Prometheus metrics: at /metrics on the HTTP listeners when unset; set, they move to
+    # http://<metrics_host>:<metrics_port>/metrics alone (a port a firewall keeps to the
+    # monitoring network) and the HTTP listeners answer /metrics 404.
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     # DESIGN: nonces are single use and live at most 120 s.
     nonce_ttl_seconds: int = Field(120, ge=1, le=120)
@@ -99,3 +105,7 @@ class GatewaySettings(BaseSettings):
     @property
     def nats_credentials(self) -> Credentials:
         return Credentials(self.nats_password_file, self.nats_ca_file)
+
+    @property
+    def metrics_endpoint(self) -> MetricsEndpoint | None:
+        return MetricsEndpoint.of(self.metrics_port, self.metrics_host)

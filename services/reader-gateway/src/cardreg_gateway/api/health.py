@@ -3,6 +3,7 @@
 `/healthz` is live: the process answers HTTP, whatever the bus does (restarting a gateway
 would not bring NATS back). `/readyz` is ready for traffic: connected to NATS and the
 services it calls (`required_services`) answering discovery; `reason` names what is missing.
+`/metrics` is on its own router: the HTTP listeners serve it unless `metrics_port` moves it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .deps import GatewayDep
 from .errors import error_responses
 
 router = APIRouter(tags=["operations"])
+metrics_router = APIRouter(tags=["operations"])
 
 
 class Health(Model):
@@ -48,7 +50,7 @@ async def readyz(gateway: GatewayDep) -> Health:
     return Health()
 
 
-@router.get("/metrics", include_in_schema=False)
+@metrics_router.get("/metrics", include_in_schema=False)
 async def prometheus_metrics() -> Response:
     """Prometheus metrics of this process (every label is a route template, subject or code)."""
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE_LATEST)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import nats.errors
-from cardreg_shared import bus
+from cardreg_shared import bus, logs
 from cardreg_shared.logs import stack_of
 from cardreg_shared.metrics import Sampler
 from cardreg_shared.subjects import Stream
@@ -175,7 +175,14 @@ class OutboxRelay:
                 message.subject,
                 message.payload.encode("utf-8"),
                 stream=message.stream,
-                headers={Header.MSG_ID: message.msg_id},
+                headers={
+                    Header.MSG_ID: message.msg_id,
+                    **(
+                        {logs.CORRELATION_HEADER: message.correlation_id}
+                        if message.correlation_id
+                        else {}
+                    ),
+                },
             )
         except NoStreamResponseError:
             # No stream takes the subject (deleted?): create it again before the retry.

@@ -23,6 +23,9 @@ class OutboxMessage:
     msg_id: str
     # Mail requests carry addresses and reset links: never in a repr.
     payload: str = field(repr=False)
+    # The request that queued it (`Cardreg-Correlation-Id` when relayed), so the mailer's
+    # lines about a reset mail share the id of the gateway request that asked for it.
+    correlation_id: str | None = None
 
     @classmethod
     def mail(cls, subject: MailSubject, request: MailRequest) -> OutboxMessage:

@@ -223,4 +223,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX account_events_by_account ON account_events (account_id, id);
     CREATE INDEX account_events_by_time ON account_events (occurred_at);
     """,
+    # 5: the correlation id of the request that queued an outbox row (sqlite's step 10).
+    """
+    ALTER TABLE outbox ADD COLUMN correlation_id text;
+    """,
 )

@@ -18,20 +18,24 @@ if TYPE_CHECKING:
 
     from .unit_of_work import PgUnitOfWork
 
-_INSERT = "INSERT INTO outbox (subject, msg_id, payload, created_at) VALUES (%s, %s, %s, %s)"
+_INSERT = (
+    "INSERT INTO outbox (subject, msg_id, payload, created_at, correlation_id)"
+    " VALUES (%s, %s, %s, %s, %s)"
+)
 _CLAIM = (
     "UPDATE outbox SET claimed_by = %(relay)s, claimed_until = %(until)s WHERE id IN ("
     " SELECT id FROM outbox WHERE published_at IS NULL"
     " AND (claimed_until IS NULL OR claimed_until < %(now)s OR claimed_by = %(relay)s)"
     " ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, subject, msg_id, payload"
+    " RETURNING id, subject, msg_id, payload, correlation_id"
 )
 
 
 async def insert_message(
     conn: AsyncConnection, message: OutboxMessage, created_at: datetime
 ) -> None:
-    await conn.execute(_INSERT, (message.subject, message.msg_id, message.payload, created_at))
+    row = (message.subject, message.msg_id, message.payload, created_at)
+    await conn.execute(_INSERT, (*row, message.correlation_id))
 
 
 class PgOutbox:
@@ -60,7 +64,7 @@ class PgOutboxFeed:
             return await (await conn.execute(_CLAIM, params)).fetchall()
 
         rows = sorted(await self._db.write(run))  # RETURNING comes in no set order
-        return [OutboxMessage(subject, msg_id, payload) for _, subject, msg_id, payload in rows]
+        return [OutboxMessage(*row[1:]) for row in rows]
 
     async def published(self, msg_ids: list[str], now: datetime) -> None:
         """Keep subject and id for a while, drop the payload at once (a reset mail carries a

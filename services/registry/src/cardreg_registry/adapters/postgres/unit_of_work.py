@@ -6,9 +6,11 @@ connection. A guard that fails raises inside it, which rolls it back."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Self
 
+from cardreg_shared import logs
 from cardreg_shared.models.events import AccountEvent
 from cardreg_shared.postgres import PgDatabase
 from psycopg import AsyncConnection
@@ -74,6 +76,9 @@ class PgUnitOfWork:
         return tally
 
     def stage_message(self, message: OutboxMessage, created_at: datetime) -> None:
+        # Staged while the request that queues it runs: its correlation id goes with the row.
+        message = replace(message, correlation_id=message.correlation_id or logs.correlation_id())
+
         async def run(conn: AsyncConnection) -> None:
             await insert_message(conn, message, created_at)
 

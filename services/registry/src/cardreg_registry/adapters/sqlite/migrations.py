@@ -289,6 +289,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX account_events_by_account ON account_events (account_id, id);
     CREATE INDEX account_events_by_time ON account_events (occurred_at);
     """,
+    # 10: the correlation id of the request that queued an outbox row, relayed as a header.
+    """
+    ALTER TABLE outbox ADD COLUMN correlation_id TEXT;
+    """,
 )
 
 

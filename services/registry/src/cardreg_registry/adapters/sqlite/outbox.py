@@ -19,11 +19,15 @@ if TYPE_CHECKING:
     from .database import SqliteDatabase
     from .unit_of_work import SqliteUnitOfWork
 
-_INSERT = "INSERT INTO outbox (subject, msg_id, payload, created_at) VALUES (?, ?, ?, ?)"
+_INSERT = (
+    "INSERT INTO outbox (subject, msg_id, payload, created_at, correlation_id)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
 
 
 def insert_message(conn: sqlite3.Connection, message: OutboxMessage, created_at: datetime) -> None:
-    conn.execute(_INSERT, (message.subject, message.msg_id, message.payload, text(created_at)))
+    row = (message.subject, message.msg_id, message.payload, text(created_at))
+    conn.execute(_INSERT, (*row, message.correlation_id))
 
 
 class SqliteOutbox:
@@ -52,12 +56,12 @@ class SqliteOutboxFeed:
                 "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
                 " SELECT id FROM outbox WHERE published_at IS NULL"
                 " AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)"
-                " ORDER BY id LIMIT ?) RETURNING id, subject, msg_id, payload",
+                " ORDER BY id LIMIT ?) RETURNING id, subject, msg_id, payload, correlation_id",
                 params,
             ).fetchall()
 
         rows = sorted(await self._db.write(run))  # RETURNING comes in no set order
-        return [OutboxMessage(subject, msg_id, payload) for _, subject, msg_id, payload in rows]
+        return [OutboxMessage(*row[1:]) for row in rows]
 
     async def published(self, msg_ids: list[str], now: datetime) -> None:
         """Keep subject and id for a while, drop the payload at once (a reset mail carries a

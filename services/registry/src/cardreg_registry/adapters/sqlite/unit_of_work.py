@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Self
 
+from cardreg_shared import logs
 from cardreg_shared.models.events import AccountEvent
 
 from ...domain.accounts import Account
@@ -80,6 +82,8 @@ class SqliteUnitOfWork:
         return tally
 
     def stage_message(self, message: OutboxMessage, created_at: datetime) -> None:
+        # Staged while the request that queues it runs: its correlation id goes with the row.
+        message = replace(message, correlation_id=message.correlation_id or logs.correlation_id())
         self._writes.append(lambda conn: insert_message(conn, message, created_at))
         self._queued = True
 
