@@ -24,6 +24,7 @@ import {
 import { accessToken, signOut } from "../session.js";
 import { logOut } from "../shell.js";
 import { noticeSlot, pageHeading } from "./common.js";
+import { consentsPanel } from "./consents.js";
 import { devicesPanel } from "./devices.js";
 
 export function account(main, { navigate, notice }) {
@@ -63,6 +64,7 @@ export function account(main, { navigate, notice }) {
     section("account-details", "details.title", details.element),
     section("account-password", "pw.title", passwordForm(withSession)),
     section("account-devices", "devices.title", devicesPanel(withSession)),
+    section("account-consents", "consents.title", consentsPanel(withSession)),
     section(
       "account-logout",
       "logout.title",
