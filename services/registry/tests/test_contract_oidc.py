@@ -377,10 +377,39 @@ async def test_consents_are_listed_and_withdrawing_one_ends_its_sign_ins(flow, e
     assert asked.consent is not None  # asked again
     failure = await flow.api.failure(bus.request(flow.api.nc, OIDC_CONSENT_WITHDRAW, withdraw))
     assert failure.code == ErrorCode.NOT_FOUND
-    # Both ends of the consent are in the audit trail, with no client or personal data.
-    events = [event for _, event in await event_stream.until(4)]
-    consents = [(e.channel, e.outcome) for e in events if e.type == "consent_recorded"]
-    assert consents == [("oidc", "granted"), ("oidc", "withdrawn")]
+    # Both ends of the consent and the sign-in are in the audit trail: the client's id, no
+    # token, no personal data.
+    events = [event for _, event in await event_stream.until(5)]
+    consents = [(e.channel, e.outcome, e.client_id) for e in events if e.type == "consent_recorded"]
+    assert consents == [("oidc", "granted", "passbook"), ("oidc", "withdrawn", "passbook")]
+    (signed_in,) = [e for e in events if e.type == "service_signed_in"]
+    assert (signed_in.channel, signed_in.method, signed_in.client_id) == (
+        "oidc",
+        "card+password",
+        "passbook",
+    )
+    text = "".join(e.model_dump_json() for e in events)
+    assert tokens["access_token"] not in text and tokens["refresh_token"] not in text
+
+
+async def test_a_sign_in_at_a_service_is_in_the_holders_activity(flow):
+    from cardreg_shared.models.registry import ActivityRequest
+    from cardreg_shared.subjects import ACCOUNT_ACTIVITY
+
+    token = await flow.portal_token()
+    verifier, challenge = verifier_and_challenge()
+    status, _ = await flow.exchange(await flow.code(token, challenge), verifier)
+    assert status == 200
+    activity = await bus.request(
+        flow.api.nc, ACCOUNT_ACTIVITY, ActivityRequest(access_token=token, limit=10)
+    )
+    newest = activity.events[0]
+    assert (newest.type, newest.channel, newest.method, newest.client_id) == (
+        "service_signed_in",
+        "oidc",
+        "card+password",
+        "passbook",
+    )
 
 
 async def test_profile_gives_the_masked_name_from_identity(flow, identity):

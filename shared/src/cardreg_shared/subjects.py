@@ -422,6 +422,8 @@ _ACCOUNT_EVENT_SUMMARIES: dict[str, str] = {
     "consent_recorded": "The holder gave (outcome granted) or withdrew (withdrawn) a relying "
     "service's consent, or an employer recorded the person's consent to its registration.",
     "setup_issued": "A counter or employer issued a setup code (the older one is void).",
+    "service_signed_in": "The holder signed in at a relying service through OpenID Connect "
+    "(`client_id` names it; method `card+password`, or `device+password` on a phone).",
 }
 _OPERATOR_EVENT_SUMMARIES: dict[str, str] = {
     "added": "An operator was enrolled (from the command line or by an admin).",

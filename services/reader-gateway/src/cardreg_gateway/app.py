@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +28,7 @@ from nats.aio.client import Client
 from .adapters.events import CardReadEvents
 from .adapters.nonces import NonceStore
 from .adapters.registry import Registry
+from .domain.rate_limits import TokenBuckets
 from .flows.card_reads import CardReadCheck
 from .flows.password_resets import ResetRequests
 from .settings import GatewaySettings
@@ -68,6 +70,9 @@ class Gateway:
         self.registry = Registry(nc, timeout=settings.request_timeout_seconds)
         self.card_reads = CardReadCheck(nonces, events, profile_only=settings.profile_only)
         self.reset_requests = ResetRequests(self.card_reads, self.registry)
+        self.token_limits = TokenBuckets(
+            settings.oidc_token_rate_per_second, settings.oidc_token_burst, time.monotonic
+        )
         self._discovery = discovery
         self._forget_reconnects = bus.when_reconnected(nc, self._restore)
 

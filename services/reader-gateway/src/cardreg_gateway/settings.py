@@ -52,6 +52,9 @@ class GatewaySettings(BaseSettings):
     # ones the gateway sends requests to.
     required_services: tuple[str, ...] = ("registry",)
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024)
+    # The OpenID Connect token endpoint, per peer address and client id, per replica.
+    oidc_token_rate_per_second: float = Field(5.0, gt=0, le=1000)
+    oidc_token_burst: int = Field(20, ge=1, le=10_000)
 
     # Pilot mode for real NHI cards without our proof of possession (DESIGN "Cards"): off by
     # default, and logged loudly when on.

@@ -40,6 +40,7 @@ AccountEventType = Literal[
     "deactivated",
     "reactivated",
     "consent_recorded",  # a relying service's consent: outcome "granted" or "withdrawn"
+    "service_signed_in",  # signed in at a relying service (OpenID Connect): client_id names it
     "setup_issued",
 ]
 # Where it came in: the portal (online), a counter, an employer, a phone, a relying service.
@@ -69,6 +70,11 @@ class AccountEvent(Model):
     device_id: str | None = Field(
         None,
         description="The registry's opaque id of the device bound, removed or logged in with.",
+    )
+    client_id: str | None = Field(
+        None,
+        description="The relying service (OpenID Connect client) signed in at, or whose "
+        "consent was given or withdrawn.",
     )
 
 

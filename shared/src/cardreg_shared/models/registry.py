@@ -393,6 +393,9 @@ class ActivityEntry(Model):
     channel: str
     method: str | None
     outcome: str
+    client_id: str | None = Field(
+        None, description="The relying service, for sign-ins and consents through OpenID Connect."
+    )
 
 
 class ActivityReply(Model):

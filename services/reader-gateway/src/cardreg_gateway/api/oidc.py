@@ -16,9 +16,11 @@ grants, consents and signing keys) and answers with the response to send:
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 from typing import Annotated, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Model
@@ -184,6 +186,15 @@ async def _forward(
                 return _oauth_error(400, "invalid_request", "The form is not UTF-8.")
     if len(form) > MAX_PAIRS:
         return _oauth_error(400, "invalid_request", "Too many form fields.")
+    if endpoint == "token":
+        peer = request.client.host if request.client else "-"
+        wait = gateway.token_limits.take(f"{peer} {_claimed_client(request, form)}")
+        if wait is not None:
+            refused = _oauth_error(
+                429, "temporarily_unavailable", "Too many token requests; retry later."
+            )
+            refused.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return refused
     reply = await gateway.registry.oidc_endpoint(
         OidcEndpointRequest(
             endpoint=endpoint,
@@ -198,13 +209,33 @@ async def _forward(
     return Response(reply.body, status_code=reply.status, headers=headers)
 
 
+def _claimed_client(request: Request, form: list[tuple[str, str]]) -> str:
+    """The client id a token request names (Basic auth, else the form): a key for the rate
+    limit only, not yet authenticated, so it goes nowhere else."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return unquote(base64.b64decode(value, validate=True).decode("utf-8").split(":")[0])
+        except (ValueError, UnicodeDecodeError):
+            return "-"
+    return next((v for k, v in form if k == "client_id"), "-")[:64]
+
+
 def _oauth_error(status: int, error: str, description: str) -> Response:
     body = json.dumps({"error": error, "error_description": description})
     return Response(body, status_code=status, media_type="application/json")
 
 
 @router.post(
-    "/oauth2/token", summary="Token endpoint (authorization code, refresh token)", responses=_OAUTH
+    "/oauth2/token",
+    summary="Token endpoint (authorization code, refresh token)",
+    responses={
+        **_OAUTH,
+        429: {
+            "description": "Too many token requests from this caller (peer address and client "
+            "id): `temporarily_unavailable`, with `Retry-After` in seconds."
+        },
+    },
 )
 async def token(request: Request, gateway: GatewayDep) -> Response:
     return await _forward(request, gateway, "token")

@@ -249,9 +249,17 @@ class Account:
         self._record("logged_in", now, origin, device_id=device_id)
         return rebound
 
-    def consent_recorded(self, now: datetime, origin: Origin, *, granted: bool) -> None:
+    def consent_recorded(
+        self, now: datetime, origin: Origin, *, granted: bool, client_id: str | None = None
+    ) -> None:
         """The holder gave (or withdrew) a relying service's consent: recorded only."""
-        self._record("consent_recorded", now, origin, outcome="granted" if granted else "withdrawn")
+        outcome = "granted" if granted else "withdrawn"
+        self._record("consent_recorded", now, origin, outcome=outcome, client_id=client_id)
+
+    def signed_in_at_service(self, now: datetime, origin: Origin, client_id: str) -> None:
+        """A sign-in at a relying service (an authorization code issued to it): recorded only.
+        The client id, never a code or token."""
+        self._record("service_signed_in", now, origin, client_id=client_id)
 
     def login_refused(self, now: datetime, origin: Origin, code: ErrorCode) -> None:
         """An attempt refused before any password counted (locked, deactivated): recorded only."""
@@ -354,6 +362,7 @@ class Account:
         *,
         outcome: str = "ok",
         device_id: str | None = None,
+        client_id: str | None = None,
     ) -> None:
         self.events.append(
             AccountEvent(
@@ -366,6 +375,7 @@ class Account:
                 outcome=outcome,
                 operator_id=origin.operator_id,
                 device_id=device_id,
+                client_id=client_id,
             )
         )
 

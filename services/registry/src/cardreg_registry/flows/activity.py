@@ -62,6 +62,7 @@ class AccountActivity:
                     channel=event.channel,
                     method=event.method,
                     outcome=event.outcome,
+                    client_id=event.client_id,
                 )
                 for _, event in shown
             ],

@@ -36,6 +36,11 @@ log = logging.getLogger("cardreg.registry.oidc")
 CONSENT = Origin(channel="oidc", method="card+password")
 
 
+def sign_in_origin(amr: tuple[str, ...]) -> Origin:
+    """How the holder signed in at the authorization endpoint: the card, or a bound phone."""
+    return Origin(channel="oidc", method="device+password" if "hwk" in amr else "card+password")
+
+
 def may_use_sessions(account: Account | None) -> bool:
     if account is None:
         return False
@@ -71,7 +76,7 @@ class OidcGrants:
             account = await uow.accounts.by_id(account_id)  # its event rides in the commit
             now = self.clock()
             if account is not None:
-                account.consent_recorded(now, CONSENT, granted=True)
+                account.consent_recorded(now, CONSENT, granted=True, client_id=client_id)
             uow.consents.record(Consent(account_id, client_id, scopes, now))
             await uow.commit()
 
@@ -107,6 +112,9 @@ class OidcGrants:
             expires_at=now + self.code_ttl,
         )
         async with self.storage.unit_of_work() as uow:
+            account = await uow.accounts.by_id(session.principal)  # its event rides along
+            if account is not None:
+                account.signed_in_at_service(now, sign_in_origin(session.amr), client.client_id)
             uow.grants.add(grant, issued)
             await uow.commit()
 

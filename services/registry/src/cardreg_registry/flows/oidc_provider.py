@@ -110,7 +110,9 @@ class WithdrawConsent:
             if await uow.consents.get(account.account_id, request.client_id) is None:
                 raise ServiceFailure(ErrorCode.NOT_FOUND)
             uow.consents.withdraw(account.account_id, request.client_id)
-            account.consent_recorded(self.clock(), CONSENT, granted=False)
+            account.consent_recorded(
+                self.clock(), CONSENT, granted=False, client_id=request.client_id
+            )
             uow.grants.revoke_all(account.account_id, self.clock(), client_id=request.client_id)
             await uow.commit()
         return Empty()

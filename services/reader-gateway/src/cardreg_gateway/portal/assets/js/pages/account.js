@@ -23,6 +23,7 @@ import {
 } from "../forms.js";
 import { logOut } from "../shell.js";
 import { linkTo, noticeSlot, pageHeading, signedInCaller } from "./common.js";
+import { consentsPanel } from "./consents.js";
 import { devicesPanel } from "./devices.js";
 
 export function account(main, { navigate, notice }) {
@@ -48,6 +49,7 @@ export function account(main, { navigate, notice }) {
     section("account-details", "details.title", details.element),
     section("account-password", "pw.title", passwordForm(withSession)),
     section("account-devices", "devices.title", devicesPanel(withSession)),
+    section("account-consents", "consents.title", consentsPanel(withSession)),
     section(
       "account-activity",
       "activity.title",
