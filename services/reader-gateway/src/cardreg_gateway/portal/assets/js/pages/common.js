@@ -1,9 +1,11 @@
 // Pieces every page uses: the heading (which also names the page in the title), the slot for
-// a one-time notice, and a success panel that takes the place of a finished form.
+// a one-time notice, a success panel that takes the place of a finished form, and what the
+// account page's panels share.
 
 import { call } from "../api.js";
 import { h } from "../dom.js";
-import { setTitle } from "../i18n.js";
+import { describe, PortalError } from "../errors.js";
+import { setTitle, translateElement } from "../i18n.js";
 import { showStatus } from "../forms.js";
 import { accessToken, signOut } from "../session.js";
 
@@ -59,4 +61,30 @@ export function signedInCaller(navigate) {
       throw error;
     }
   };
+}
+
+/**
+ * For a panel of the account page: run `work`, showing a typed error in `status` (a session
+ * the API no longer knows has already sent the user to log in).
+ */
+export function actingIn(status) {
+  return async (work) => {
+    status.replaceChildren();
+    try {
+      await work();
+    } catch (error) {
+      if (!(error instanceof PortalError)) throw error;
+      if (error.code === "unauthorized") return; // sent to log in already
+      const { key, args } = describe(error);
+      status.replaceChildren(h("p", { class: "alert alert-error", role: "alert", text: [key, args] }));
+    }
+  };
+}
+
+/** A date in the page's language, now and on a language switch. */
+export function localDate(iso) {
+  const el = h("span");
+  el.dataset.i18nDate = iso;
+  translateElement(el);
+  return el;
 }

@@ -3,9 +3,8 @@
 // sign-ins at once. Both need the card login's session.
 
 import { h } from "../dom.js";
-import { describe, PortalError } from "../errors.js";
 import { showStatus } from "../forms.js";
-import { translateElement } from "../i18n.js";
+import { actingIn, localDate } from "./common.js";
 
 const SCOPES = ["openid", "profile", "email", "phone", "nhi_id"];
 
@@ -13,17 +12,7 @@ export function consentsPanel(withSession) {
   const status = h("div", { class: "status-slot" });
   const list = h("div", { class: "consents" }, h("p", { role: "status", text: "account.loading" }));
 
-  const act = async (work) => {
-    status.replaceChildren();
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof PortalError)) throw error;
-      if (error.code === "unauthorized") return; // sent to log in already
-      const { key, args } = describe(error);
-      status.replaceChildren(h("p", { class: "alert alert-error", role: "alert", text: [key, args] }));
-    }
-  };
+  const act = actingIn(status);
 
   const refresh = async () => {
     const reply = await withSession("GET", "/api/v1/account/consents");
@@ -39,7 +28,7 @@ export function consentsPanel(withSession) {
       "li",
       { class: "consent", "data-client": consent.client_id },
       h("strong", { translate: "no" }, consent.client_name),
-      h("span", { class: "hint" }, " ", h("span", { text: "consents.given" }), " ", date(consent.created_at)),
+      h("span", { class: "hint" }, " ", h("span", { text: "consents.given" }), " ", localDate(consent.created_at)),
       h(
         "ul",
         { class: "consent-scopes" },
@@ -65,11 +54,4 @@ export function consentsPanel(withSession) {
 
   act(refresh);
   return h("div", {}, h("p", { text: "consents.intro" }), status, list);
-}
-
-function date(iso) {
-  const el = h("span");
-  el.dataset.i18nDate = iso; // in the current language, now and on a switch
-  translateElement(el);
-  return el;
 }

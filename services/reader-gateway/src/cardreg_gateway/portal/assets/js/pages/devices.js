@@ -2,9 +2,8 @@
 // 5-minute link, and list or remove the bound phones. Both need the card login's session.
 
 import { h } from "../dom.js";
-import { describe, PortalError } from "../errors.js";
 import { showStatus } from "../forms.js";
-import { translateElement } from "../i18n.js";
+import { actingIn, localDate } from "./common.js";
 
 export function devicesPanel(withSession) {
   const status = h("div", { class: "status-slot" });
@@ -17,17 +16,7 @@ export function devicesPanel(withSession) {
     on: { click: () => act(start) },
   });
 
-  const act = async (work) => {
-    status.replaceChildren();
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof PortalError)) throw error;
-      if (error.code === "unauthorized") return; // sent to log in already
-      const { key, args } = describe(error);
-      status.replaceChildren(h("p", { class: "alert alert-error", role: "alert", text: [key, args] }));
-    }
-  };
+  const act = actingIn(status);
 
   const refresh = async () => {
     const reply = await withSession("GET", "/api/v1/account/devices");
@@ -43,14 +32,14 @@ export function devicesPanel(withSession) {
       "li",
       { class: "device" },
       h("strong", { translate: "no" }, device.name),
-      h("span", { class: "hint" }, " ", h("span", { text: "devices.created" }), " ", date(device.created_at)),
+      h("span", { class: "hint" }, " ", h("span", { text: "devices.created" }), " ", localDate(device.created_at)),
       h(
         "span",
         { class: "hint" },
         " ",
         h("span", { text: "devices.last_used" }),
         " ",
-        device.last_used_at ? date(device.last_used_at) : h("span", { text: "devices.never" }),
+        device.last_used_at ? localDate(device.last_used_at) : h("span", { text: "devices.never" }),
       ),
       " ",
       h("button", {
@@ -97,11 +86,4 @@ export function devicesPanel(withSession) {
 
   act(refresh);
   return h("div", {}, h("p", { text: "devices.intro" }), status, list, binding, bindButton);
-}
-
-function date(iso) {
-  const el = h("span");
-  el.dataset.i18nDate = iso; // in the current language, now and on a switch
-  translateElement(el);
-  return el;
 }
