@@ -28,19 +28,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated via RFC 9864
 
 @pytest.fixture(scope="module")
 def client(system) -> tuple[str, str]:
-    out = system.cardreg(
-        "clients",
-        "--data-dir",
-        str(system.data_dir),
-        "add",
+    values = system.add_client(
         "--name",
         "My health passbook",
         "--redirect-uri",
         REDIRECT,
         "--scope",
         "email",
-    ).stdout
-    values = dict(line.split(" ", 1) for line in out.splitlines())
+    )
     return values["client_id"], values["client_secret"]
 
 

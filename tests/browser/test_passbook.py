@@ -36,19 +36,14 @@ class Passbook:
 def passbook(system, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Passbook]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    out = system.cardreg(
-        "clients",
-        "--data-dir",
-        str(system.data_dir),
-        "add",
+    values = system.add_client(
         "--name",
         "My health passbook",
         "--redirect-uri",
         f"{url}/callback",
         "--scope",
         "profile",
-    ).stdout
-    values = dict(line.split(" ", 1) for line in out.splitlines())
+    )
     folder = tmp_path_factory.mktemp("passbook")
     client_file = folder / "client.json"
     client_file.write_text(json.dumps(values))

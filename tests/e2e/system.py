@@ -115,6 +115,12 @@ class RunningSystem:
             timeout=120,
         )
 
+    def add_client(self, *args: str) -> dict[str, str]:
+        """`cardreg clients add ARGS…` against this system: what it printed (client_id, and
+        client_secret for a confidential client), one `key value` a line."""
+        out = self.cardreg("clients", "--data-dir", str(self.data_dir), "add", *args).stdout
+        return dict(line.split(" ", 1) for line in out.splitlines())
+
     def seed(self, wallet: Path, citizens: int, foreigners: int) -> list[WalletCard]:
         self.cardreg(
             "seed",

@@ -63,10 +63,7 @@ def portal(system: RunningSystem) -> Iterator[Portal]:
 
 
 def add_client(system: RunningSystem, *args: str) -> tuple[str, str | None]:
-    out = system.cardreg(
-        "clients", "--data-dir", str(system.data_dir), "add", "--redirect-uri", REDIRECT, *args
-    ).stdout
-    values = dict(line.split(" ", 1) for line in out.splitlines())
+    values = system.add_client("--redirect-uri", REDIRECT, *args)
     return values["client_id"], values.get("client_secret")
 
 
