@@ -48,6 +48,7 @@ from cardreg_shared.subjects import CARD_VERIFY
 from psycopg import sql
 
 from . import login
+from .figures import percentile
 
 CARDREG = Path(sys.executable).parent / "cardreg"
 TAIWAN = 23_500_000
@@ -336,7 +337,7 @@ async def lookup_figures(system: System, people: list[login.Person], samples: in
 
 
 def latency_line(what: str, values: list[float]) -> str:
-    p50, p99 = login.percentile(values, 50), login.percentile(values, 99)
+    p50, p99 = percentile(values, 50), percentile(values, 99)
     return f"{what:<28} p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  ({len(values)} samples)"
 
 
@@ -374,7 +375,7 @@ def login_line(
 
     ok, outcomes, elapsed, latencies = asyncio.run(go())
     errors = sum(v for k, v in outcomes.items() if k != "ok")
-    p50, p99 = login.percentile(latencies, 50), login.percentile(latencies, 99)
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     return (
         f"logins/s, {what:<22} {ok / elapsed:6.1f}  p50 {p50 * 1e3:.0f} ms  p99 "
         f"{p99 * 1e3:.0f} ms  errors {errors}  ({args.clients} clients, {elapsed:.0f} s)"

@@ -7,6 +7,7 @@ import pytest
 from cardreg_gateway.adapters.nonces import NonceStore
 from cardreg_shared import bus
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_STREAM, READER_EVENTS, REGISTRY_EVENTS
+from cardreg_testkit.waits import wait_until
 
 STREAMS = [MAIL_STREAM, MAIL_DEAD_LETTERS, REGISTRY_EVENTS, READER_EVENTS]
 
@@ -17,6 +18,14 @@ async def test_streams_and_the_nonce_bucket_get_three_copies_on_a_cluster(nats_c
         js = nc.jetstream()
         await bus.ensure_streams(js, bus.replicated(STREAMS, 3))
         nonces = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, replicas=3)
+
+        async def bucket_has_a_leader() -> bool:
+            # A new R3 stream answers writes once its three nodes have elected a leader; until
+            # then a write gets no response (the service answers a retriable 503 meanwhile).
+            info = await js.stream_info("KV_nonces")
+            return info.cluster is not None and bool(info.cluster.leader)
+
+        await wait_until(bucket_has_a_leader, timeout=15, what="the nonce bucket's leader")
         challenge = await nonces.issue()
         for stream in STREAMS:
             info = await js.stream_info(stream.name)

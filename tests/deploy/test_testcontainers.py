@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,13 @@ class DockerApi:
     def answers(self) -> bool:
         if self._service.poll() is not None:
             raise AssertionError(f"podman system service exited: {self._service.returncode}")
+        # Connect first on a socket we close ourselves: httpx's transport leaves the socket of a
+        # refused connection to the garbage collector, a ResourceWarning the suite makes an error.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
         try:
             with httpx.Client(transport=httpx.HTTPTransport(uds=str(self.socket))) as api:
                 return api.get("http://podman/_ping", timeout=2).text == "OK"
