@@ -24,6 +24,9 @@ from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.oidc import OidcAuthorizeRequest, OidcEndpointRequest
 from cardreg_shared.subjects import OIDC_AUTHORIZE, OIDC_ENDPOINT
+from cardreg_testkit.passkey import SoftPasskey
+
+from .test_contract_devices import ORIGIN, Devices
 
 ISSUER = "https://nhi.example.tw"
 REDIRECT = "https://passbook.example/cb"
@@ -454,3 +457,40 @@ async def test_without_profile_or_nhi_id_identity_is_not_asked(flow, identity):
         tokens["id_token"], options={"verify_signature": False}
     )
     assert identity.calls["claims"] == asked
+
+
+async def test_a_phone_login_hands_a_service_only_openid_passbook_and_counter(flow, registry):
+    phone_scopes = frozenset({OidcScope.OPENID, OidcScope.PASSBOOK, OidcScope.COUNTER})
+    await add_client(registry, "counter-app", scopes=phone_scopes | {OidcScope.EMAIL})
+    me = flow.identity.enrol("citizen")
+    await flow.api.register(me, email="mei@example.com")
+    card_token = (await flow.api.login(me)).access_token
+    devices, passkey = Devices(flow.api), SoftPasskey(ORIGIN)
+    await devices.bind(card_token, passkey)
+    phone_token = (await devices.login(me.id_no, passkey)).access_token
+    verifier, challenge = verifier_and_challenge()
+
+    # More than the phone's login can hand on: refused at the client's redirect URI.
+    for scope in ("openid email", "openid passbook email"):
+        query = flow.query("counter-app", challenge=challenge, scope=scope)
+        refused = await flow.authorize(phone_token, query)
+        params = parse_qs(urlsplit(refused.redirect_to).query)
+        assert params["error"] == ["invalid_scope"] and params["state"] == ["st-1"]
+        assert "code" not in params
+    # The card login of the same person may hand the same client its email.
+    card = await flow.authorize(
+        card_token, flow.query("counter-app", challenge=challenge, scope="openid email")
+    )
+    assert card.consent is not None and card.consent.scopes == ["openid", "email"]
+
+    code = await flow.code(
+        phone_token, challenge, client_id="counter-app", scope="openid passbook counter"
+    )
+    auth = "Basic " + base64.b64encode(f"counter-app:{SECRET}".encode()).decode()
+    status, tokens = await flow.exchange(code, verifier, auth=auth)
+    assert status == 200, tokens
+    assert tokens["scope"] == "openid passbook counter"
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["pwd", "hwk"] and "email" not in claims
+    access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert access["scope"] == "openid passbook counter"

@@ -38,7 +38,7 @@ from .errors import error_responses
 
 router = APIRouter(tags=["openid-connect"])
 
-SCOPES = ["openid", "profile", "email", "phone", "nhi_id"]
+SCOPES = ["openid", "profile", "email", "phone", "nhi_id", "passbook", "counter"]
 CLAIMS = [
     "sub",
     "iss",

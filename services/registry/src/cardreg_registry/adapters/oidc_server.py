@@ -11,7 +11,9 @@ request (cheap), since the issuer comes with the request.
 
 Our choices on top of authlib's defaults: PKCE is required for every client and only S256 is
 accepted; `nonce` is required; redirect URIs match exactly; a scope the client is not
-registered for (`nhi_id`) is refused (`invalid_scope`), not dropped; refresh tokens rotate.
+registered for (`nhi_id`), or one the login cannot hand on (a phone's device login hands on
+only `openid passbook counter`), is refused (`invalid_scope`), not dropped; refresh tokens
+rotate.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from ..domain.oidc import (
     OidcScope,
     PairwiseSubjects,
     RefreshToken,
+    handed_on,
     oidc_scope_text,
     parse_oidc_scopes,
 )
@@ -562,6 +565,17 @@ class OidcServer:
             return _error_reply(error)
         client: OidcClient = grant.client.client
         scopes = parse_oidc_scopes(grant.request.payload.scope or "") or frozenset()
+        assert user.session is not None
+        if not scopes <= handed_on(user.session.scopes):
+            # A login hands on no more than it has (a phone's: `openid passbook counter`):
+            # the request is refused, as for a scope beyond the client's, not cut down.
+            return _error_reply(
+                InvalidScopeError(
+                    "This login cannot authorize the requested scope.",
+                    state=grant.request.payload.state,
+                    redirect_uri=grant.redirect_uri,
+                )
+            )
         account_id = user.account.account_id
         if req.decision == "ask":
             consent = self.bridge.run(self.grants.consent(account_id, client.client_id))

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from .scopes import Scope
+
 
 class OidcScope(StrEnum):
     OPENID = "openid"  # sub
@@ -33,6 +35,10 @@ class OidcScope(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     NHI_ID = "nhi_id"  # the ID number: only for clients registered for it
+    # The session scopes a relying service may act under (the health passbook, the counter
+    # functions): the only ones, with `openid`, that a phone's device login can hand on.
+    PASSBOOK = "passbook"
+    COUNTER = "counter"
 
 
 DEFAULT_CLIENT_SCOPES = frozenset(
@@ -57,6 +63,26 @@ def parse_oidc_scopes(text: str) -> frozenset[OidcScope] | None:
         return frozenset(OidcScope(part) for part in text.split())
     except ValueError:
         return None
+
+
+# What each session scope lets a login hand on to a relying service. `openid` (the pairwise
+# `sub`) goes with any login; the person's data (name, ID number, email, phone) only with a
+# card login (`account`): a phone's device login (`passbook counter`) hands on no more than it has.
+_HANDED_ON = {
+    Scope.ACCOUNT: frozenset(
+        {OidcScope.PROFILE, OidcScope.EMAIL, OidcScope.PHONE, OidcScope.NHI_ID}
+    ),
+    Scope.PASSBOOK: frozenset({OidcScope.PASSBOOK}),
+    Scope.COUNTER: frozenset({OidcScope.COUNTER}),
+}
+
+
+def handed_on(session_scopes: frozenset[Scope]) -> frozenset[OidcScope]:
+    """The OIDC scopes a session of these scopes may authorize."""
+    allowed = {OidcScope.OPENID}
+    for scope in session_scopes:
+        allowed |= _HANDED_ON.get(scope, frozenset())
+    return frozenset(allowed)
 
 
 def oidc_scope_text(scopes: frozenset[OidcScope]) -> str:

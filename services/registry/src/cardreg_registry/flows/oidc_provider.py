@@ -1,8 +1,10 @@
 """FAQ 1: relying services sign people in through OpenID Connect (DESIGN "Relying services").
 
-`/oauth2/authorize` comes here after the portal's own card + password login: the portal
-session must be live and its account allowed to use sessions, as for any bearer call; the
-protocol (client, redirect URI, scopes, PKCE, nonce, consent, the code) is the provider's.
+`/oauth2/authorize` comes here after the portal's own card + password login, or a phone's
+device login (ID number + password + passkey): the session must be live and its account
+allowed to use sessions, as for any bearer call; the protocol (client, redirect URI, scopes,
+PKCE, nonce, consent, the code) is the provider's, and the code carries no scope beyond what
+the session may hand on (`domain.oidc.handed_on`: a phone's, `openid passbook counter`).
 The token, revocation, introspection and userinfo endpoints need no portal session: they
 authenticate the client, or the access token.
 """

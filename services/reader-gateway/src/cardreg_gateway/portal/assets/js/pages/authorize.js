@@ -3,6 +3,9 @@
 // password), then the consent screen: which service asks for what. The answer goes back to
 // the gateway, which says where to send the browser: to the service, with a code or with
 // "access denied". The service's request travels unchanged (this page's query string).
+// On a phone (a browser with passkeys), "log in with this phone" swaps the card login for the
+// mobile page's device login (ID number + password + passkey); that login hands the service
+// only `openid passbook counter`, and a service asking for more hears `invalid_scope`.
 
 import { call } from "../api.js";
 import { h } from "../dom.js";
@@ -11,8 +14,9 @@ import { handleSubmit, required, collect, submitButton, textField, showFailure }
 import { readCard } from "../reader.js";
 import { accessToken, signIn } from "../session.js";
 import { pageHeading } from "./common.js";
+import { deviceLoginForm, passkeysWork } from "./mobile.js";
 
-const SCOPES = ["openid", "profile", "email", "phone", "nhi_id"];
+const SCOPES = ["openid", "profile", "email", "phone", "nhi_id", "passbook", "counter"];
 
 function request() {
   const params = new URLSearchParams(window.location.search);
@@ -111,9 +115,27 @@ export function authorize(main) {
     },
     invalidFor: (error) => (error.code === "invalid_credentials" ? [password.input] : []),
   });
-  main.append(
-    pageHeading("authorize.title"),
-    h("p", { class: "lead", text: "authorize.intro" }),
-    form,
-  );
+  const intro = h("p", { class: "lead", text: "authorize.intro" });
+  main.append(pageHeading("authorize.title"), intro, form);
+  if (passkeysWork()) {
+    const usePhone = h("button", {
+      type: "button",
+      class: "secondary",
+      "data-login": "phone",
+      text: "authorize.use_phone",
+      on: {
+        click: () => {
+          const phone = deviceLoginForm({
+            lead: "authorize.intro_phone",
+            signedIn: async () => follow(main, await decide("ask")),
+          });
+          intro.remove();
+          usePhone.remove();
+          form.replaceWith(phone);
+          phone.querySelector("input")?.focus();
+        },
+      },
+    });
+    main.append(usePhone);
+  }
 }

@@ -21,7 +21,7 @@ export function mobile(main, { notice }) {
   else main.append(...loginForm());
 }
 
-function passkeysWork() {
+export function passkeysWork() {
   const api = window.PublicKeyCredential;
   return Boolean(
     api && api.parseCreationOptionsFromJSON && api.parseRequestOptionsFromJSON && navigator.credentials,
@@ -77,43 +77,9 @@ function bindForm(binding, main) {
 }
 
 function loginForm() {
-  const idNo = textField({
-    name: "id_no",
-    label: "mobile.id_no",
-    autocomplete: "username",
-    maxlength: "10",
-    autocapitalize: "characters",
-  });
-  const password = textField({
-    name: "password",
-    label: "mobile.password",
-    type: "password",
-    autocomplete: "current-password",
-  });
-  const form = h(
-    "form",
-    { class: "stack" },
-    h("p", { class: "lead", text: "mobile.intro_login" }),
-    idNo,
-    password,
-    h("div", { class: "actions" }, submitButton("mobile.login_submit")),
-  );
-  handleSubmit(form, {
-    validate: () => collect(required(idNo.input), required(password.input)),
-    run: async () => {
-      const id_no = idNo.input.value.trim().toUpperCase();
-      const { publicKey } = await call("POST", "/api/v1/device-sessions/options", {
-        body: { id_no },
-      });
-      const credential = await passkey(() =>
-        navigator.credentials.get({
-          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey),
-        }),
-      );
-      const reply = await call("POST", "/api/v1/device-sessions", {
-        body: { id_no, password: password.input.value, credential },
-      });
-      signIn(reply.access_token, reply.expires_in);
+  const form = deviceLoginForm({
+    lead: "mobile.intro_login",
+    signedIn: () => {
       const panel = replaceWithPanel(form, {
         title: "mobile.signed_in_title",
         text: "mobile.signed_in_text",
@@ -134,7 +100,53 @@ function loginForm() {
         }),
       );
     },
-    invalidFor: (error) => (error.code === "invalid_credentials" ? [idNo.input, password.input] : []),
   });
   return [form];
+}
+
+/** The device login (ID number + password + this phone's passkey), for `/m/` and for the
+ * authorization page on a phone (authorize.js): signs in, then `signedIn()`. */
+export function deviceLoginForm({ lead, signedIn }) {
+  const idNo = textField({
+    name: "id_no",
+    label: "mobile.id_no",
+    autocomplete: "username",
+    maxlength: "10",
+    autocapitalize: "characters",
+  });
+  const password = textField({
+    name: "password",
+    label: "mobile.password",
+    type: "password",
+    autocomplete: "current-password",
+  });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h("p", { class: "lead", text: lead }),
+    idNo,
+    password,
+    h("div", { class: "actions" }, submitButton("mobile.login_submit")),
+  );
+  handleSubmit(form, {
+    validate: () => collect(required(idNo.input), required(password.input)),
+    run: async () => {
+      const id_no = idNo.input.value.trim().toUpperCase();
+      const { publicKey } = await call("POST", "/api/v1/device-sessions/options", {
+        body: { id_no },
+      });
+      const credential = await passkey(() =>
+        navigator.credentials.get({
+          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey),
+        }),
+      );
+      const reply = await call("POST", "/api/v1/device-sessions", {
+        body: { id_no, password: password.input.value, credential },
+      });
+      signIn(reply.access_token, reply.expires_in);
+      await signedIn();
+    },
+    invalidFor: (error) => (error.code === "invalid_credentials" ? [idNo.input, password.input] : []),
+  });
+  return form;
 }
