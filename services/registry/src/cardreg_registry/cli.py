@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .adapters.key_ring import ensure_active_key, publication_grace, rotate
+from .adapters.key_ring import ensure_active_key, publication_grace, rotate_set
 from .app import open_storage, utc_now
 from .domain.keys import ALGORITHMS, EDDSA
 from .settings import RegistrySettings
@@ -51,8 +51,9 @@ async def run(args: argparse.Namespace) -> int:
         # the tokens it signed would stop verifying.
         await ensure_active_key(storage, now, settings.signing_key_path)
         if args.action == "rotate":
-            for alg in ALGORITHMS:
-                retired, new = await rotate(storage, now, alg)
+            for (retired, new), alg in zip(
+                await rotate_set(storage, now, ALGORITHMS), ALGORITHMS, strict=True
+            ):
                 print(f"active key {new.kid}" + ("" if alg == EDDSA else f" ({alg})"))
                 if retired is not None:
                     print(f"retired key {retired.kid} (published until its tokens have expired)")

@@ -7,7 +7,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from cardreg_registry.adapters.key_ring import new_signing_key, rotate
+from cardreg_registry.adapters.key_ring import new_signing_key, rotate, rotate_set
+from cardreg_registry.domain.keys import ALGORITHMS, EDDSA, RS256
 from cardreg_registry.flows.ports import Conflict
 
 from .conftest import NOW, committed
@@ -76,6 +77,42 @@ async def test_racing_rotations_each_rotate_once(store, other_store):
     loaded = await keys(store)
     assert len(loaded.keys) == 4 and len([k for k in loaded.keys if k.active]) == 1
     assert all(k.private_key is None for k in loaded.keys if not k.active)
+
+
+async def test_the_whole_set_rotates_in_one_transaction(store, other_store):
+    for alg in ALGORITHMS:
+        await committed(store, lambda uow, alg=alg: uow.keys.add(new_signing_key(NOW, alg)))
+    before = await keys(store)
+    seen = []
+
+    class Watched:
+        """The store, with what another process would load after each commit."""
+
+        def unit_of_work(self):
+            uow = store.unit_of_work()
+            commit = uow.commit
+
+            async def watched_commit():
+                await commit()
+                seen.append(await keys(other_store))
+
+            uow.commit = watched_commit
+            return uow
+
+    pairs = await rotate_set(Watched(), NOW, ALGORITHMS)
+    assert [retired for retired, _ in pairs] == [before.active_for(a) for a in ALGORITHMS]
+    assert len(seen) == 1  # no load in between sees EdDSA rotated and RS256 not
+    assert [seen[0].active_for(a) for a in ALGORITHMS] == [new for _, new in pairs]
+
+
+async def test_racing_set_rotations_rotate_every_algorithm_alike(store, other_store):
+    for alg in ALGORITHMS:
+        await committed(store, lambda uow, alg=alg: uow.keys.add(new_signing_key(NOW, alg)))
+    await asyncio.gather(*(rotate_set(s, NOW, ALGORITHMS) for s in (store, other_store, store)))
+    loaded = await keys(store)
+    for alg in (EDDSA, RS256):
+        of_alg = [k for k in loaded.keys if k.alg == alg]
+        assert len(of_alg) == 4 and len([k for k in of_alg if k.active]) == 1
 
 
 async def test_prune_drops_keys_retired_before_the_cut(store):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -158,19 +158,31 @@ async def rotate(
     storage: Storage, now: datetime, alg: str = EDDSA
 ) -> tuple[SigningKey | None, SigningKey]:
     """Retire the active key of `alg` and make a new one active: (retired, new)."""
+    return (await rotate_set(storage, now, (alg,)))[0]
+
+
+async def rotate_set(
+    storage: Storage, now: datetime, algs: Sequence[str]
+) -> list[tuple[SigningKey | None, SigningKey]]:
+    """Rotate the active key of every one of `algs` in one transaction: (retired, new) each.
+    One transaction, so a registry reloading meanwhile sees the whole set rotated or none of
+    it, never a new EdDSA key beside the old RSA one."""
     for _ in range(5):
         async with storage.unit_of_work() as uow:
-            active = (await uow.keys.load()).active_for(alg)
-            new = new_signing_key(now, alg)
-            if active is None:
-                uow.keys.add(new)
-            else:
-                uow.keys.rotate(active, new, now)
+            loaded = await uow.keys.load()
+            pairs = []
+            for alg in algs:
+                active, new = loaded.active_for(alg), new_signing_key(now, alg)
+                if active is None:
+                    uow.keys.add(new)
+                else:
+                    uow.keys.rotate(active, new, now)
+                pairs.append((active, new))
             try:
                 await uow.commit()
             except Conflict:
                 continue  # rotated by someone else meanwhile: rotate from theirs
-            return active, new
+            return pairs
     raise RuntimeError("the key set kept changing; try again")
 
 
