@@ -82,7 +82,6 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="the PostgreSQL server; the bench makes (and drops) a database of its own there",
     )
     p.add_argument("--people", type=int, default=1_000_000, help="people to import")
-    p.add_argument("--import-workers", type=int, default=0, help="`cardreg import --workers`")
     p.add_argument("--samples", type=int, default=300, help="timed lookups of each kind")
     p.add_argument("--wallet-people", type=int, default=60, help="seeded people to use")
     p.add_argument("--clients", type=int, default=3, help="concurrent login clients")
@@ -204,8 +203,6 @@ def import_figures(work: Path, db: str, args: argparse.Namespace) -> list[str]:
     written = time.perf_counter() - started
     command = [str(CARDREG), "import", "--database-url", db]
     command += ["--people", str(people_csv), "--cards", str(cards_csv)]
-    if args.import_workers:
-        command += ["--workers", str(args.import_workers)]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started

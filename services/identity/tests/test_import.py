@@ -157,6 +157,27 @@ def test_rerun_does_not_duplicate_and_a_newer_card_replaces(tmp_path: Path, db: 
     ]  # fmt: skip
 
 
+def test_the_newest_card_is_active_whatever_the_order_it_came_in(tmp_path: Path, db: Path) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN)
+    cards = write(tmp_path, "cards.csv", CARDS_HEADER,
+                  f"000000000009,A123456789,2021-07-01,{KEY_2}",
+                  f"000000000001,A123456789,2010-01-01,{KEY}",
+                  f"000000000005,A123456789,2021-07-01,{KEY}")  # fmt: skip
+    import_reference(db, people=people, cards=cards, today=TODAY)
+    statuses = "SELECT card_no, status FROM cards ORDER BY card_no"
+    assert rows(db, statuses) == [
+        ("000000000001", "replaced"),
+        ("000000000005", "replaced"),
+        ("000000000009", "active"),
+    ]  # fmt: skip  (same issue date: the higher card number)
+    # A correction that makes the oldest card the newest turns it active again.
+    fixed = write(tmp_path, "fixed.csv", CARDS_HEADER, f"000000000001,A123456789,2025-01-01,{KEY}")
+    import_reference(db, cards=fixed, today=TODAY)
+    assert rows(db, statuses) == [
+        ("000000000001", "active"), ("000000000005", "replaced"), ("000000000009", "replaced"),
+    ]  # fmt: skip
+
+
 def test_a_broken_file_loads_nothing_and_loses_nothing(tmp_path: Path, db: Path) -> None:
     import_reference(db, people=write(tmp_path, "people.csv", HEADER, CITIZEN), today=TODAY)
     before = rows(db, "SELECT * FROM people")
@@ -169,6 +190,22 @@ def test_a_broken_file_loads_nothing_and_loses_nothing(tmp_path: Path, db: Path)
     assert [(p.line, p.reason) for p in report.problems] == [(2, "is not UTF-8")]
     assert report.people_loaded == 0
     assert rows(db, "SELECT * FROM people") == before
+
+
+def test_a_file_broken_after_many_batches_loads_nothing(tmp_path: Path, db: Path) -> None:
+    """Rows are checked and written a batch at a time, but only after the whole file has been
+    read: a break at the end still loads none of the batches before it."""
+    good = (CITIZEN, CITIZEN_2, FOREIGNER)
+    runaway_quote = 'citizen,"A123456789' + "x" * 200_000  # past the csv module's field limit
+    not_csv = write(tmp_path, "people.csv", HEADER, *good, runaway_quote)
+    report = import_reference(db, people=not_csv, today=TODAY, batch_size=1)
+    assert [(p.line, p.reason) for p in report.problems] == [(5, "is not valid CSV")]
+    not_utf8 = tmp_path / "tail.csv"
+    not_utf8.write_bytes("\n".join((HEADER, *good)).encode() + b"\ncitizen,\xff\n")
+    report = import_reference(db, people=not_utf8, today=TODAY, batch_size=1)
+    assert [(p.line, p.reason) for p in report.problems] == [(5, "is not UTF-8")]
+    assert report.people_loaded == 0
+    assert rows(db, "SELECT count(*) FROM people") == [(0,)]
 
 
 def test_quoted_fields_bom_and_column_order(tmp_path: Path, db: Path) -> None:

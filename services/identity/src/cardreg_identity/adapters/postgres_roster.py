@@ -70,14 +70,22 @@ ON CONFLICT (card_no) DO UPDATE SET issued_on = excluded.issued_on,
     public_key = excluded.public_key
 """
 # The newest card of a person is active; ties on the issue date go to the higher card number.
-_REFRESH_STATUS = """
-UPDATE cards AS c
-SET status = CASE WHEN c.card_no = newest.card_no THEN 'active' ELSE 'replaced' END
-FROM (
-    SELECT DISTINCT ON (person_id) person_id, card_no FROM cards
-    WHERE person_id = ANY(%s) ORDER BY person_id, issued_on DESC, card_no DESC
-) AS newest
-WHERE c.person_id = newest.person_id
+# First the cards whose status must change (a person's one new card is active already, so on
+# a first import there are none), then an update of just those by card number: one UPDATE
+# joining the window over the batch's people was planned as a hash join over every card,
+# which made each batch slower than the one before.
+_STATUS_CHANGES = """
+SELECT card_no, status FROM (
+    SELECT card_no, c.status AS was, CASE WHEN row_number() OVER (
+        PARTITION BY person_id ORDER BY issued_on DESC, card_no DESC
+    ) = 1 THEN 'active' ELSE 'replaced' END AS status
+    FROM cards AS c WHERE person_id = ANY(%s)
+) AS newest WHERE was <> status
+"""
+_SET_STATUS = """
+UPDATE cards SET status = change.status
+FROM unnest(%s::text[], %s::text[]) AS change (card_no, status)
+WHERE cards.card_no = change.card_no
 """
 
 
@@ -184,7 +192,10 @@ class PgRoster:
         self._conn.execute(_UPSERT_CARDS)
         self._conn.execute("TRUNCATE cards_in")
         holders = sorted({card.person_id for card in cards})
-        self._conn.execute(_REFRESH_STATUS, (holders,))
+        changes = self._conn.execute(_STATUS_CHANGES, (holders,)).fetchall()
+        if changes:
+            card_nos, statuses = zip(*changes, strict=True)
+            self._conn.execute(_SET_STATUS, (list(card_nos), list(statuses)))
 
     def _copy(self, statement: str, rows: Iterable[tuple[object, ...]]) -> None:
         with self._conn.cursor() as cursor, cursor.copy(statement) as copy:

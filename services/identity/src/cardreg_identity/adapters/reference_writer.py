@@ -46,11 +46,12 @@ _UPSERT_CARD = (
 )
 # The newest card of a person is active; ties on the issue date go to the higher card number.
 _REFRESH_STATUS = """
-UPDATE cards SET status = CASE WHEN card_no = (
-    SELECT newest.card_no FROM cards AS newest WHERE newest.person_id = cards.person_id
-    ORDER BY newest.issued_on DESC, newest.card_no DESC LIMIT 1
-) THEN 'active' ELSE 'replaced' END
-WHERE person_id = ?
+UPDATE cards SET status = new_status FROM (
+    SELECT card_no AS newest_no, CASE WHEN row_number() OVER (
+        ORDER BY issued_on DESC, card_no DESC
+    ) = 1 THEN 'active' ELSE 'replaced' END AS new_status
+    FROM cards WHERE person_id = ?
+) WHERE card_no = newest_no AND status <> new_status
 """
 
 

@@ -77,7 +77,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def connect(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     """A plain sqlite3 connection in autocommit mode (transactions are explicit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
+    # Not tied to the thread that opened it: the import writes from one worker thread while
+    # the main thread parses (one thread uses it at a time).
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     configure(conn, busy_timeout_ms)
     conn.execute("PRAGMA journal_mode = WAL")
     return conn

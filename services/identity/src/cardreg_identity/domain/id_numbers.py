@@ -35,12 +35,21 @@ _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1)
 _LETTERS = tuple(LETTER_CODES)
 
 
+# What the letter and the second character add to the weighted sum (the import checks every
+# number of the population, so the per-number work is kept to table lookups).
+_LETTER_PART = {letter: code // 10 + (code % 10) * 9 for letter, code in LETTER_CODES.items()}
+_SECOND_PART = {
+    **{digit: int(digit) * _WEIGHTS[0] for digit in "0123456789"},
+    **{letter: (code % 10) * _WEIGHTS[0] for letter, code in LETTER_CODES.items()},
+}
+_DIGIT = {digit: int(digit) for digit in "0123456789"}
+
+
 def _check_digit(letter: str, second: str, middle: str) -> int:
     """The digit that completes `letter + second + middle` (7 digits) to a valid number."""
-    code = LETTER_CODES[letter]
-    second_value = LETTER_CODES[second] % 10 if second.isalpha() else int(second)
-    digits = (second_value, *(int(d) for d in middle))
-    total = code // 10 + (code % 10) * 9 + sum(d * w for d, w in zip(digits, _WEIGHTS))
+    total = _LETTER_PART[letter] + _SECOND_PART[second]
+    for digit, weight in zip(middle, _WEIGHTS[1:]):
+        total += _DIGIT[digit] * weight
     return -total % 10
 
 

@@ -7,9 +7,8 @@ since values are personal data. Stored forms are canonical (see `domain.normalis
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -257,11 +256,11 @@ def card_from(fields: dict[str, str], today: date) -> CardRow:
 
 
 def _records(
-    label: str, text: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+    label: str, lines: Iterable[str], columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, fields) per record; RowProblem raised for a header that is not `columns` (and
     any of `optional`)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(lines)
     header = next(reader, None)
     names = [name.strip() for name in header or ()]
     required = [name for name in names if name not in optional]
@@ -294,36 +293,67 @@ class _FileProblem(Exception):
         self.problem = problem
 
 
-def _read_text(label: str, path: Path) -> str:
-    data = path.read_bytes()
+def _lines(label: str, path: Path) -> Iterator[str]:
+    """The file's lines as text, read as it goes (a population's file does not fit in memory
+    as one string)."""
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        try:
+            yield from text
+        except UnicodeDecodeError:
+            raise _FileProblem(RowProblem(label, _first_bad_line(path), None, "is not UTF-8"))
+
+
+def _first_bad_line(path: Path) -> int:
+    with path.open("rb") as data:
+        for number, raw in enumerate(data, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def file_problem(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> RowProblem | None:
+    """What makes the whole file unreadable (not UTF-8, not CSV, the wrong header), or None.
+    One pass over the file before any row loads: a broken file loads nothing."""
+    label = path.name
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _FileProblem(RowProblem(label, line, None, "is not UTF-8")) from None
+        for _ in _records(label, _lines(label, path), columns, optional):
+            pass
+    except _FileProblem as exc:
+        return exc.problem
+    return None
 
 
-def parse_file(
+def parse_batches(
     path: Path,
     columns: tuple[str, ...],
     build: Callable[[dict[str, str], date], T],
     today: date,
     optional: tuple[str, ...] = (),
-) -> Parsed[T]:
-    """Every good row, and a problem for every bad one; a broken file yields no rows at all."""
+    *,
+    size: int,
+) -> Iterator[Parsed[T]]:
+    """Every good row, and a problem for every bad one, `size` records at a time. Check the
+    file with `file_problem` first: a file broken half way raises `ValueError` here."""
     label = path.name
     parsed: Parsed[T] = Parsed()
     try:
-        for line, fields in _records(label, _read_text(label, path), columns, optional):
+        for line, fields in _records(label, _lines(label, path), columns, optional):
             if "" in fields:
                 parsed.problems.append(
                     RowProblem(label, line, None, f"expected {fields['']} fields")
                 )
-                continue
-            try:
-                parsed.rows.append((line, build(fields, today)))
-            except RowErrors as exc:
-                parsed.problems.extend(RowProblem(label, line, c, r) for c, r in exc.errors)
+            else:
+                try:
+                    parsed.rows.append((line, build(fields, today)))
+                except RowErrors as exc:
+                    parsed.problems.extend(RowProblem(label, line, c, r) for c, r in exc.errors)
+            if len(parsed.rows) + len(parsed.problems) >= size:
+                yield parsed
+                parsed = Parsed()
     except _FileProblem as exc:
-        return Parsed(problems=[exc.problem])
-    return parsed
+        raise ValueError(f"{exc.problem} (the file changed while it was read)") from None
+    yield parsed

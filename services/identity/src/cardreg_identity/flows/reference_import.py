@@ -32,9 +32,12 @@ as CSV with the expected header loads nothing. Nothing stored is deleted.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from .import_rows import (
     CARD_COLUMNS,
@@ -42,15 +45,19 @@ from .import_rows import (
     PEOPLE_OPTIONAL,
     UNIT_COLUMNS,
     CardRow,
+    Parsed,
     RowProblem,
     card_from,
-    parse_file,
+    file_problem,
+    parse_batches,
     person_from,
     unit_from,
 )
 from .ports import RosterCard, RosterWriter
 
 BATCH_SIZE = 5_000  # rows per transaction: keeps each write lock short for the running service
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,64 +69,102 @@ class ImportReport:
     seconds: float = 0.0
 
 
-def _batches(rows: list, size: int):
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+@dataclass
+class _Written:
+    loaded: int
+    problems: list[RowProblem]
 
 
-def _load_units(
-    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
-) -> None:
-    parsed = parse_file(path, UNIT_COLUMNS, unit_from, today)
-    report.problems.extend(parsed.problems)
-    for batch in _batches(parsed.rows, batch_size):
+def _pipelined(
+    batches: Iterator[Parsed[T]], write: Callable[[Parsed[T]], _Written]
+) -> Iterator[_Written]:
+    """Write each batch in one worker thread while the caller's thread parses the next: the
+    database works (the driver waits without the GIL) while Python checks rows, instead of
+    the two taking turns. One batch writes and one waits at most, so memory stays a few
+    batches whatever the file's size; batches commit in file order."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-writer") as writer:
+        pending: Future[_Written] | None = None
+        try:
+            for batch in batches:
+                queued = writer.submit(write, batch)
+                if pending is not None:
+                    yield pending.result()
+                pending = queued
+            if pending is not None:
+                yield pending.result()
+        except BaseException:
+            writer.shutdown(cancel_futures=True)  # a failed batch: nothing after it is written
+            raise
+
+
+def _load(
+    path: Path,
+    columns: tuple[str, ...],
+    build: Callable[[dict[str, str], date], T],
+    write: Callable[[Parsed[T]], _Written],
+    today: date,
+    batch_size: int,
+    optional: tuple[str, ...] = (),
+) -> tuple[int, list[RowProblem]]:
+    """(rows loaded, problems in line order) for one file: nothing loads from a broken file."""
+    broken = file_problem(path, columns, optional)
+    if broken is not None:
+        return 0, [broken]
+    loaded, problems = 0, []
+    batches = parse_batches(path, columns, build, today, optional, size=batch_size)
+    for written in _pipelined(batches, write):
+        loaded += written.loaded
+        problems += written.problems
+    return loaded, sorted(problems, key=lambda problem: problem.line)
+
+
+def _units_writer(roster: RosterWriter) -> Callable[[Parsed], _Written]:
+    def write(parsed: Parsed) -> _Written:
         with roster.transaction():
-            roster.upsert_units(unit for _, unit in batch)
-        report.units_loaded += len(batch)
+            roster.upsert_units(unit for _, unit in parsed.rows)
+        return _Written(len(parsed.rows), parsed.problems)
+
+    return write
 
 
-def _load_people(
-    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
-) -> None:
-    parsed = parse_file(path, PEOPLE_COLUMNS, person_from, today, PEOPLE_OPTIONAL)
-    problems = parsed.problems
-    for batch in _batches(parsed.rows, batch_size):
+def _people_writer(roster: RosterWriter, label: str) -> Callable[[Parsed], _Written]:
+    def write(parsed: Parsed) -> _Written:
+        problems = parsed.problems
         with roster.transaction():
-            named = {p.insured_unit for _, p in batch if p.insured_unit is not None}
+            named = {p.insured_unit for _, p in parsed.rows if p.insured_unit is not None}
             known = roster.known_units(named)
             good = []
-            for line, person in batch:
+            for line, person in parsed.rows:
                 if person.insured_unit is not None and person.insured_unit not in known:
                     reason = "no such insured unit (import it in the units file first)"
-                    problems.append(RowProblem(path.name, line, "insured_unit", reason))
+                    problems.append(RowProblem(label, line, "insured_unit", reason))
                     continue
                 good.append(person)
             roster.upsert_people(good)
-        report.people_loaded += len(good)
-    report.problems.extend(sorted(problems, key=lambda problem: problem.line))
+        return _Written(len(good), problems)
+
+    return write
 
 
-def _load_cards(
-    roster: RosterWriter, path: Path, today: date, report: ImportReport, batch_size: int
-) -> None:
-    parsed = parse_file(path, CARD_COLUMNS, card_from, today)
-    problems = parsed.problems
-    for batch in _batches(parsed.rows, batch_size):
+def _cards_writer(roster: RosterWriter, label: str) -> Callable[[Parsed], _Written]:
+    def write(parsed: Parsed) -> _Written:
+        problems = parsed.problems
         with roster.transaction():
-            holders = roster.holders_by_id_no(card.id_no for _, card in batch)
-            owners = roster.card_owners(card.card_no for _, card in batch)
+            holders = roster.holders_by_id_no(card.id_no for _, card in parsed.rows)
+            owners = roster.card_owners(card.card_no for _, card in parsed.rows)
             rows: list[RosterCard] = []
-            for line, card in batch:
+            for line, card in parsed.rows:
                 problem = _card_problem(card, holders, owners)
                 if problem is not None:
-                    problems.append(RowProblem(path.name, line, *problem))
+                    problems.append(RowProblem(label, line, *problem))
                     continue
                 person_id = holders[card.id_no][0]
                 owners[card.card_no] = person_id
                 rows.append(RosterCard(card.card_no, person_id, card.issued_on, card.public_key))
             roster.upsert_cards(rows)
-        report.cards_loaded += len(rows)
-    report.problems.extend(sorted(problems, key=lambda problem: problem.line))
+        return _Written(len(rows), problems)
+
+    return write
 
 
 def _card_problem(
@@ -150,10 +195,20 @@ def import_files(
     today = today or date.today()
     report = ImportReport()
     if units is not None:
-        _load_units(roster, units, today, report, batch_size)
+        report.units_loaded, problems = _load(
+            units, UNIT_COLUMNS, unit_from, _units_writer(roster), today, batch_size
+        )
+        report.problems += problems
     if people is not None:
-        _load_people(roster, people, today, report, batch_size)
+        report.people_loaded, problems = _load(
+            people, PEOPLE_COLUMNS, person_from, _people_writer(roster, people.name),
+            today, batch_size, PEOPLE_OPTIONAL,
+        )  # fmt: skip
+        report.problems += problems
     if cards is not None:
-        _load_cards(roster, cards, today, report, batch_size)
+        report.cards_loaded, problems = _load(
+            cards, CARD_COLUMNS, card_from, _cards_writer(roster, cards.name), today, batch_size
+        )
+        report.problems += problems
     report.seconds = time.perf_counter() - started
     return report
