@@ -51,10 +51,8 @@ async def run(args: argparse.Namespace) -> int:
         # the tokens it signed would stop verifying.
         await ensure_active_key(storage, now, settings.signing_key_path)
         if args.action == "rotate":
-            for (retired, new), alg in zip(
-                await rotate_set(storage, now, ALGORITHMS), ALGORITHMS, strict=True
-            ):
-                print(f"active key {new.kid}" + ("" if alg == EDDSA else f" ({alg})"))
+            for retired, new in await rotate_set(storage, now, ALGORITHMS):
+                print(f"active key {new.kid}" + ("" if new.alg == EDDSA else f" ({new.alg})"))
                 if retired is not None:
                     print(f"retired key {retired.kid} (published until its tokens have expired)")
             print(
