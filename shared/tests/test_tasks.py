@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from cardreg_shared.tasks import TaskPool
+from cardreg_shared.tasks import TaskPool, within
 
 
 async def test_spawn_waits_for_a_free_slot_and_wait_sees_every_task_end() -> None:
@@ -62,3 +62,22 @@ async def test_a_failing_task_is_logged_by_type_not_message(caplog) -> None:
 def test_a_pool_needs_a_slot() -> None:
     with pytest.raises(ValueError):
         TaskPool(0, name="none")
+
+
+async def test_a_stop_step_that_hangs_is_cancelled_at_its_bound(caplog) -> None:
+    cancelled = asyncio.Event()
+
+    async def hangs() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def quick() -> None:
+        await asyncio.sleep(0)
+
+    assert await within(0.05, quick(), "a quick step")
+    assert not await within(0.05, hangs(), "the hanging step")
+    assert cancelled.is_set()
+    assert "stopping: the hanging step did not finish within" in caplog.text

@@ -155,6 +155,8 @@ class ScriptedIdentity:
         self.locked: set[str] = set()
         # Set to make every identity subject answer `unavailable`.
         self.down = False
+        # Set to make only the proof checks (household, residence) answer `unavailable`.
+        self.proofs_down = False
 
     def enrol(self, kind: str = "citizen") -> Person:
         second = "1" if kind == "citizen" else "8"
@@ -281,7 +283,7 @@ class ScriptedIdentity:
 
     async def verify_household(self, request: HouseholdVerifyRequest) -> ProofVerifyReply:
         self.calls["household"] += 1
-        self._up()
+        self._up(proof=True)
         person = self._unlocked(request.person_id)
         if person.household is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -291,7 +293,7 @@ class ScriptedIdentity:
 
     async def verify_residence(self, request: ResidenceVerifyRequest) -> ProofVerifyReply:
         self.calls["residence"] += 1
-        self._up()
+        self._up(proof=True)
         person = self._unlocked(request.person_id)
         if person.residence is None:
             raise ServiceFailure(ErrorCode.PROOF_KIND_MISMATCH)
@@ -299,8 +301,8 @@ class ScriptedIdentity:
             raise ServiceFailure(ErrorCode.RESIDENCE_MISMATCH)
         return ProofVerifyReply(verified=True)
 
-    def _up(self) -> None:
-        if self.down:
+    def _up(self, *, proof: bool = False) -> None:
+        if self.down or (proof and self.proofs_down):
             raise ServiceFailure(ErrorCode.UNAVAILABLE)
 
     def _unlocked(self, person_id: str) -> Person:

@@ -4,9 +4,14 @@ through the outbox and the MAIL stream, the same answer whatever happened, singl
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
+from cardreg_registry.adapters.registry_secret import RegistrySecret, load_or_create_secret
+from cardreg_registry.adapters.sqlite.unit_of_work import SqliteStorage
+from cardreg_registry.domain.reset_requests import QueuedReset
 from cardreg_shared.errors import ErrorCode
 from cardreg_shared.models.common import Empty
+from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.mail import PasswordChangedMail, PasswordResetMail
 from cardreg_shared.models.registry import PasswordResetRequest
 from cardreg_shared.subjects import PASSWORD_RESET_REQUEST
@@ -353,3 +358,57 @@ async def test_an_account_deactivated_after_the_request_cannot_complete(
     assert stored == [(None,)]
     db_rows(registry.settings.data_dir, "UPDATE accounts SET status = 'active'")
     assert (await api.login(me, PASSWORD)).access_token  # the old password stays
+
+
+async def test_a_follow_up_that_finds_identity_unavailable_is_tried_again_later(
+    api, identity, registry, mail_stream, clock
+):
+    me = identity.enrol("citizen")
+    await api.register(me)
+    identity.proofs_down = True
+    assert await api.forgot(me, household=me.household, email="later@example.com") == Empty()
+    # Answered, stored, attempted once, and postponed: no link yet, nothing lost.
+    await wait_until(lambda: identity.calls["household"] >= 1)
+    await wait_until(
+        lambda: db_rows(registry.settings.data_dir, "SELECT attempts FROM reset_requests") == [(1,)]
+    )
+    assert await mail_stream.count() == 0
+
+    identity.proofs_down = False
+    clock.advance(1)  # the first retry is due a second later
+    await registry.settled()
+    assert await reset_link(mail_stream, "later@example.com")
+    assert identity.calls["household"] == 2
+    assert db_rows(registry.settings.data_dir, "SELECT COUNT(*) FROM reset_requests") == [(0,)]
+
+
+async def test_a_request_a_dead_replica_had_claimed_is_taken_up_when_its_lease_ends(
+    api, identity, registry, mail_stream, clock
+):
+    me = identity.enrol("citizen")
+    await api.register(me, email="mei@example.com")
+    settings = registry.settings
+    secret = RegistrySecret(load_or_create_secret(settings.secret_path))
+    # Another replica accepts the request, claims it, and dies before its follow-up ends.
+    other = await SqliteStorage.open(
+        settings.db_path, secret.sealer(), secret_check=secret.check_value
+    )
+    try:
+        holder = CardVerifyReply(
+            person_id=me.person_id, kind="citizen", card_no=me.card.fields.card_no, id_no=me.id_no
+        )
+        queued = QueuedReset.new(holder, PasswordResetRequest(card=me.read()), clock(), None)
+        uow = other.unit_of_work()
+        uow.reset_requests.add(queued)
+        await uow.commit()
+        lease = timedelta(seconds=settings.reset_follow_up_lease_seconds)
+        assert len(await other.reset_requests.claim(10, clock(), lease)) == 1
+    finally:
+        await other.close()
+
+    await asyncio.sleep(2 * settings.outbox_poll_seconds)  # this registry's polls pass it by
+    assert await mail_stream.count() == 0
+    clock.advance(lease.total_seconds() + 1)
+    await registry.settled()
+    assert await reset_link(mail_stream, "mei@example.com")
+    assert await mail_stream.is_drained()  # once

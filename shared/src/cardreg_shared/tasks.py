@@ -65,3 +65,15 @@ class TaskPool:
             await work()
         except Exception as exc:  # noqa: BLE001 - nobody awaits this task: log it here
             log.error("%s failed: %s", self.name, stack_of(exc))
+
+
+async def within(seconds: float, step: Awaitable[object], what: str) -> bool:
+    """Await a step of a stop for at most `seconds`, then cancel it: a stop that hangs on one
+    part (a connection that never answers) must still release the others. False, and logged
+    with `what` the step was, when it ran over."""
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("stopping: %s did not finish within %.0f s; cancelled", what, seconds)
+        return False
+    return True

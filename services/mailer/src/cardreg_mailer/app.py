@@ -12,6 +12,7 @@ from typing import Any
 from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import MAIL_DEAD_LETTERS, MAIL_STREAM
+from cardreg_shared.tasks import within
 from nats.aio.client import Client
 
 from . import __version__, transport
@@ -27,6 +28,7 @@ from .transport import MailConsumer
 log = logging.getLogger("cardreg.mailer")
 
 DESCRIPTION = "cardreg mailer: mail requests from the MAIL stream over SMTP"
+STOP_STEP_SECONDS = 10.0
 
 
 def smtp_config(settings: MailerSettings) -> SmtpConfig:
@@ -115,11 +117,17 @@ class Mailer:
         return cls(settings, ledger, pool, host, consumer)
 
     async def stop(self) -> None:
-        """Stop pulling, settle every mail in hand, close SMTP, stop serving, close the ledger."""
-        await self._consumer.stop()
-        await self._pool.close()
-        await self._host.stop()
-        await self._ledger.close()
+        """Stop pulling, settle every mail in hand, close SMTP, stop serving, close the ledger.
+        Each step is bounded, and the ledger is closed whatever came before: a mail still in
+        hand when its bound runs out is not acked, so it is redelivered later."""
+        # A mail in hand takes at most one SMTP timeout to settle.
+        settle = self.settings.smtp_timeout_seconds + STOP_STEP_SECONDS
+        try:
+            await within(settle, self._consumer.stop(), "the mail consumer")
+            await within(STOP_STEP_SECONDS, self._pool.close(), "the SMTP connections")
+            await within(STOP_STEP_SECONDS, self._host.stop(), "the service's endpoints")
+        finally:
+            await self._ledger.close()
 
 
 @asynccontextmanager

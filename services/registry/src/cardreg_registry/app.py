@@ -12,7 +12,6 @@ from typing import Any
 from cardreg_shared import bus
 from cardreg_shared.bus import ServiceHost
 from cardreg_shared.subjects import MAIL_STREAM
-from cardreg_shared.tasks import TaskPool
 from nats.aio.client import Client
 
 from . import __version__, transport
@@ -25,6 +24,7 @@ from .adapters.passkeys import PasskeysUnconfigured, passkeys_for
 from .adapters.person_refs import PersonRefs
 from .adapters.postgres.unit_of_work import PgStorage
 from .adapters.registry_secret import RegistrySecret, load_or_create_secret, parse_secret
+from .adapters.reset_follow_ups import ResetFollowUps
 from .adapters.sqlite.unit_of_work import SqliteStorage
 from .adapters.tokens import TokenSigner
 from .domain.challenges import ChallengeKey
@@ -114,7 +114,7 @@ class Registry:
         storage: Storage,
         keys: KeyRing,
         relay: OutboxRelay,
-        background: TaskPool,
+        follow_ups: ResetFollowUps,
         host: ServiceHost,
         oidc: OidcServer,
     ) -> None:
@@ -123,7 +123,7 @@ class Registry:
         self.keys = keys
         self.relay = relay
         self._storage = storage
-        self._background = background
+        self._follow_ups = follow_ups
         self._host = host
 
     @classmethod
@@ -131,7 +131,6 @@ class Registry:
         cls, settings: RegistrySettings, nc: Client, *, clock: Clock = utc_now
     ) -> Registry:
         storage, secret = await open_storage(settings)
-        background = TaskPool(settings.reset_background_limit, name="reset follow-up")
         keys = key_ring(storage, settings, clock)
         relay = OutboxRelay(
             storage.outbox,
@@ -160,23 +159,23 @@ class Registry:
                 IdentityClient(nc, timeout=settings.identity_timeout_seconds),
                 workers=settings.oidc_workers,
             )
-            host = await _serve(settings, nc, storage, keys, secret, background, clock, oidc)
+            host, follow_ups = await _serve(settings, nc, storage, keys, secret, clock, oidc)
         except BaseException:
             await relay.stop()
             await keys.stop()
             await storage.close()
             raise
-        return cls(settings, storage, keys, relay, background, host, oidc)
+        return cls(settings, storage, keys, relay, follow_ups, host, oidc)
 
     async def settled(self) -> None:
         """Until the work started by requests answered so far (reset mails) is done."""
-        await self._background.wait()
+        await self._follow_ups.settled()
 
     async def stop(self) -> None:
         """Stop taking requests, let in-flight ones reply and background work finish, hand
         what the outbox holds to JetStream if it can, then close the database."""
         await self._host.stop()
-        await self._background.wait()
+        await self._follow_ups.stop()
         await self.relay.stop()
         await self.keys.stop()
         self._oidc.close()
@@ -189,10 +188,9 @@ async def _serve(
     storage: Storage,
     keys: KeyRing,
     secret: RegistrySecret,
-    background: TaskPool,
     clock: Clock,
     oidc: OidcServer,
-) -> ServiceHost:
+) -> tuple[ServiceHost, ResetFollowUps]:
     tokens = TokenSigner(
         keys,
         issuer=settings.token_issuer,
@@ -215,6 +213,17 @@ async def _serve(
     if isinstance(passkeys, PasskeysUnconfigured):
         log.warning("devices are off: the public base URL's host is not a domain name")
     challenges = ChallengeKey(secret.challenge_key)
+    request_reset = RequestPasswordReset(
+        identity, storage, id_numbers, settings.reset_policy(), clock
+    )
+    follow_ups = ResetFollowUps(
+        storage.reset_requests,
+        request_reset.follow_up,
+        clock,
+        limit=settings.reset_follow_up_limit,
+        poll_seconds=settings.outbox_poll_seconds,
+        lease=timedelta(seconds=settings.reset_follow_up_lease_seconds),
+    )
     host = ServiceHost(
         nc,
         name="registry",
@@ -233,9 +242,7 @@ async def _serve(
         revoke_session=RevokeSession(storage, tokens, clock),
         get_account=GetAccount(storage, tokens, clock),
         publish_keys=PublishKeys(tokens, clock),
-        request_reset=RequestPasswordReset(
-            identity, storage, background, id_numbers, settings.reset_policy(), clock
-        ),
+        request_reset=request_reset,
         complete_reset=CompletePasswordReset(storage, hasher, id_numbers, clock),
         change_password=ChangePassword(storage, hasher, tokens, id_numbers, lockout, clock),
         update_account=UpdateAccount(storage, tokens, clock),
@@ -270,8 +277,14 @@ async def _serve(
         account_events=AccountEvents(storage, tokens, clock),
         operator_admin=OperatorAdmin(ManageOperators(storage, hasher, clock), tokens),
     )
-    await host.start()
-    return host
+    # Like the relay before the host: requests a crash or an outage left behind go first.
+    await follow_ups.start()
+    try:
+        await host.start()
+    except BaseException:
+        await follow_ups.stop()
+        raise
+    return host, follow_ups
 
 
 async def _prune(

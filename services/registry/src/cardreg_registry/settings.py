@@ -89,8 +89,11 @@ class RegistrySettings(BaseSettings):
     # Reset mails per account per window; over it the request is quietly dropped (no lock).
     reset_mail_limit: int = Field(3, ge=1)
     reset_mail_window_seconds: int = Field(3600, ge=60, le=86400)
-    # Reset requests finishing in the background at once; beyond it new ones wait for a slot.
-    reset_background_limit: int = Field(64, ge=1)
+    # Accepted reset requests a replica works off at once (a claimed batch); more wait their
+    # turn in the database. Their follow-ups poll as often as the outbox relay.
+    reset_follow_up_limit: int = Field(32, ge=1)
+    # A replica's claim on the requests it is working off; another replica takes them after it.
+    reset_follow_up_lease_seconds: float = Field(60.0, gt=0)
 
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_backoff_max_seconds: float = Field(30.0, gt=0)

@@ -1,9 +1,11 @@
 """FAQ 7: "I forgot my registration password" — mail a reset link.
 
-The card is checked first, and its errors reach the caller (the portal shows them). After
-that the reply is the same `Empty` whatever happens, and it goes out at once: the rest runs
-in the background, so neither the reply nor its timing tells whether an account exists, has
-an email, or whether the household data matched.
+The card is checked first, and its errors reach the caller (the portal shows them). Then the
+request is stored (domain/reset_requests.py) and the reply is the same `Empty` whatever
+happens: the rest is its follow-up, worked off from the stored request, so neither the reply
+nor its timing tells whether an account exists, has an email, or whether the household data
+matched, and a request answered `{}` survives a crash or an outage of the database or of
+identity (the follow-up is tried again until it ends).
 
 - No account, or one whose state allows no reset (deactivated, pending): nothing.
 - More than `mails_per_window` links for the account within `window`: nothing (the account
@@ -31,7 +33,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from cardreg_shared.errors import ServiceFailure
+from cardreg_shared.errors import ErrorCode, ServiceFailure
+from cardreg_shared.logs import correlation_id
 from cardreg_shared.models.common import Empty
 from cardreg_shared.models.identity import CardVerifyReply
 from cardreg_shared.models.mail import PasswordResetMail
@@ -43,6 +46,7 @@ from ..domain.contacts import InvalidContact, normalise_email
 from ..domain.lifecycle import Activity
 from ..domain.masking import mask_id_no
 from ..domain.outbox import OutboxMessage, new_request_id
+from ..domain.reset_requests import QueuedReset
 from ..domain.reset_tokens import (
     ResetPolicy,
     ResetToken,
@@ -52,7 +56,6 @@ from ..domain.reset_tokens import (
 )
 from .methods import proof_in
 from .ports import (
-    Background,
     Clock,
     Conflict,
     Identity,
@@ -69,28 +72,43 @@ log = logging.getLogger("cardreg.registry.password_reset")
 class RequestPasswordReset:
     identity: Identity
     storage: Storage
-    background: Background
     id_numbers: IdNumbers
     policy: ResetPolicy
     clock: Clock
 
     async def __call__(self, request: PasswordResetRequest) -> Empty:
         holder = await self.identity.verify_card(request.card)
-        await self.background.spawn(lambda: self._follow_up(holder, request))
+        uow = self.storage.unit_of_work()
+        uow.reset_requests.add(QueuedReset.new(holder, request, self.clock(), correlation_id()))
+        await uow.commit()
         return Empty()
 
-    async def _follow_up(self, holder: CardVerifyReply, request: PasswordResetRequest) -> None:
+    async def follow_up(self, queued: QueuedReset) -> str:
+        """Work off one stored request, ending it in the commit of its outcome. Raises
+        `ServiceFailure` (unavailable) for the caller to try again later, `Conflict` when a
+        later claim took the request over."""
+        if self.clock() - queued.created_at > self.policy.token_ttl:
+            return await self._end(queued, None, "expired before it could be worked off")
+        holder, request = queued.holder, queued.request
         uow = self.storage.unit_of_work()
         account = await uow.accounts.by_person(holder.person_id)
         if account is None:
-            log.info("password reset: no account")
-            return
+            return await self._end(queued, None, "no account")
         await self._remember_id_number(uow, account, holder)
         try:
-            outcome = await self._send_link(account, request)
-        except ServiceFailure as failure:  # identity refused the proof, or is unavailable
-            outcome = f"proof refused ({failure.code.value})"
-        log.info("password reset account_id=%s: %s", account.account_id, outcome)
+            outcome = await self._send_link(queued, account, request)
+        except ServiceFailure as failure:
+            if failure.code is ErrorCode.UNAVAILABLE:
+                raise
+            outcome = await self._end(queued, account, f"proof refused ({failure.code.value})")
+        return outcome
+
+    async def _end(self, queued: QueuedReset, account: Account | None, outcome: str) -> str:
+        """An outcome that writes nothing but the end of the request."""
+        uow = self.storage.unit_of_work()
+        uow.reset_requests.finish(queued)
+        await uow.commit()
+        return _logged(account, outcome)
 
     async def _remember_id_number(
         self, uow: UnitOfWork, account: Account, holder: CardVerifyReply
@@ -103,25 +121,27 @@ class RequestPasswordReset:
             except Conflict:
                 pass  # changed meanwhile; the next card check stores it
 
-    async def _send_link(self, account: Account, request: PasswordResetRequest) -> str:
+    async def _send_link(
+        self, queued: QueuedReset, account: Account, request: PasswordResetRequest
+    ) -> str:
         if not account.allows(Activity.RESET_PASSWORD):
-            return f"account {account.status}"
+            return await self._end(queued, account, f"account {account.status}")
         if await self._rate_limited(account):
-            return "rate-limited"
+            return await self._end(queued, account, "rate-limited")
         if account.email is not None:
-            return await self._issue(account, account.email, pending_email=None)
+            return await self._issue(queued, account, account.email, pending_email=None)
 
         chosen = proof_in(request)
         if chosen is None or not request.email:
-            return "no email on file and none given"
+            return await self._end(queued, account, "no email on file and none given")
         try:
             address = normalise_email(request.email)
         except InvalidContact:
-            return "the given email is invalid"
+            return await self._end(queued, account, "the given email is invalid")
         method, proof = chosen
         # Raises on a mismatch or a guessing lock; identity counts the failed guess.
         await method.verify(self.identity, account.person_id, proof)
-        return await self._issue(account, address, pending_email=address)
+        return await self._issue(queued, account, address, pending_email=address)
 
     async def _rate_limited(self, account: Account) -> bool:
         since = self.clock() - self.policy.window
@@ -129,7 +149,9 @@ class RequestPasswordReset:
         sent = await uow.reset_tokens.recent_count(account.account_id, since)
         return sent >= self.policy.mails_per_window
 
-    async def _issue(self, account: Account, address: str, *, pending_email: str | None) -> str:
+    async def _issue(
+        self, queued: QueuedReset, account: Account, address: str, *, pending_email: str | None
+    ) -> str:
         now = self.clock()
         secret = new_reset_secret()
         token = ResetToken(
@@ -153,8 +175,17 @@ class RequestPasswordReset:
             token, limit=self.policy.mails_per_window, since=now - self.policy.window
         )
         uow.outbox.add(OutboxMessage.mail(MAIL_PASSWORD_RESET, mail), now)
+        uow.reset_requests.finish(queued)
         try:
             await uow.commit()
         except ResetLimitReached:
-            return "rate-limited"
-        return "link queued" + (" to a proven address" if pending_email else "")
+            return await self._end(queued, account, "rate-limited")
+        return _logged(account, "link queued" + (" to a proven address" if pending_email else ""))
+
+
+def _logged(account: Account | None, outcome: str) -> str:
+    if account is None:
+        log.info("password reset: %s", outcome)
+    else:
+        log.info("password reset account_id=%s: %s", account.account_id, outcome)
+    return outcome

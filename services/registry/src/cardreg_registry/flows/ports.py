@@ -11,7 +11,7 @@ a password, and nothing is written from a decision taken on a stale read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
@@ -27,6 +27,7 @@ from ..domain.keys import KeySet, SigningKey
 from ..domain.oidc import AuthorizationCode, Consent, Grant, OidcClient, RefreshToken
 from ..domain.operators import Operator
 from ..domain.outbox import OutboxMessage
+from ..domain.reset_requests import QueuedReset
 from ..domain.reset_tokens import ResetToken
 from ..domain.sessions import IssuedToken, Session, TokenClaims
 from ..domain.setups import Setup
@@ -244,6 +245,16 @@ class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage, created_at: datetime) -> None: ...
 
 
+class ResetRequestRepository(Protocol):
+    """Accepted reset requests (domain/reset_requests.py), inside a unit of work."""
+
+    def add(self, queued: QueuedReset) -> None:
+        """Store it at commit (sealed), claimable at once; wakes this process's follow-ups."""
+
+    def finish(self, queued: QueuedReset) -> None:
+        """Delete it at commit if no later claim took it over (else `Conflict`)."""
+
+
 class KeySetRepository(Protocol):
     async def load(self) -> KeySet: ...
 
@@ -322,6 +333,7 @@ class UnitOfWork(Protocol):
     setups: SetupRepository
     activity: ActivityRepository
     outbox: OutboxRepository
+    reset_requests: ResetRequestRepository
     keys: KeySetRepository
     devices: DeviceRepository
     device_bindings: DeviceBindingRepository
@@ -362,8 +374,26 @@ class OutboxFeed(Protocol):
     async def prune(self, published_before: datetime) -> int: ...
 
 
+class ResetRequestFeed(Protocol):
+    """Accepted reset requests as the follow-ups see them: claimed under a lease, so replicas
+    work off different ones, and one whose worker died is taken up again when it runs out."""
+
+    written: asyncio.Event  # set after every commit of this process that stored one
+
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> list[QueuedReset]:
+        """Requests due by `now` (never claimed, postponed until then, or their lease over),
+        oldest first, now claimed until `now + lease`, each one attempt further."""
+
+    async def postpone(self, queued: QueuedReset, until: datetime) -> None:
+        """Claimable again from `until`, if no later claim took it over meanwhile."""
+
+    async def pending(self) -> int:
+        """Requests not worked off yet."""
+
+
 class Storage(Protocol):
     outbox: OutboxFeed
+    reset_requests: ResetRequestFeed
 
     def unit_of_work(self) -> UnitOfWork: ...
 
@@ -388,10 +418,6 @@ class Identity(Protocol):
 
     async def person_claims(self, person_id: str) -> PersonClaims:
         """Name and ID number, for an OpenID Connect sign-in's claims."""
-
-
-class Background(Protocol):
-    async def spawn(self, work: Callable[[], Awaitable[None]]) -> None: ...
 
 
 class PasswordHashing(Protocol):

@@ -227,4 +227,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN correlation_id text;
     """,
+    # 6: reset requests accepted and not yet worked off (sqlite's step 11).
+    """
+    CREATE TABLE reset_requests (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id     text NOT NULL UNIQUE,
+        payload        bytea NOT NULL,
+        created_at     timestamptz NOT NULL,
+        not_before     timestamptz NOT NULL,
+        attempts       integer NOT NULL DEFAULT 0,
+        correlation_id text
+    );
+    CREATE INDEX reset_requests_due ON reset_requests (not_before);
+    """,
 )

@@ -29,6 +29,7 @@ from .migrations import MIGRATIONS
 from .oidc import PgClients, PgConsents, PgGrants
 from .operators import PgOperators
 from .outbox import PgOutbox, PgOutboxFeed, insert_message
+from .reset_requests import PgResetRequestFeed, PgResetRequests
 from .reset_tokens import PgResetTokens
 from .sessions import PgSessions
 from .setups import PgSetups
@@ -37,7 +38,13 @@ Write = Callable[[AsyncConnection], Awaitable[None]]
 
 
 class PgUnitOfWork:
-    def __init__(self, db: PgDatabase, sealer: Sealer, feed: PgOutboxFeed) -> None:
+    def __init__(
+        self,
+        db: PgDatabase,
+        sealer: Sealer,
+        feed: PgOutboxFeed,
+        resets: PgResetRequestFeed,
+    ) -> None:
         self.db = db
         self._feed = feed
         self._writes: list[Write] = []
@@ -51,6 +58,7 @@ class PgUnitOfWork:
         self.setups = PgSetups(self)
         self.activity = PgActivity(self)
         self.outbox = PgOutbox(self)
+        self.reset_requests = PgResetRequests(self, sealer, resets)
         self.keys = PgKeys(self, sealer)
         self.devices = PgDevices(self)
         self.device_bindings = PgDeviceBindings(self)
@@ -137,6 +145,7 @@ class PgStorage:
         self._db = db
         self._sealer = sealer
         self.outbox = PgOutboxFeed(db)
+        self.reset_requests = PgResetRequestFeed(db, sealer)
 
     @classmethod
     async def open(cls, url: str, sealer: Sealer, *, secret_check: str) -> PgStorage:
@@ -150,7 +159,7 @@ class PgStorage:
         return cls(db, sealer)
 
     def unit_of_work(self) -> PgUnitOfWork:
-        return PgUnitOfWork(self._db, self._sealer, self.outbox)
+        return PgUnitOfWork(self._db, self._sealer, self.outbox, self.reset_requests)
 
     async def close(self) -> None:
         await self._db.close()

@@ -293,6 +293,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN correlation_id TEXT;
     """,
+    # 11: reset requests accepted and not yet worked off (domain/reset_requests.py): sealed,
+    # deleted when their follow-up ends.
+    """
+    CREATE TABLE reset_requests (
+        id             INTEGER PRIMARY KEY,
+        request_id     TEXT NOT NULL UNIQUE,
+        payload        BLOB NOT NULL,
+        created_at     TEXT NOT NULL,
+        not_before     TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        correlation_id TEXT
+    );
+    CREATE INDEX reset_requests_due ON reset_requests (not_before);
+    """,
 )
 
 

@@ -31,6 +31,7 @@ from .keys import Sealer, SqliteKeys
 from .oidc import SqliteClients, SqliteConsents, SqliteGrants
 from .operators import SqliteOperators
 from .outbox import SqliteOutbox, SqliteOutboxFeed, insert_message
+from .reset_requests import SqliteResetRequestFeed, SqliteResetRequests
 from .reset_tokens import SqliteResetTokens
 from .sessions import SqliteSessions
 from .setups import SqliteSetups
@@ -43,7 +44,13 @@ class WrongSecret(RuntimeError):
 
 
 class SqliteUnitOfWork:
-    def __init__(self, db: SqliteDatabase, sealer: Sealer, feed: SqliteOutboxFeed) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        sealer: Sealer,
+        feed: SqliteOutboxFeed,
+        resets: SqliteResetRequestFeed,
+    ) -> None:
         self.db = db
         self._feed = feed
         self._writes: list[Write] = []
@@ -57,6 +64,7 @@ class SqliteUnitOfWork:
         self.setups = SqliteSetups(self)
         self.activity = SqliteActivity(self)
         self.outbox = SqliteOutbox(self)
+        self.reset_requests = SqliteResetRequests(self, sealer, resets)
         self.keys = SqliteKeys(self, sealer)
         self.devices = SqliteDevices(self)
         self.device_bindings = SqliteDeviceBindings(self)
@@ -131,6 +139,7 @@ class SqliteStorage:
         self._db = db
         self._sealer = sealer
         self.outbox = SqliteOutboxFeed(db)
+        self.reset_requests = SqliteResetRequestFeed(db, sealer)
 
     @classmethod
     async def open(cls, path: Path, sealer: Sealer, *, secret_check: str) -> SqliteStorage:
@@ -146,7 +155,7 @@ class SqliteStorage:
         return cls(db, sealer)
 
     def unit_of_work(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self._db, self._sealer, self.outbox)
+        return SqliteUnitOfWork(self._db, self._sealer, self.outbox, self.reset_requests)
 
     async def close(self) -> None:
         await self._db.close()
