@@ -157,6 +157,30 @@ def test_rerun_does_not_duplicate_and_a_newer_card_replaces(tmp_path: Path, db: 
     ]  # fmt: skip
 
 
+def test_in_one_batch_the_last_row_wins_and_new_rows_mix_with_stored_ones(
+    tmp_path: Path, db: Path
+) -> None:
+    import_reference(db, people=write(tmp_path, "first.csv", HEADER, CITIZEN), today=TODAY)
+    (kept,) = rows(db, "SELECT person_id FROM people WHERE id_no = 'A123456789'")
+    renamed = CITIZEN.replace("陳志明", "陳志強")  # stored: an update
+    newer = FOREIGNER.replace("NGUYEN VAN AN", "NGUYEN VAN BINH")  # new: goes straight in
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN_2, CITIZEN, renamed, FOREIGNER, newer)
+    cards = write(tmp_path, "cards.csv", CARDS_HEADER,
+                  f"000000000001,A123456789,2010-01-01,{KEY}",
+                  f"000000000002,F231451893,2012-01-01,{KEY}",
+                  f"000000000001,A123456789,2011-01-01,{KEY_2}")  # fmt: skip
+    report = import_reference(db, people=people, cards=cards, today=TODAY)
+    assert report.problems == []
+    assert rows(db, "SELECT id_no, name FROM people ORDER BY id_no") == [
+        ("A123456789", "陳志強"), ("A800000014", "NGUYEN VAN BINH"), ("F231451893", "林淑芬"),
+    ]  # fmt: skip
+    assert rows(db, "SELECT person_id FROM people WHERE id_no = 'A123456789'") == [kept]
+    cards_now = "SELECT card_no, public_key, status FROM cards ORDER BY card_no"
+    assert [(no, bytes(key), status) for no, key, status in rows(db, cards_now)] == [
+        ("000000000001", b"\x08" * 32, "active"), ("000000000002", b"\x07" * 32, "active"),
+    ]  # fmt: skip
+
+
 def test_the_newest_card_is_active_whatever_the_order_it_came_in(tmp_path: Path, db: Path) -> None:
     people = write(tmp_path, "people.csv", HEADER, CITIZEN)
     cards = write(tmp_path, "cards.csv", CARDS_HEADER,

@@ -1,7 +1,8 @@
 """The roster writer of `cardreg seed` and `cardreg import` on PostgreSQL: the twin of
-reference_writer.py, with a blocking psycopg connection. Rows go in with `COPY` (new people
-and cards straight into their tables; upserts into a temporary table first, then one
-`INSERT … SELECT … ON CONFLICT`; insured units the same way). A transaction takes an
+reference_writer.py, with a blocking psycopg connection. Rows go in with `COPY`: people and
+cards not stored yet (every row of a first import) straight into their tables; rows that
+update stored ones into a temporary table first, then one `INSERT … SELECT … ON CONFLICT`
+(insured units always that way). A transaction takes an
 advisory lock first: roster writers (two seeds, a seed and an import) take turns as they do
 on sqlite's write lock, so a number found free inside one is still free at its insert. The
 service reads on meanwhile.
@@ -120,6 +121,7 @@ class PgRoster:
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
+        self._free_card_nos: set[str] = set()
 
     @classmethod
     @contextmanager
@@ -133,6 +135,7 @@ class PgRoster:
 
     @contextmanager
     def _locked(self) -> Iterator[object]:
+        self._free_card_nos = set()  # found free in an earlier transaction: not any more
         with self._conn.transaction():
             self._conn.execute(_WRITERS_LOCK)
             yield self._conn
@@ -160,8 +163,19 @@ class PgRoster:
         )
 
     def upsert_people(self, people: Iterable[Person]) -> None:
+        # The last row of the batch for an ID number wins. People not stored yet (all of them
+        # on a first import) go straight in with COPY: the lock keeps them new until commit.
+        latest = {person.id_no: person for person in people}
+        stored = self.taken_id_nos(latest)
+        fresh = [person for id_no, person in latest.items() if id_no not in stored]
+        if fresh:
+            rows = (_person_row(new_person_id(), person) for person in fresh)
+            self._copy(f"COPY people ({_PERSON_COLUMNS}) FROM STDIN", rows)
+        if len(fresh) == len(latest):
+            return
+        again = (person for id_no, person in latest.items() if id_no in stored)
         self._conn.execute(_STAGE_PEOPLE)
-        rows = ((n, *_person_row(new_person_id(), p)) for n, p in enumerate(people))
+        rows = ((n, *_person_row(new_person_id(), p)) for n, p in enumerate(again))
         self._copy(f"COPY people_in (ord, {_PERSON_COLUMNS}) FROM STDIN", rows)
         self._conn.execute(_UPSERT_PEOPLE)
         self._conn.execute("TRUNCATE people_in")
@@ -182,15 +196,28 @@ class PgRoster:
         return {id_no: (pid, birth) for id_no, pid, birth in self._any(query, id_nos)}
 
     def card_owners(self, card_nos: Iterable[str]) -> dict[str, str]:
+        looked_up = list(card_nos)
         query = "SELECT card_no, person_id FROM cards WHERE card_no = ANY(%s)"
-        return dict(self._any(query, card_nos))
+        owners = dict(self._any(query, looked_up))
+        # Card numbers this transaction found free: the lock keeps them free until commit,
+        # so upsert_cards can COPY them straight in.
+        self._free_card_nos = {card_no for card_no in looked_up if card_no not in owners}
+        return owners
 
     def upsert_cards(self, cards: Sequence[RosterCard]) -> None:
-        self._conn.execute(_STAGE_CARDS)
-        rows = ((n, *_card_row(card)) for n, card in enumerate(cards))
-        self._copy(f"COPY cards_in (ord, {_CARD_COLUMNS}) FROM STDIN", rows)
-        self._conn.execute(_UPSERT_CARDS)
-        self._conn.execute("TRUNCATE cards_in")
+        latest = {card.card_no: card for card in cards}  # the batch's last row wins
+        free, self._free_card_nos = self._free_card_nos, set()
+        fresh = [card for card_no, card in latest.items() if card_no in free]
+        if fresh:
+            rows = ((*_card_row(card), "active") for card in fresh)
+            self._copy(f"COPY cards ({_CARD_COLUMNS}, status) FROM STDIN", rows)
+        if len(fresh) < len(latest):
+            self._conn.execute(_STAGE_CARDS)
+            again = (card for card_no, card in latest.items() if card_no not in free)
+            rows = ((n, *_card_row(card)) for n, card in enumerate(again))
+            self._copy(f"COPY cards_in (ord, {_CARD_COLUMNS}) FROM STDIN", rows)
+            self._conn.execute(_UPSERT_CARDS)
+            self._conn.execute("TRUNCATE cards_in")
         holders = sorted({card.person_id for card in cards})
         changes = self._conn.execute(_STATUS_CHANGES, (holders,)).fetchall()
         if changes:
