@@ -27,6 +27,7 @@ from cardreg_shared import bus, logs
 from cardreg_shared.logs import stack_of
 from cardreg_shared.metrics import Sampler
 from cardreg_shared.subjects import Stream
+from cardreg_shared.tasks import within
 from nats.js import JetStreamContext
 from nats.js.api import Header
 from nats.js.errors import NoStreamResponseError
@@ -105,12 +106,7 @@ class OutboxRelay:
             return
         self._stopping.set()
         self._feed.written.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
-        except TimeoutError:
-            log.warning("outbox relay did not stop in time; cancelled")
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await within(STOP_TIMEOUT_SECONDS, task, "the outbox relay")
 
     async def _run(self) -> None:
         delay = BACKOFF_MIN_SECONDS

@@ -20,6 +20,7 @@ from datetime import timedelta
 from cardreg_shared import logs
 from cardreg_shared.errors import ServiceFailure
 from cardreg_shared.logs import stack_of
+from cardreg_shared.tasks import within
 
 from ..domain.reset_requests import QueuedReset
 from ..flows.ports import Clock, Conflict, ResetRequestFeed
@@ -63,12 +64,7 @@ class ResetFollowUps:
             return
         self._stopping.set()
         self._feed.written.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_SECONDS)
-        except TimeoutError:
-            log.warning("reset follow-ups did not stop in time; cancelled")
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await within(STOP_TIMEOUT_SECONDS, task, "the reset follow-ups")
 
     async def settled(self, poll: float = 0.02) -> None:
         """Until every request stored so far has been worked off (tests, embedding)."""
