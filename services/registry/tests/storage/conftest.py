@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cardreg_registry.adapters.postgres.unit_of_work import PgStorage
-from cardreg_registry.adapters.registry_secret import RegistrySecret
+from cardreg_registry.adapters.registry_secret import KeySealer, RegistrySecret
 from cardreg_registry.adapters.sqlite.unit_of_work import SqliteStorage
 from cardreg_registry.domain.accounts import Account
 from cardreg_registry.domain.outbox import OutboxMessage
@@ -23,14 +23,17 @@ from cardreg_registry.flows.ports import Storage, UnitOfWork
 
 NOW = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
 
-Opener = Callable[[], Awaitable[Storage]]
+# A storage on the backend's database; with a sealer of another secret (as if its sealed
+# values had been written by an incompatible build), for the tests of values that do not open.
+Opener = Callable[..., Awaitable[Storage]]
 
 
 def sqlite_backend(request: pytest.FixtureRequest, secret: RegistrySecret) -> Opener:
     path = request.getfixturevalue("tmp_path") / "registry.db"
 
-    async def open_storage() -> Storage:
-        return await SqliteStorage.open(path, secret.sealer(), secret_check=secret.check_value)
+    async def open_storage(sealer: KeySealer | None = None) -> Storage:
+        sealer = sealer or secret.sealer()
+        return await SqliteStorage.open(path, sealer, secret_check=secret.check_value)
 
     return open_storage
 
@@ -38,8 +41,9 @@ def sqlite_backend(request: pytest.FixtureRequest, secret: RegistrySecret) -> Op
 def postgres_backend(request: pytest.FixtureRequest, secret: RegistrySecret) -> Opener:
     url = request.getfixturevalue("postgres_url")
 
-    async def open_storage() -> Storage:
-        return await PgStorage.open(url, secret.sealer(), secret_check=secret.check_value)
+    async def open_storage(sealer: KeySealer | None = None) -> Storage:
+        sealer = sealer or secret.sealer()
+        return await PgStorage.open(url, sealer, secret_check=secret.check_value)
 
     return open_storage
 
@@ -61,8 +65,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     opener = BACKENDS[request.param](request, RegistrySecret(secrets.token_bytes(32)))
     opened: list[Storage] = []
 
-    async def open_storage() -> Storage:
-        opened.append(await opener())
+    async def open_storage(sealer: KeySealer | None = None) -> Storage:
+        opened.append(await opener(sealer))
         return opened[-1]
 
     yield Backend(request.param, open_storage)

@@ -5,9 +5,11 @@ current, in the same commit as its outcome."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 
 import pytest
+from cardreg_registry.adapters.registry_secret import RegistrySecret
 from cardreg_registry.domain.reset_requests import QueuedReset
 from cardreg_registry.flows.ports import Conflict
 from cardreg_shared.models.common import CardRead, Household
@@ -118,3 +120,16 @@ async def test_a_postponed_request_is_due_again_at_its_retry_time(store):
     assert await store.reset_requests.claim(10, retry - timedelta(seconds=1), LEASE) == []
     (again,) = await store.reset_requests.claim(10, retry, LEASE)
     assert again.attempts == 2
+
+
+async def test_a_request_that_no_longer_opens_is_dropped_not_claimed_for_ever(
+    backend, store, caplog
+):
+    foreign = await backend.open(RegistrySecret(secrets.token_bytes(32)).sealer())
+    await stored(foreign, 1)
+    (readable,) = await stored(store, 2)
+    assert [q.request_id for q in await store.reset_requests.claim(10, NOW, LEASE)] == [
+        readable.request_id
+    ]
+    assert "a stored reset request does not read (SecretUnusable); dropped" in caplog.text
+    assert await store.reset_requests.pending() == 1  # the readable one, in hand

@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 
 from ...domain.reset_requests import QueuedReset, sealing_context
 from ...flows.ports import Conflict
+from ..sqlite.reset_requests import readable
 
 if TYPE_CHECKING:
     from cardreg_shared.postgres import PgDatabase
@@ -76,7 +77,14 @@ class PgResetRequestFeed:
             return await (await conn.execute(_CLAIM, params)).fetchall()
 
         rows = sorted(await self._db.write(run))  # RETURNING comes in no set order
-        return [self._queued(row) for row in rows]
+        queued, unreadable = readable(rows, self._queued)
+        if unreadable:
+
+            async def drop(conn: AsyncConnection) -> None:
+                await conn.execute("DELETE FROM reset_requests WHERE id = ANY(%s)", (unreadable,))
+
+            await self._db.write(drop)
+        return queued
 
     async def postpone(self, queued: QueuedReset, until: datetime) -> None:
         async def run(conn: AsyncConnection) -> None:

@@ -9,18 +9,23 @@ postponement sets it to the retry, and whatever holds a row's time of now or ear
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ...domain.reset_requests import QueuedReset, sealing_context
 from ...flows.ports import Conflict
+from ..registry_secret import SecretUnusable
 from .rows import moment, text
 
 if TYPE_CHECKING:
     from .database import SqliteDatabase
     from .keys import Sealer
     from .unit_of_work import SqliteUnitOfWork
+
+log = logging.getLogger("cardreg.registry.password_reset")
 
 _INSERT = (
     "INSERT INTO reset_requests (request_id, payload, created_at, not_before, correlation_id)"
@@ -31,6 +36,23 @@ _CLAIM = (
     " SELECT id FROM reset_requests WHERE not_before <= ? ORDER BY id LIMIT ?)"
     " RETURNING id, request_id, payload, created_at, attempts, correlation_id"
 )
+
+
+def readable(
+    rows: Iterable[tuple], read: Callable[[tuple], QueuedReset]
+) -> tuple[list[QueuedReset], list[int]]:
+    """The claimed rows that still open and parse, and the ids of those that do not (written
+    by an incompatible version, say): those could never be worked off and would come back at
+    every lease, so they are dropped, and logged."""
+    queued: list[QueuedReset] = []
+    unreadable: list[int] = []
+    for row in rows:
+        try:
+            queued.append(read(row))
+        except (SecretUnusable, ValueError, KeyError, TypeError) as exc:
+            log.error("a stored reset request does not read (%s); dropped", type(exc).__name__)
+            unreadable.append(row[0])
+    return queued, unreadable
 
 
 class SqliteResetRequests:
@@ -73,7 +95,14 @@ class SqliteResetRequestFeed:
     async def claim(self, limit: int, now: datetime, lease: timedelta) -> list[QueuedReset]:
         params = (text(now + lease), text(now), limit)
         rows = await self._db.write(lambda conn: conn.execute(_CLAIM, params).fetchall())
-        return [self._queued(row) for row in sorted(rows)]  # RETURNING comes in no set order
+        queued, unreadable = readable(sorted(rows), self._queued)  # RETURNING has no order
+        if unreadable:
+            await self._db.write(
+                lambda conn: conn.executemany(
+                    "DELETE FROM reset_requests WHERE id = ?", [(id_,) for id_ in unreadable]
+                )
+            )
+        return queued
 
     async def postpone(self, queued: QueuedReset, until: datetime) -> None:
         params = (text(until), queued.request_id, queued.attempts)
