@@ -6,9 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cardreg_identity.adapters.postgres_roster import PgRoster
 from cardreg_identity.cli import import_main, import_reference
 from cardreg_identity.flows.import_rows import CARD_COLUMNS, PEOPLE_COLUMNS
+from cardreg_identity.flows.ports import CardNumberTaken, RosterCard
 from cardreg_shared.models.common import b64url_encode
+from cardreg_testkit.postgres import fresh_schema
 
 from .conftest import query
 
@@ -329,3 +332,79 @@ def test_the_cli_takes_a_units_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     units = write(tmp_path, "units.csv", "unit_id,name", "123456789,大安企業社")
     assert import_main(["--data-dir", str(tmp_path / "data"), "--units", str(units)]) == 0
     assert "(1 insured units)" in capsys.readouterr().out
+
+
+# An import in slices (PostgreSQL, `--writers N`): the same roster as one writer loads.
+SLICE_1 = "citizen,B123456708,王大明,1985-03-04,M,B1234567,臺中市西屯區,福安里,7,,,"  # slice 1 of 2
+
+
+def roster_state(url: str) -> tuple[list, list]:
+    people = rows(url, "SELECT id_no, name, household_no FROM people ORDER BY id_no")
+    cards = rows(
+        url,
+        "SELECT c.card_no, p.id_no, c.status FROM cards AS c JOIN people AS p USING (person_id)"
+        " ORDER BY c.card_no",
+    )
+    return people, cards
+
+
+def test_an_import_in_slices_loads_what_one_writer_loads(
+    tmp_path: Path, postgres_url: str, postgres_server_url: str
+) -> None:
+    people = write(tmp_path, "people.csv", HEADER,
+                   CITIZEN, SLICE_1, FOREIGNER.replace("1990-01-02", "1990-13-02"),
+                   CITIZEN_2, SLICE_1.replace("王大明", "王小明"), FOREIGNER)  # fmt: skip
+    cards = write(tmp_path, "cards.csv", CARDS_HEADER,
+                  f"000000000001,A123456789,2010-01-01,{KEY}",
+                  f"000000000002,B123456708,2012-01-01,{KEY}",
+                  f"000000000003,B123456708,2020-01-01,{KEY_2}",
+                  f"000000000004,Z999999999,2020-01-01,{KEY}",
+                  f"000000000005,F231451893,2015-01-01,{KEY}")  # fmt: skip
+    one = import_reference(postgres_url, people=people, cards=cards, today=TODAY)
+    with fresh_schema(postgres_server_url) as sliced_url:
+        two = import_reference(sliced_url, people=people, cards=cards, today=TODAY, writers=2)
+        assert roster_state(sliced_url) == roster_state(postgres_url)
+    assert (two.people_loaded, two.cards_loaded) == (one.people_loaded, one.cards_loaded) == (5, 4)
+    assert [str(p) for p in two.problems] == [str(p) for p in one.problems]
+    assert [(p.file, p.line) for p in two.problems] == [("people.csv", 4), ("cards.csv", 5)]
+    assert ("B123456708", "王小明", "B1234567") in roster_state(postgres_url)[0]
+
+
+def test_a_card_listed_for_people_in_two_slices_goes_to_one_of_them(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN, SLICE_1)
+    cards = write(tmp_path, "cards.csv", CARDS_HEADER,
+                  f"000000000007,A123456789,2010-01-01,{KEY}",
+                  f"000000000007,B123456708,2012-01-01,{KEY_2}")  # fmt: skip
+    report = import_reference(postgres_url, people=people, cards=cards, today=TODAY, writers=2)
+    assert (report.people_loaded, report.cards_loaded) == (2, 1)
+    (problem,) = report.problems
+    assert (problem.column, problem.reason) == ("card_no", "already belongs to another person")
+    ((owner,),) = rows(postgres_url, "SELECT p.id_no FROM cards JOIN people AS p USING (person_id)")
+    assert owner == ("B123456708" if problem.line == 2 else "A123456789")
+
+
+def test_a_card_number_taken_beside_a_slice_after_it_found_it_free_is_named(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    people = write(tmp_path, "people.csv", HEADER, CITIZEN, SLICE_1)
+    import_reference(postgres_url, people=people, today=TODAY)
+    ((first, _), (second, _)) = rows(
+        postgres_url, "SELECT person_id, id_no FROM people ORDER BY id_no"
+    )
+    card = "000000000007"
+    with (
+        PgRoster.open(postgres_url, slice_of_import=True) as mine,
+        PgRoster.open(postgres_url, slice_of_import=True) as beside,
+        pytest.raises(CardNumberTaken),
+        mine.transaction(),
+    ):
+        assert mine.card_owners([card]) == {}
+        with beside.transaction():  # the other slice stores it and commits first
+            beside.card_owners([card])
+            beside.upsert_cards([RosterCard(card, second, date(2012, 1, 1), b"\x08" * 32)])
+        mine.upsert_cards([RosterCard(card, first, date(2010, 1, 1), b"\x07" * 32)])
+    # Rolled back: the card is the other slice's, and the next attempt sees it taken.
+    owners = rows(postgres_url, "SELECT card_no, person_id FROM cards")
+    assert owners == [(card, second)]

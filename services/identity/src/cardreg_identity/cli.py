@@ -7,8 +7,12 @@ never personal data.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,12 +25,14 @@ from .adapters.card_keys import new_card_key
 from .adapters.postgres_roster import PgRoster
 from .adapters.reference_writer import SqliteRoster
 from .adapters.schema import DEFAULT_BUSY_TIMEOUT_MS
+from .flows.import_rows import Part
 from .flows.ports import RosterWriter
-from .flows.reference_import import ImportReport, import_files
+from .flows.reference_import import ImportReport, Slice, broken_files, import_files, merged
 from .flows.seed import SeedSummary, seed_people
 from .settings import IdentitySettings
 
 Database = Path | str  # identity.db, or a postgresql:// URL
+MAX_DEFAULT_WRITERS = 4
 
 
 def roster(
@@ -38,7 +44,7 @@ def roster(
 
 
 @contextmanager
-def _reachable(url: str) -> Iterator[RosterWriter]:
+def _reachable(url: str) -> Iterator[PgRoster]:
     """The PostgreSQL roster, or a clear message (never the URL's password) when the server
     cannot be reached."""
     try:
@@ -59,11 +65,57 @@ def seed(
 
 
 def import_reference(
-    database: Database, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **options: Any
+    database: Database,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    writers: int = 1,
+    **options: Any,
 ) -> ImportReport:
-    """`cardreg import` into the roster in `database` (options: `flows.reference_import`)."""
+    """`cardreg import` into the roster in `database` (options: `flows.reference_import`).
+    On PostgreSQL, `writers` > 1 loads the people and cards in that many slices side by side,
+    each in a process and on a connection of its own; sqlite has one writer."""
+    if isinstance(database, str) and writers > 1:
+        return _import_in_slices(database, writers, **options)
     with roster(database, busy_timeout_ms=busy_timeout_ms) as writer:
         return import_files(writer, **options)
+
+
+def _import_in_slices(
+    url: str,
+    writers: int,
+    *,
+    people: Path | None = None,
+    cards: Path | None = None,
+    units: Path | None = None,
+    **options: Any,
+) -> ImportReport:
+    """Checks and units here, on a connection that holds the import lock to the end (another
+    import waits); then one process per slice of ID numbers. The parse of rows, Python's
+    half of the work, then runs beside the server's on every core."""
+    started = time.perf_counter()
+    with _reachable(url) as first:
+        first.hold_import_lock()
+        report = import_files(first, units=units, **options)
+        problems, people, cards = broken_files(people=people, cards=cards)
+        report.problems += problems
+        if people is None and cards is None:
+            return merged(report, [], started)
+        spawn = multiprocessing.get_context("spawn")  # no copy of this process's connection
+        with ProcessPoolExecutor(writers, mp_context=spawn) as pool:
+            loading = [
+                pool.submit(_load_slice, url, Part(n, writers), people, cards, options)
+                for n in range(writers)
+            ]
+            slices = [part.result() for part in loading]
+    return merged(report, slices, started)
+
+
+def _load_slice(
+    url: str, part: Part, people: Path | None, cards: Path | None, options: dict[str, Any]
+) -> ImportReport:
+    """One slice of an import, in a process of its own."""
+    with PgRoster.open(url, slice_of_import=True) as writer:
+        return import_files(writer, people=people, cards=cards, only=Slice(part), **options)
 
 
 def _database(data_dir: Path | None, url: str | None = None) -> tuple[Database, int]:
@@ -165,6 +217,14 @@ def import_main(argv: list[str]) -> int:
     parser.add_argument(
         "--units", type=Path, metavar="FILE", help="insured units (employers) CSV: unit_id,name"
     )
+    parser.add_argument(
+        "--writers",
+        type=_count,
+        default=min(os.cpu_count() or 1, MAX_DEFAULT_WRITERS),
+        metavar="N",
+        help="PostgreSQL: load in N slices side by side, a process each (default: one per "
+        f"core, at most {MAX_DEFAULT_WRITERS}); sqlite has one writer",
+    )
     args = parser.parse_args(argv)
     if args.people is None and args.cards is None and args.units is None:
         parser.error("give --people, --cards, --units or several")
@@ -178,6 +238,7 @@ def import_main(argv: list[str]) -> int:
         cards=args.cards,
         units=args.units,
         busy_timeout_ms=busy_timeout_ms,
+        writers=max(args.writers, 1),
     )
     for problem in report.problems:
         print(problem, file=sys.stderr)

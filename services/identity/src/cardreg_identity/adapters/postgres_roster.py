@@ -6,6 +6,13 @@ update stored ones into a temporary table first, then one `INSERT … SELECT …
 advisory lock first: roster writers (two seeds, a seed and an import) take turns as they do
 on sqlite's write lock, so a number found free inside one is still free at its insert. The
 service reads on meanwhile.
+
+An import in slices (`cardreg import --writers N`) is the one exception: its loaders hold the
+lock shared, so they write side by side and exclude every other writer; it also holds
+`IMPORT_LOCK` for its whole run, so two imports do not interleave. Their slices cannot meet
+on a person (a slice is a set of ID numbers), only on a card number listed for people in two
+slices: that COPY fails on the unique card number, and the batch is written again
+(`CardNumberTaken`).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import psycopg
 from cardreg_shared.postgres import migrate_blocking, service_url
 
 from ..domain.people import InsuredUnit, Person
-from ..flows.ports import RosterCard
+from ..flows.ports import CardNumberTaken, RosterCard
 from .postgres_schema import MIGRATIONS
 from .reference_writer import new_person_id
 
@@ -29,6 +36,8 @@ _PERSON_COLUMNS = (
 )
 _CARD_COLUMNS = "card_no, person_id, issued_on, public_key"
 _WRITERS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('cardreg:identity:roster'))"
+_SLICE_LOCK = "SELECT pg_advisory_xact_lock_shared(hashtext('cardreg:identity:roster'))"
+IMPORT_LOCK = "SELECT pg_advisory_lock(hashtext('cardreg:identity:import'))"
 
 _STAGE_PEOPLE = """
 CREATE TEMP TABLE IF NOT EXISTS people_in (
@@ -119,25 +128,31 @@ def _card_row(card: RosterCard) -> tuple[object, ...]:
 class PgRoster:
     """`RosterWriter` on one blocking connection (autocommit; transactions are explicit)."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, *, slice_of_import: bool = False) -> None:
         self._conn = conn
+        self._lock = _SLICE_LOCK if slice_of_import else _WRITERS_LOCK
         self._free_card_nos: set[str] = set()
 
     @classmethod
     @contextmanager
-    def open(cls, url: str) -> Iterator[PgRoster]:
+    def open(cls, url: str, *, slice_of_import: bool = False) -> Iterator[PgRoster]:
         with psycopg.connect(service_url(url, "identity"), autocommit=True) as conn:
             migrate_blocking(conn, MIGRATIONS, name="identity")
-            yield cls(conn)
+            yield cls(conn, slice_of_import=slice_of_import)
 
     def transaction(self) -> AbstractContextManager[object]:
         return self._locked()
+
+    def hold_import_lock(self) -> None:
+        """Until this connection closes: one import at a time (its slices hold the writers'
+        lock shared, so two imports would otherwise write side by side)."""
+        self._conn.execute(IMPORT_LOCK)
 
     @contextmanager
     def _locked(self) -> Iterator[object]:
         self._free_card_nos = set()  # found free in an earlier transaction: not any more
         with self._conn.transaction():
-            self._conn.execute(_WRITERS_LOCK)
+            self._conn.execute(self._lock)
             yield self._conn
 
     def taken_id_nos(self, id_nos: Iterable[str]) -> set[str]:
@@ -210,7 +225,10 @@ class PgRoster:
         fresh = [card for card_no, card in latest.items() if card_no in free]
         if fresh:
             rows = ((*_card_row(card), "active") for card in fresh)
-            self._copy(f"COPY cards ({_CARD_COLUMNS}, status) FROM STDIN", rows)
+            try:
+                self._copy(f"COPY cards ({_CARD_COLUMNS}, status) FROM STDIN", rows)
+            except psycopg.errors.UniqueViolation:
+                raise CardNumberTaken() from None
         if len(fresh) < len(latest):
             self._conn.execute(_STAGE_CARDS)
             again = (card for card_no, card in latest.items() if card_no not in free)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -255,10 +256,32 @@ def card_from(fields: dict[str, str], today: date) -> CardRow:
     return CardRow(card_no, id_no, issued, key)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Slice `index` of `of`: the records whose ID number falls in it. Every record of a
+    person (their row, their cards) falls in the same slice, whatever the file's order, so
+    slices load side by side and a person's last row still wins."""
+
+    index: int
+    of: int
+
+    def holds(self, id_no: str | None) -> bool:
+        # Keyed on the ID number as the rows normalise it; a record with the wrong number of
+        # fields has none, and goes to the first slice (its problem is reported once).
+        if id_no is None:
+            return self.index == 0
+        return zlib.crc32(id_no.strip().upper().encode()) % self.of == self.index
+
+
 def _records(
-    label: str, lines: Iterable[str], columns: tuple[str, ...], optional: tuple[str, ...] = ()
+    label: str,
+    lines: Iterable[str],
+    columns: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    part: Part | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, fields) per record; RowProblem raised for a header that is not `columns` (and
+    """(line, fields) per record (with `part`, of that slice only: the others are passed by
+    before their fields are named); RowProblem raised for a header that is not `columns` (and
     any of `optional`)."""
     reader = csv.reader(lines)
     header = next(reader, None)
@@ -271,6 +294,7 @@ def _records(
         raise _FileProblem(
             RowProblem(label, 1, None, f"the header must name the columns {expected}{also}")
         )
+    id_at = names.index("id_no") if part is not None else -1
     while True:
         line = reader.line_num + 1
         try:
@@ -281,7 +305,10 @@ def _records(
             raise _FileProblem(RowProblem(label, line, None, "is not valid CSV")) from None
         if not any(value.strip() for value in record):
             continue
-        if len(record) != len(names):
+        whole = len(record) == len(names)
+        if part is not None and not part.holds(record[id_at] if whole else None):
+            continue
+        if not whole:
             yield line, {"": str(len(names))}  # the caller reports the field count
             continue
         yield line, dict(zip(names, record))
@@ -335,13 +362,15 @@ def parse_batches(
     optional: tuple[str, ...] = (),
     *,
     size: int,
+    part: Part | None = None,
 ) -> Iterator[Parsed[T]]:
-    """Every good row, and a problem for every bad one, `size` records at a time. Check the
-    file with `file_problem` first: a file broken half way raises `ValueError` here."""
+    """Every good row, and a problem for every bad one, `size` records at a time; with
+    `part`, only that slice's records. Check the file with `file_problem` first: a file
+    broken half way raises `ValueError` here."""
     label = path.name
     parsed: Parsed[T] = Parsed()
     try:
-        for line, fields in _records(label, _lines(label, path), columns, optional):
+        for line, fields in _records(label, _lines(label, path), columns, optional, part):
             if "" in fields:
                 parsed.problems.append(
                     RowProblem(label, line, None, f"expected {fields['']} fields")

@@ -85,6 +85,12 @@ class RosterCard:
     public_key: bytes
 
 
+class CardNumberTaken(Exception):
+    """A card number this transaction found free was stored meanwhile by a writer beside it
+    (an import loading in slices, one card listed for two people): the transaction is rolled
+    back, and the batch is written again, finding the card taken."""
+
+
 class RosterWriter(Protocol):
     """Bulk writes of people and cards for `cardreg seed` and `cardreg import`, in batches, each
     inside `transaction()` (the write lock: reads inside see what the writes will go over).
@@ -122,5 +128,6 @@ class RosterWriter(Protocol):
         ...
 
     def upsert_cards(self, cards: Sequence[RosterCard]) -> None:
-        """Insert or update cards, then settle which card of each holder is active."""
+        """Insert or update cards, then settle which card of each holder is active;
+        `CardNumberTaken` when a card number `card_owners` found free is no longer."""
         ...

@@ -46,6 +46,7 @@ from .import_rows import (
     UNIT_COLUMNS,
     CardRow,
     Parsed,
+    Part,
     RowProblem,
     card_from,
     file_problem,
@@ -53,9 +54,10 @@ from .import_rows import (
     person_from,
     unit_from,
 )
-from .ports import RosterCard, RosterWriter
+from .ports import CardNumberTaken, RosterCard, RosterWriter
 
 BATCH_SIZE = 5_000  # rows per transaction: keeps each write lock short for the running service
+CARD_RETRIES = 3
 
 T = TypeVar("T")
 
@@ -97,6 +99,14 @@ def _pipelined(
             raise
 
 
+@dataclass(frozen=True)
+class Slice:
+    """Load only one slice of the files (`Part`), their check for broken files already done:
+    several loaders, each on its own connection and process, share an import."""
+
+    part: Part
+
+
 def _load(
     path: Path,
     columns: tuple[str, ...],
@@ -105,13 +115,16 @@ def _load(
     today: date,
     batch_size: int,
     optional: tuple[str, ...] = (),
+    only: Slice | None = None,
 ) -> tuple[int, list[RowProblem]]:
     """(rows loaded, problems in line order) for one file: nothing loads from a broken file."""
-    broken = file_problem(path, columns, optional)
-    if broken is not None:
-        return 0, [broken]
+    if only is None:
+        broken = file_problem(path, columns, optional)
+        if broken is not None:
+            return 0, [broken]
     loaded, problems = 0, []
-    batches = parse_batches(path, columns, build, today, optional, size=batch_size)
+    part = None if only is None else only.part
+    batches = parse_batches(path, columns, build, today, optional, size=batch_size, part=part)
     for written in _pipelined(batches, write):
         loaded += written.loaded
         problems += written.problems
@@ -148,7 +161,16 @@ def _people_writer(roster: RosterWriter, label: str) -> Callable[[Parsed], _Writ
 
 def _cards_writer(roster: RosterWriter, label: str) -> Callable[[Parsed], _Written]:
     def write(parsed: Parsed) -> _Written:
-        problems = parsed.problems
+        # A card number another slice took meanwhile: written again, that row now refused.
+        for _ in range(CARD_RETRIES):
+            try:
+                return write_once(parsed)
+            except CardNumberTaken:
+                continue
+        return write_once(parsed)
+
+    def write_once(parsed: Parsed) -> _Written:
+        problems = list(parsed.problems)
         with roster.transaction():
             holders = roster.holders_by_id_no(card.id_no for _, card in parsed.rows)
             owners = roster.card_owners(card.card_no for _, card in parsed.rows)
@@ -181,6 +203,36 @@ def _card_problem(
     return None
 
 
+def broken_files(
+    *, people: Path | None = None, cards: Path | None = None
+) -> tuple[list[RowProblem], Path | None, Path | None]:
+    """For an import in slices, the one check of each file first: the problems of the broken
+    ones, and the files left to load (a broken file loads nothing, as in `import_files`)."""
+    problems = []
+    if people is not None and (broken := file_problem(people, PEOPLE_COLUMNS, PEOPLE_OPTIONAL)):
+        problems.append(broken)
+        people = None
+    if cards is not None and (broken := file_problem(cards, CARD_COLUMNS)):
+        problems.append(broken)
+        cards = None
+    return problems, people, cards
+
+
+def merged(first: ImportReport, slices: list[ImportReport], started: float) -> ImportReport:
+    """One report of an import in slices: the counts added up, the problems of each file in
+    line order (units, people, cards, as `import_files` reports them)."""
+    report = ImportReport(first.people_loaded, first.cards_loaded, first.units_loaded)
+    problems = list(first.problems)
+    for part in slices:
+        report.people_loaded += part.people_loaded
+        report.cards_loaded += part.cards_loaded
+        problems += part.problems
+    order = {name: n for n, name in enumerate(dict.fromkeys(p.file for p in problems))}
+    report.problems = sorted(problems, key=lambda p: (order[p.file], p.line))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
 def import_files(
     roster: RosterWriter,
     *,
@@ -189,8 +241,10 @@ def import_files(
     units: Path | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
+    only: Slice | None = None,
 ) -> ImportReport:
-    """Units, then people, then cards: each file may refer to what the one before holds."""
+    """Units, then people, then cards: each file may refer to what the one before holds.
+    With `only`, the people and cards of that slice (units are the caller's)."""
     started = time.perf_counter()
     today = today or date.today()
     report = ImportReport()
@@ -202,12 +256,18 @@ def import_files(
     if people is not None:
         report.people_loaded, problems = _load(
             people, PEOPLE_COLUMNS, person_from, _people_writer(roster, people.name),
-            today, batch_size, PEOPLE_OPTIONAL,
+            today, batch_size, PEOPLE_OPTIONAL, only,
         )  # fmt: skip
         report.problems += problems
     if cards is not None:
         report.cards_loaded, problems = _load(
-            cards, CARD_COLUMNS, card_from, _cards_writer(roster, cards.name), today, batch_size
+            cards,
+            CARD_COLUMNS,
+            card_from,
+            _cards_writer(roster, cards.name),
+            today,
+            batch_size,
+            only=only,
         )
         report.problems += problems
     report.seconds = time.perf_counter() - started
