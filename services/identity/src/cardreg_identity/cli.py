@@ -27,7 +27,7 @@ from .adapters.reference_writer import SqliteRoster
 from .adapters.schema import DEFAULT_BUSY_TIMEOUT_MS
 from .flows.import_rows import Part
 from .flows.ports import RosterWriter
-from .flows.reference_import import ImportReport, Slice, broken_files, import_files, merged
+from .flows.reference_import import ImportReport, broken_files, import_files, merged
 from .flows.seed import SeedSummary, seed_people
 from .settings import IdentitySettings
 
@@ -115,7 +115,7 @@ def _load_slice(
 ) -> ImportReport:
     """One slice of an import, in a process of its own."""
     with PgRoster.open(url, slice_of_import=True) as writer:
-        return import_files(writer, people=people, cards=cards, only=Slice(part), **options)
+        return import_files(writer, people=people, cards=cards, only=part, **options)
 
 
 def _database(data_dir: Path | None, url: str | None = None) -> tuple[Database, int]:

@@ -99,14 +99,6 @@ def _pipelined(
             raise
 
 
-@dataclass(frozen=True)
-class Slice:
-    """Load only one slice of the files (`Part`), their check for broken files already done:
-    several loaders, each on its own connection and process, share an import."""
-
-    part: Part
-
-
 def _load(
     path: Path,
     columns: tuple[str, ...],
@@ -115,16 +107,16 @@ def _load(
     today: date,
     batch_size: int,
     optional: tuple[str, ...] = (),
-    only: Slice | None = None,
+    only: Part | None = None,
 ) -> tuple[int, list[RowProblem]]:
-    """(rows loaded, problems in line order) for one file: nothing loads from a broken file."""
+    """(rows loaded, problems in line order) for one file: nothing loads from a broken file
+    (with `only`, a slice of it, which the caller checked)."""
     if only is None:
         broken = file_problem(path, columns, optional)
         if broken is not None:
             return 0, [broken]
     loaded, problems = 0, []
-    part = None if only is None else only.part
-    batches = parse_batches(path, columns, build, today, optional, size=batch_size, part=part)
+    batches = parse_batches(path, columns, build, today, optional, size=batch_size, part=only)
     for written in _pipelined(batches, write):
         loaded += written.loaded
         problems += written.problems
@@ -241,10 +233,11 @@ def import_files(
     units: Path | None = None,
     today: date | None = None,
     batch_size: int = BATCH_SIZE,
-    only: Slice | None = None,
+    only: Part | None = None,
 ) -> ImportReport:
     """Units, then people, then cards: each file may refer to what the one before holds.
-    With `only`, the people and cards of that slice (units are the caller's)."""
+    With `only`, the people and cards of that slice of an import side by side with others;
+    the caller loads the units and checks the files first (`broken_files`)."""
     started = time.perf_counter()
     today = today or date.today()
     report = ImportReport()
