@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from cardreg_registry.adapters.registry_secret import RegistrySecret, load_or_create_secret
+from cardreg_registry.adapters.sqlite.rows import text
 from cardreg_registry.adapters.sqlite.unit_of_work import SqliteStorage
 from cardreg_registry.domain.reset_requests import QueuedReset
 from cardreg_shared.errors import ErrorCode
@@ -365,13 +366,18 @@ async def test_a_follow_up_that_finds_identity_unavailable_is_tried_again_later(
 ):
     me = identity.enrol("citizen")
     await api.register(me)
+    identity.calls.clear()
     identity.proofs_down = True
     assert await api.forgot(me, household=me.household, email="later@example.com") == Empty()
-    # Answered, stored, attempted once, and postponed: no link yet, nothing lost.
-    await wait_until(lambda: identity.calls["household"] >= 1)
+    # Answered, stored, attempted once, and postponed to a second later: no link, nothing lost.
+    retry_at = text(clock() + timedelta(seconds=1))
     await wait_until(
-        lambda: db_rows(registry.settings.data_dir, "SELECT attempts FROM reset_requests") == [(1,)]
+        lambda: (
+            db_rows(registry.settings.data_dir, "SELECT attempts, not_before FROM reset_requests")
+            == [(1, retry_at)]
+        )
     )
+    assert identity.calls["household"] == 1
     assert await mail_stream.count() == 0
 
     identity.proofs_down = False
@@ -397,19 +403,22 @@ async def test_a_request_a_dead_replica_had_claimed_is_taken_up_when_its_lease_e
         holder = CardVerifyReply(
             person_id=me.person_id, kind="citizen", card_no=me.card.fields.card_no, id_no=me.id_no
         )
-        queued = QueuedReset.new(holder, PasswordResetRequest(card=me.read()), clock(), None)
+        # Stored a second ahead of this registry's clock, so that its polls cannot take the
+        # request between the other replica's commit and its claim.
+        ahead = clock() + timedelta(seconds=1)
+        queued = QueuedReset.new(holder, PasswordResetRequest(card=me.read()), ahead, None)
         uow = other.unit_of_work()
         uow.reset_requests.add(queued)
         await uow.commit()
         lease = timedelta(seconds=settings.reset_follow_up_lease_seconds)
-        assert len(await other.reset_requests.claim(10, clock(), lease)) == 1
+        assert len(await other.reset_requests.claim(10, ahead, lease)) == 1
         # Held by the dead replica's claim: not due for anyone until the lease ends.
-        assert await other.reset_requests.claim(10, clock(), lease) == []
+        assert await other.reset_requests.claim(10, ahead, lease) == []
     finally:
         await other.close()
 
     assert await mail_stream.count() == 0
-    clock.advance(lease.total_seconds() + 1)
+    clock.advance(lease.total_seconds() + 2)
     await registry.settled()
     assert await reset_link(mail_stream, "mei@example.com")
     assert await mail_stream.is_drained()  # once
