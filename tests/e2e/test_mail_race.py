@@ -21,6 +21,7 @@ from cardreg_shared.subjects import MAIL_PASSWORD_CHANGED
 from .system import Mailbox, RunningSystem
 
 ROWS = 400
+ROUNDS = 3
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def counter(url: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_two_relays_and_two_mailers_send_each_mail_once(system, postgres_database_url):
     relays = metrics_urls(system, "registry")
     mailers = metrics_urls(system, "mailer")
@@ -51,10 +52,33 @@ def test_two_relays_and_two_mailers_send_each_mail_once(system, postgres_databas
     published = [counter(url, "cardreg_outbox_published_total") for url in relays]
     sent = [counter(url, 'cardreg_mails_total{outcome="sent"}') for url in mailers]
 
+    mailbox = Mailbox(system.data_dir / "mail")
+    # Both relays and both mailers must take part: the rows raced over, not left to one. The
+    # relays find rows committed from outside by their polls, so one of them may, by the
+    # phase of its poll, publish a whole round alone: then another round, up to ROUNDS.
+    for done in range(1, ROUNDS + 1):
+        race_once(postgres_database_url, mailbox, done)
+        more_published = [
+            counter(url, "cardreg_outbox_published_total") - p
+            for url, p in zip(relays, published, strict=True)
+        ]
+        more_sent = [
+            counter(url, 'cardreg_mails_total{outcome="sent"}') - s
+            for url, s in zip(mailers, sent, strict=True)
+        ]
+        print(f"round {done}: published per relay {more_published}, sent per mailer {more_sent}")
+        assert sum(more_published) == sum(more_sent) == ROWS * done
+        if min(more_published) > 0 and min(more_sent) > 0:
+            break
+    assert min(more_published) > 0 and min(more_sent) > 0, (more_published, more_sent)
+
+
+def race_once(database_url: str, mailbox: Mailbox, round_no: int) -> None:
+    """ROWS mail rows in one commit; each must reach the catcher exactly once."""
     now = datetime.now(UTC)
     mails = [
         PasswordChangedMail(
-            request_id=f"race-{n:04d}-{now:%H%M%S%f}",
+            request_id=f"race-{round_no}-{n:04d}-{now:%H%M%S%f}",
             to=f"racer{n}@example.com",
             requested_at=now,
             how="change",
@@ -62,14 +86,13 @@ def test_two_relays_and_two_mailers_send_each_mail_once(system, postgres_databas
         for n in range(ROWS)
     ]
     # One commit: every row at once.
-    with psycopg.connect(postgres_database_url) as conn, conn.cursor() as cur:
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO registry.outbox (subject, msg_id, payload, created_at)"
             " VALUES (%s, %s, %s, %s)",
             [(MAIL_PASSWORD_CHANGED.name, m.request_id, m.model_dump_json(), now) for m in mails],
         )
 
-    mailbox = Mailbox(system.data_dir / "mail")
     expected = {f"<{m.request_id}@cardreg.localhost>" for m in mails}
 
     def arrived() -> Counter[str]:
@@ -85,16 +108,3 @@ def test_two_relays_and_two_mailers_send_each_mail_once(system, postgres_databas
     copies = arrived()
     assert set(copies) == expected
     assert set(copies.values()) == {1}
-
-    # Both relays and both mailers took part: the rows were raced over, not left to one.
-    more_published = [
-        counter(url, "cardreg_outbox_published_total") - p
-        for url, p in zip(relays, published, strict=True)
-    ]
-    more_sent = [
-        counter(url, 'cardreg_mails_total{outcome="sent"}') - s
-        for url, s in zip(mailers, sent, strict=True)
-    ]
-    print(f"published per relay {more_published}, sent per mailer {more_sent}")
-    assert sum(more_published) == ROWS and min(more_published) > 0, more_published
-    assert sum(more_sent) == ROWS and min(more_sent) > 0, more_sent
