@@ -12,7 +12,7 @@ machine: CPU per login per process, and the foreign load (what processes outside
 used), which says how far the window's wall-clock figures can be trusted.
 
 The load client shares the machine with the system, so its own cost per login is kept small:
-aiohttp, each card's fields serialised once, its key loaded once.
+aiohttp on uvloop, each card's fields serialised once, its key loaded once.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 from cardreg import localbus
 from cardreg.natsconfig import OPS
 from cardreg_agent.wallet import WalletCard, load_wallet
@@ -70,7 +71,7 @@ def parser(sub: argparse._SubParsersAction) -> None:
         help="seconds of bare argon2id verifies before the first window and after each",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document instead")
-    p.set_defaults(run=lambda args: asyncio.run(run(args)))
+    p.set_defaults(run=lambda args: uvloop.run(run(args)))
 
 
 def password_for(entry: WalletCard) -> str:

@@ -32,8 +32,9 @@ OPS = "ops"  # operators: `nats --inbox-prefix _INBOX.ops micro ls`, stats, stre
 CALLS: dict[str, tuple[str, ...]] = {"gateway": ("registry",), "registry": ("identity",)}
 # Event subjects are named after the component (`evt.reader...`), users after the service.
 EVENT_PUBLISHER = {"reader": "gateway"}
-# KV buckets a service owns: the gateway's single-use nonces, shared by its replicas.
-BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("nonces",)}
+# KV buckets a service owns: the gateway's used challenges and its challenge keys, shared by
+# its replicas.
+BUCKETS: dict[str, tuple[str, ...]] = {"gateway": ("used_nonces", "challenge_keys")}
 # Mail requests: the registry relays them from its outbox, the mailer consumes them and moves
 # what it gives up on to the dead-letter stream.
 PRODUCES: dict[str, tuple[str, ...]] = {"registry": ("MAIL",), "mailer": ("MAIL_DEAD",)}

@@ -81,3 +81,12 @@ async def test_a_stop_step_that_hangs_is_cancelled_at_its_bound(caplog) -> None:
     assert not await within(0.05, hangs(), "the hanging step")
     assert cancelled.is_set()
     assert "stopping: the hanging step did not finish within" in caplog.text
+
+
+async def test_within_reports_a_failed_step_and_lets_the_stop_go_on(caplog) -> None:
+    async def fails() -> None:
+        raise ConnectionResetError("the bus went away")
+
+    assert not await within(1, fails(), "the failing step")
+    assert "stopping: the failing step failed (ConnectionResetError)" in caplog.text
+    assert "the bus went away" not in caplog.text

@@ -359,15 +359,19 @@ async def test_ops_reads_the_mailers_counters(service, connect):
     assert (reply.sent, reply.retries) == (3, 1)
 
 
-async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
+async def test_gateway_uses_its_challenge_buckets_and_reader_events_only(connect):
     gateway = await connect("gateway")
     js = gateway.nc.jetstream(timeout=2)
-    nonces = await js.create_key_value(bucket="nonces", ttl=120)
-    await nonces.create("n1", b"issued")
+    used = await js.create_key_value(bucket="used_nonces", ttl=130)
+    await used.create("n1", b"used")
     with pytest.raises(KeyWrongLastSequenceError):  # single use
-        await nonces.create("n1", b"again")
-    assert (await nonces.get("n1")).value == b"issued"
-    assert await nonces.keys() == ["n1"]  # an ordered consumer under the hood
+        await used.create("n1", b"again")
+    assert (await used.get("n1")).value == b"used"
+    assert await used.keys() == ["n1"]  # an ordered consumer under the hood
+    keys = await js.create_key_value(bucket="challenge_keys")
+    revision = await keys.create("keys", b"first")
+    await keys.update("keys", b"rotated", last=revision)
+    assert (await keys.get("keys")).value == b"rotated"
 
     await bus.ensure_streams(js, [s for s in STREAMS if s.name == CARD_READ.stream])
     event = CardReadEvent(read_id="r1", occurred_at=datetime.now(UTC), flow="login", outcome="ok")
@@ -379,6 +383,15 @@ async def test_gateway_uses_its_nonce_bucket_and_reader_events_only(connect):
     assert '"$js.api.stream.create.kv_sessions"' in await gateway.violation()
     await gateway.nc.publish("mail.password_reset", b"{}")
     assert 'publish to "mail.password_reset"' in await gateway.violation()
+
+    # The challenge keys are the gateway's alone: no other service, nor ops, reads them.
+    for other in ("registry", "identity", "mailer", "ops"):
+        outsider = await connect(other)
+        with pytest.raises(NatsTimeout):
+            await outsider.nc.request(
+                "$JS.API.DIRECT.GET.KV_challenge_keys.$KV.challenge_keys.keys", b"", timeout=0.5
+            )
+        assert '"$js.api.direct.get.kv_challenge_keys' in await outsider.violation()
 
 
 async def test_mailer_consumes_the_mail_the_registry_queues(connect):

@@ -110,7 +110,7 @@ def test_while_nats_is_stopped_logins_fail_fast_then_work_again_after_its_restar
 
     nats.restart()
     poll_until(services.ready, "/readyz after the restart")
-    # The nonce bucket (memory storage) is back; the accounts never left.
+    # The challenge buckets and the accounts never left.
     assert portal.login(person, PASSWORD).status_code == 201
     # The outbox relay, the MAIL stream on disk and the mailer's durable consumer work again.
     assert portal.forgot(person).status_code == 202

@@ -1,5 +1,5 @@
 """`cardreg up --nats-nodes 3 --database-url postgresql://…`: three nats-servers routed to
-each other on loopback, the streams and the nonce bucket with three copies, the services on
+each other on loopback, the streams and the challenge buckets with three copies, the services on
 PostgreSQL. The node leading the MAIL stream is killed with SIGKILL: registrations, logins and
 a reset mail go on (a retriable 503 at most while JetStream elects another leader), the mail
 arrives once, and the supervisor brings the node back."""
@@ -24,6 +24,8 @@ from .test_supervision import _cmdline
 
 PASSWORD = "tea-mountain-harbour"
 RECOVER_WITHIN = 15.0
+
+CHALLENGE_BUCKETS = ("KV_used_nonces", "KV_challenge_keys")
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ async def _replicas_and_mail_leader(system: RunningSystem) -> tuple[dict[str, in
     nc = await system.connect()
     try:
         js = nc.jetstream()
-        names = (MAIL_STREAM.name, REGISTRY_EVENTS.name, READER_EVENTS.name, "KV_nonces")
+        names = (MAIL_STREAM.name, REGISTRY_EVENTS.name, READER_EVENTS.name, *CHALLENGE_BUCKETS)
         copies = {name: (await js.stream_info(name)).config.num_replicas for name in names}
         return copies, (await js.stream_info(MAIL_STREAM.name)).cluster.leader
     finally:

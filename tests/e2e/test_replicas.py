@@ -1,5 +1,5 @@
 """`cardreg up --replicas 2 --database-url postgresql://…`: two of every service (the gateways
-on consecutive ports), sharing PostgreSQL, the key set and the nonce bucket. A challenge from
+on consecutive ports), sharing PostgreSQL, the key set and the challenge buckets. A challenge from
 one gateway is used at the other; a registry replica killed with SIGKILL costs at most a
 retried 503; a reset mail arrives once. Without PostgreSQL, replicas are refused."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from cardreg_gateway.domain.challenges import nonce_key
 from cardreg_shared.models.common import b64url_decode
@@ -18,19 +19,22 @@ async def test_challenge_is_32_bytes_base64url_without_padding(replica) -> None:
     assert body["expires_in"] == 120
 
 
-async def test_challenges_are_unique_and_stored_by_hash(replica) -> None:
+async def test_challenges_are_unique_and_only_used_ones_are_stored_by_hash(replica) -> None:
     nonces = [await replica.nonce() for _ in range(50)]
     assert len(set(nonces)) == 50
-    kv = await replica.nc.jetstream().key_value("nonces")
-    assert set(await kv.keys()) == {nonce_key(b64url_decode(n)) for n in nonces}
+    for nonce in nonces[:3]:
+        await replica.gateway.nonces.consume(nonce)
+    kv = await replica.nc.jetstream().key_value("used_nonces")
+    assert set(await kv.keys()) == {nonce_key(b64url_decode(n)) for n in nonces[:3]}
 
 
-async def test_configured_ttl_is_reported_and_set_on_the_bucket(launch) -> None:
+async def test_configured_ttl_is_reported_and_carried_by_the_nonce(launch) -> None:
     replica = await launch(nonce_ttl_seconds=45)
+    before = time.time()
     reply = await replica.http.post("/api/v1/challenges")
     assert reply.json()["expires_in"] == 45
-    status = await (await replica.nc.jetstream().key_value("nonces")).status()
-    assert status.ttl == 45
+    expires_at = int.from_bytes(b64url_decode(reply.json()["nonce"])[:4], "big")
+    assert int(before) + 45 <= expires_at <= time.time() + 45
 
 
 async def test_no_body_or_an_empty_json_object_is_all_it_takes(replica) -> None:

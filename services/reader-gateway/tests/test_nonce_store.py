@@ -1,21 +1,29 @@
-"""The nonce store on a real JetStream KV bucket: issue, single use, expiry, shared bucket,
-made again after a server restart."""
+"""The nonce store on real JetStream KV buckets: issue without a round trip, single use across
+connections, expiry, keys shared and rotated by replicas, both buckets made again after the
+server lost them."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+from datetime import UTC, datetime
 
 import pytest
+from cardreg_gateway.adapters import challenge_keys
 from cardreg_gateway.adapters.nonces import NonceStore
 from cardreg_gateway.app import Gateway
-from cardreg_gateway.domain.challenges import USED, nonce_key
+from cardreg_gateway.domain.challenges import MARKER_TTL_SECONDS, USED, nonce_key
 from cardreg_gateway.settings import GatewaySettings
 from cardreg_shared import bus
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import b64url_decode, b64url_encode
 from cardreg_testkit.clock import FakeClock
 from cardreg_testkit.waits import wait_until
+from nats.js.api import StorageType
 from nats.js.errors import BucketNotFoundError
+
+USED_BUCKET, KEY_BUCKET = "used_nonces", "challenge_keys"
+DAY = 86400
 
 
 @pytest.fixture
@@ -25,45 +33,80 @@ async def nc(nats_url):
     await client.close()
 
 
-async def test_issue_stores_under_the_hash_and_consume_marks_used(nc) -> None:
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    challenge = await store.issue()
+def whole_second() -> FakeClock:
+    return FakeClock(datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC))
+
+
+async def open_store(nc, *, ttl_seconds: int = 120, clock: FakeClock | None = None) -> NonceStore:
+    return await NonceStore.open(
+        nc,
+        bucket=USED_BUCKET,
+        key_bucket=KEY_BUCKET,
+        ttl_seconds=ttl_seconds,
+        rotate_keys_after_seconds=DAY,
+        clock=(clock or whole_second()).epoch,
+    )
+
+
+async def keys_in(nc, bucket: str) -> list[str]:
+    kv = await nc.jetstream().key_value(bucket)
+    try:
+        return await kv.keys()
+    except Exception as exc:  # nats-py raises NoKeysError for an empty bucket
+        if type(exc).__name__ == "NoKeysError":
+            return []
+        raise
+
+
+async def test_issuing_stores_nothing_and_consuming_stores_the_hash_as_used(nc) -> None:
+    store = await open_store(nc)
+    challenge = store.issue()
     assert challenge.expires_in == 120
-    kv = await nc.jetstream().key_value("nonces")
-    key = nonce_key(b64url_decode(challenge.nonce))
-    assert (await kv.get(key)).value != USED
+    assert await keys_in(nc, USED_BUCKET) == []
     await store.consume(challenge.nonce)
-    assert (await kv.get(key)).value == USED
+    raw = b64url_decode(challenge.nonce)
+    kv = await nc.jetstream().key_value(USED_BUCKET)
+    assert await kv.keys() == [nonce_key(raw)]
+    assert (await kv.get(nonce_key(raw))).value == USED
+    assert challenge.nonce not in nonce_key(raw) and raw.hex() not in nonce_key(raw)
 
 
-async def test_bucket_keeps_one_revision_with_the_ttl(nc) -> None:
-    await NonceStore.open(nc, bucket="nonces", ttl_seconds=90)
-    status = await (await nc.jetstream().key_value("nonces")).status()
-    assert status.ttl == 90
-    assert status.history == 1
+async def test_the_buckets_keep_markers_as_long_as_a_nonce_lives_on_disk(nc) -> None:
+    await open_store(nc, ttl_seconds=90)
+    js = nc.jetstream()
+    used = await js.stream_info(f"KV_{USED_BUCKET}")
+    assert used.config.max_age == MARKER_TTL_SECONDS  # whatever a replica's nonce TTL
+    assert used.config.max_msgs_per_subject == 1
+    assert used.config.storage == StorageType.FILE
+    keys = await js.stream_info(f"KV_{KEY_BUCKET}")
+    assert keys.config.storage == StorageType.FILE
+    assert not keys.config.max_age  # the keys do not expire
 
 
 async def test_second_consume_is_refused(nc) -> None:
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    challenge = await store.issue()
+    store = await open_store(nc)
+    challenge = store.issue()
     await store.consume(challenge.nonce)
     with pytest.raises(ServiceFailure) as caught:
         await store.consume(challenge.nonce)
     assert caught.value.code is ErrorCode.NONCE_INVALID
 
 
-async def test_unknown_and_undecodable_nonces_are_refused(nc) -> None:
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    for nonce in (b64url_encode(bytes(32)), "not base64!", ""):
+async def test_foreign_and_undecodable_nonces_are_refused_without_a_write(nc) -> None:
+    store = await open_store(nc)
+    tampered = bytearray(b64url_decode(store.issue().nonce))
+    tampered[-1] ^= 1
+    for nonce in (b64url_encode(bytes(32)), b64url_encode(bytes(tampered)), "not base64!", ""):
         with pytest.raises(ServiceFailure) as caught:
             await store.consume(nonce)
         assert caught.value.code is ErrorCode.NONCE_INVALID
+    assert await keys_in(nc, USED_BUCKET) == []
 
 
-async def test_expired_nonce_is_refused_even_while_still_stored(nc) -> None:
-    clock = FakeClock()
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock.epoch)
-    challenge = await store.issue()
+async def test_expired_nonce_is_refused(nc) -> None:
+    clock = whole_second()
+    store = await open_store(nc, clock=clock)
+    challenge = store.issue()
     clock.advance(120)
     with pytest.raises(ServiceFailure) as caught:
         await store.consume(challenge.nonce)
@@ -71,9 +114,9 @@ async def test_expired_nonce_is_refused_even_while_still_stored(nc) -> None:
 
 
 async def test_nonce_just_before_expiry_is_accepted(nc) -> None:
-    clock = FakeClock()
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120, clock=clock.epoch)
-    challenge = await store.issue()
+    clock = whole_second()
+    store = await open_store(nc, clock=clock)
+    challenge = store.issue()
     clock.advance(119.9)
     await store.consume(challenge.nonce)
 
@@ -82,10 +125,9 @@ async def test_concurrent_consumers_on_two_connections_exactly_one_wins(nats_url
     a = await bus.connect(nats_url, name="a", allow_reconnect=False)
     b = await bus.connect(nats_url, name="b", allow_reconnect=False)
     try:
-        store_a = await NonceStore.open(a, bucket="nonces", ttl_seconds=120)
-        store_b = await NonceStore.open(b, bucket="nonces", ttl_seconds=120)
+        store_a, store_b = await open_store(a), await open_store(b)
         for _ in range(5):
-            challenge = await store_a.issue()
+            challenge = store_a.issue()
             attempts = [(store_a if i % 2 else store_b).consume(challenge.nonce) for i in range(10)]
             results = await asyncio.gather(*attempts, return_exceptions=True)
             winners = [r for r in results if r is None]
@@ -98,47 +140,111 @@ async def test_concurrent_consumers_on_two_connections_exactly_one_wins(nats_url
         await b.close()
 
 
-async def test_open_is_idempotent_and_tolerates_another_ttl(nc) -> None:
-    first = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    challenge = await first.issue()
-    again = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    other_ttl = await NonceStore.open(nc, bucket="nonces", ttl_seconds=30)
-    # The bucket, and the nonce in it, survived both.
-    await again.consume(challenge.nonce)
+async def test_replicas_share_one_key_and_open_is_idempotent(nc) -> None:
+    first = await open_store(nc)
+    challenge = first.issue()
+    again = await open_store(nc)
+    other_ttl = await open_store(nc, ttl_seconds=30)
+    assert other_ttl.issue().expires_in == 30
+    await again.consume(challenge.nonce)  # issued by `first`
     with pytest.raises(ServiceFailure):
         await other_ttl.consume(challenge.nonce)
-    assert (await (await nc.jetstream().key_value("nonces")).status()).ttl == 120
+    assert await keys_in(nc, KEY_BUCKET) == [challenge_keys.ENTRY]
 
 
-async def test_only_the_hash_of_the_nonce_is_a_key(nc) -> None:
-    store = await NonceStore.open(nc, bucket="nonces", ttl_seconds=120)
-    challenge = await store.issue()
-    raw = b64url_decode(challenge.nonce)
-    keys = await (await nc.jetstream().key_value("nonces")).keys()
-    assert keys == [nonce_key(raw)]
-    assert challenge.nonce not in keys[0] and raw.hex() not in keys[0]
+async def test_a_rotation_never_refuses_a_live_nonce_on_any_replica(nc) -> None:
+    clock = whole_second()
+    a, b = await open_store(nc, clock=clock), await open_store(nc, clock=clock)
+    clock.advance(DAY)
+    await a.refresh_keys()  # due: `a` adds a new key, which `b` has not read yet
+    # Nobody issues under the new key before every replica has had time to read it.
+    await b.consume(a.issue().nonce)
+    await a.consume(b.issue().nonce)
+    clock.advance(challenge_keys.REFRESH_SECONDS)
+    await b.refresh_keys()  # `b`'s periodic read
+    under_old = b.issue()
+    clock.advance(challenge_keys.ACTIVATION_SECONDS - challenge_keys.REFRESH_SECONDS)
+    await a.refresh_keys()
+    await b.refresh_keys()
+    await b.consume(a.issue().nonce)  # under the new key now
+    await a.consume(under_old.nonce)  # the key before is still accepted
+    stored = await (await nc.jetstream().key_value(KEY_BUCKET)).get(challenge_keys.ENTRY)
+    assert len(challenge_keys._Record.decode(stored.value or b"").keys) == 2
 
 
-async def test_a_bucket_lost_with_a_server_restart_is_made_again(nats_process) -> None:
-    """Memory storage does not outlive nats-server: once the gateway is connected again, its
-    reconnect hook makes the bucket again, and challenges work as before."""
+async def test_rotating_replicas_add_one_key_between_them(nats_url) -> None:
+    clock = whole_second()
+    connections = [await bus.connect(nats_url, name=f"r{i}") for i in range(4)]
+    try:
+        stores = [await open_store(c, clock=clock) for c in connections]
+        clock.advance(DAY)
+        await asyncio.gather(*(s.refresh_keys() for s in stores))
+        kv = await connections[0].jetstream().key_value(KEY_BUCKET)
+        record = challenge_keys._Record.decode((await kv.get(challenge_keys.ENTRY)).value or b"")
+        assert len(record.keys) == 2
+        clock.advance(challenge_keys.ACTIVATION_SECONDS)
+        await asyncio.gather(*(s.refresh_keys() for s in stores))
+        for issuer in stores:
+            for consumer in stores:
+                await consumer.consume(issuer.issue().nonce)
+    finally:
+        for c in connections:
+            await c.close()
+
+
+async def test_unreadable_stored_keys_are_replaced(nc) -> None:
+    await open_store(nc)
+    kv = await nc.jetstream().key_value(KEY_BUCKET)
+    await kv.put(challenge_keys.ENTRY, b"{not json")
+    store = await open_store(nc)
+    await store.consume(store.issue().nonce)
+    record = challenge_keys._Record.decode((await kv.get(challenge_keys.ENTRY)).value or b"")
+    assert len(record.keys) == 1
+
+
+async def test_buckets_lost_by_the_server_are_made_again(nats_process) -> None:
+    """A server that comes back without its JetStream store: once the gateway is connected
+    again, its reconnect hook makes both buckets again, and challenges work as before."""
     nc = await bus.connect(nats_process.url, name="gateway")  # reconnects, as the service does
     try:
         gateway = await Gateway.start(GatewaySettings(nats_url=nats_process.url), nc)
         try:
             store = gateway.nonces
-            before = await store.issue()
+            before = store.issue()
             await asyncio.to_thread(nats_process.stop)
+            shutil.rmtree(nats_process.store)
             await asyncio.to_thread(nats_process.restart)
-            await wait_until(lambda: _has_bucket(nc, "nonces"), what="the nonce bucket again")
+            await wait_until(lambda: _has_bucket(nc, USED_BUCKET), what="the used bucket again")
+            await wait_until(lambda: _has_bucket(nc, KEY_BUCKET), what="the key bucket again")
 
-            issued = await asyncio.gather(*(store.issue() for _ in range(5)))
+            issued = [store.issue() for _ in range(5)]
             for challenge in issued:
                 await store.consume(challenge.nonce)
             with pytest.raises(ServiceFailure) as lost:
-                await store.consume(before.nonce)
+                await store.consume(before.nonce)  # its key went with the store
             assert lost.value.code is ErrorCode.NONCE_INVALID
-            assert (await (await nc.jetstream().key_value("nonces")).status()).values == 5
+            assert (await (await nc.jetstream().key_value(USED_BUCKET)).status()).values == 5
+        finally:
+            await gateway.stop()
+    finally:
+        await bus.close(nc)
+
+
+async def test_a_used_nonce_stays_used_across_a_server_restart(nats_process) -> None:
+    nc = await bus.connect(nats_process.url, name="gateway")
+    try:
+        gateway = await Gateway.start(GatewaySettings(nats_url=nats_process.url), nc)
+        try:
+            challenge = gateway.nonces.issue()
+            await gateway.nonces.consume(challenge.nonce)
+            await asyncio.to_thread(nats_process.stop)
+            await asyncio.to_thread(nats_process.restart)
+            await wait_until(lambda: _has_bucket(nc, USED_BUCKET), what="JetStream again")
+            with pytest.raises(ServiceFailure) as replayed:
+                await gateway.nonces.consume(challenge.nonce)
+            assert replayed.value.code is ErrorCode.NONCE_INVALID
+            fresh = gateway.nonces.issue()  # the keys outlived the restart too
+            await gateway.nonces.consume(fresh.nonce)
         finally:
             await gateway.stop()
     finally:

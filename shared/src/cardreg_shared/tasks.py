@@ -69,11 +69,15 @@ class TaskPool:
 
 async def within(seconds: float, step: Awaitable[object], what: str) -> bool:
     """Await a step of a stop for at most `seconds`, then cancel it: a stop that hangs on one
-    part (a connection that never answers) must still release the others. False, and logged
-    with `what` the step was, when it ran over."""
+    part (a connection that never answers), or fails in it (the bus went away meanwhile), must
+    still release the others. False, and logged with `what` the step was, when it ran over or
+    failed."""
     try:
         await asyncio.wait_for(step, seconds)
     except TimeoutError:
         log.warning("stopping: %s did not finish within %.0f s; cancelled", what, seconds)
+        return False
+    except Exception as exc:  # noqa: BLE001 - the stop goes on; the failure's type is logged
+        log.warning("stopping: %s failed (%s); going on", what, type(exc).__name__)
         return False
     return True

@@ -25,9 +25,11 @@ from cardreg_shared import bus
 from fastapi import FastAPI
 from nats.aio.client import Client
 
+from .adapters import challenge_keys
 from .adapters.events import CardReadEvents
 from .adapters.nonces import NonceStore
 from .adapters.registry import Registry
+from .api.wire import OneSendPerReply
 from .domain.rate_limits import TokenBuckets
 from .flows.card_reads import CardReadCheck
 from .flows.password_resets import ResetRequests
@@ -75,6 +77,7 @@ class Gateway:
         )
         self._discovery = discovery
         self._forget_reconnects = bus.when_reconnected(nc, self._restore)
+        self._key_refresh = asyncio.create_task(self._refresh_keys(), name="challenge keys")
 
     @classmethod
     async def start(cls, settings: GatewaySettings, nc: Client) -> Gateway:
@@ -83,8 +86,10 @@ class Gateway:
         nonces = await NonceStore.open(
             nc,
             bucket=settings.nonce_bucket,
+            key_bucket=settings.challenge_key_bucket,
             ttl_seconds=settings.nonce_ttl_seconds,
             replicas=settings.jetstream_replicas,
+            rotate_keys_after_seconds=settings.challenge_key_rotate_seconds,
         )
         # No endpoints: registered so that `$SRV.PING/INFO` discovery lists the gateway too.
         discovery = bus.ServiceHost(
@@ -98,8 +103,8 @@ class Gateway:
         return gateway
 
     async def _restore(self) -> None:
-        """After an outage: a restarted server keeps streams on disk but not memory storage
-        (the nonce bucket); set both up again, as at start-up. JetStream may still be
+        """After an outage: set the events stream and the buckets up again, as at start-up (a
+        server whose JetStream store was lost comes back without them). JetStream may still be
         recovering its streams right after a restart: try again for about half a minute."""
         delay = 0.1
         for _ in range(9):
@@ -113,7 +118,17 @@ class Gateway:
                 log.warning("setting up JetStream again failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay *= 2
-        log.error("could not set up the events stream and the nonce bucket again")
+        log.error("could not set up the events stream and the challenge buckets again")
+
+    async def _refresh_keys(self) -> None:
+        """Pick up a rotation another replica made, or make it when due."""
+        while True:
+            await asyncio.sleep(challenge_keys.REFRESH_SECONDS)
+            try:
+                await self.nonces.refresh_keys()
+            except bus.BUS_ERRORS as exc:
+                # The keys held stay good; the next round, or the reconnect hook, reads again.
+                log.warning("reading the challenge keys failed (%s)", type(exc).__name__)
 
     @property
     def connected(self) -> bool:
@@ -133,6 +148,9 @@ class Gateway:
         """Leave discovery; requests in flight have had their replies (uvicorn waits), so only
         the acks of their events may be outstanding: wait for those, each bounded."""
         self._forget_reconnects()
+        self._key_refresh.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._key_refresh
         await self._discovery.stop()
         await self.events.flushed()
 
@@ -259,6 +277,7 @@ async def _serve(app: FastAPI, host: str, port: int, what: str) -> tuple[_Server
         log_config=None,  # our logging setup, not uvicorn's
         access_log=False,  # ours names the route and drops query strings
         server_header=False,
+        http=OneSendPerReply,
     )
     server = _Server(config)
     serving = asyncio.create_task(server.serve())

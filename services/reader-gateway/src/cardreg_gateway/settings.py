@@ -38,7 +38,12 @@ class GatewaySettings(BaseSettings):
 
     # DESIGN: nonces are single use and live at most 120 s.
     nonce_ttl_seconds: int = Field(120, ge=1, le=120)
-    nonce_bucket: str = Field("nonces", pattern=r"^[A-Za-z0-9_-]+$")
+    # The used challenges (a hash each, kept as long as a nonce can live) and the keys nonces
+    # are tagged with: both shared by every replica.
+    nonce_bucket: str = Field("used_nonces", pattern=r"^[A-Za-z0-9_-]+$")
+    challenge_key_bucket: str = Field("challenge_keys", pattern=r"^[A-Za-z0-9_-]+$")
+    # A new challenge key this often; the one before stays accepted until the next rotation.
+    challenge_key_rotate_seconds: float = Field(86400.0, ge=600)
     # Copies of each JetStream stream (and the gateway's nonce bucket): 1 on one nats-server,
     # 3 on a three-node cluster. Every service on one bus uses the same count.
     jetstream_replicas: int = Field(

@@ -24,7 +24,10 @@ NO_INPUT = "This call takes no input: send no body, or {} as application/json."
 
 
 class ChallengeReply(Model):
-    nonce: Nonce = Field(description="32 random bytes, base64url without padding; single use.")
+    nonce: Nonce = Field(
+        description="32 bytes, base64url without padding: 128 random bits, the expiry and a "
+        "tag only the gateway can make; single use."
+    )
     expires_in: int = Field(description="Seconds the nonce stays valid.")
 
 
@@ -66,5 +69,5 @@ async def nothing_asked(request: Request) -> None:
 async def issue_challenge(
     gateway: GatewayDep, _: Annotated[None, Depends(nothing_asked)]
 ) -> ChallengeReply:
-    challenge = await gateway.nonces.issue()
+    challenge = gateway.nonces.issue()
     return ChallengeReply(nonce=challenge.nonce, expires_in=challenge.expires_in)
