@@ -12,11 +12,12 @@ from typing import Annotated
 
 from cardreg_shared.errors import ErrorCode, ServiceFailure
 from cardreg_shared.models.common import Model, Nonce
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, error_responses
+from .replies import json_reply
 
 router = APIRouter(prefix="/api/v1", tags=["card"])
 
@@ -68,6 +69,6 @@ async def nothing_asked(request: Request) -> None:
 )
 async def issue_challenge(
     gateway: GatewayDep, _: Annotated[None, Depends(nothing_asked)]
-) -> ChallengeReply:
+) -> Response:
     challenge = gateway.nonces.issue()
-    return ChallengeReply(nonce=challenge.nonce, expires_in=challenge.expires_in)
+    return json_reply(ChallengeReply(nonce=challenge.nonce, expires_in=challenge.expires_in), 201)

@@ -16,7 +16,6 @@ from typing import Any
 
 from cardreg_shared import logs, metrics
 from cardreg_shared.errors import ErrorCode, ServiceFailure
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import failure_response, internal_failure
@@ -33,6 +32,23 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": STRICT_CSP,
 }
+
+
+# As raw ASGI headers, built once: the reply's start message is extended, not re-parsed.
+_SECURITY_RAW = [
+    (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in SECURITY_HEADERS.items()
+]
+_CORRELATION_RAW = CORRELATION_RESPONSE_HEADER.lower().encode("latin-1")
+
+
+def secured(headers: list[tuple[bytes, bytes]], correlation: str) -> list[tuple[bytes, bytes]]:
+    """The reply's headers with every security header it does not set itself (the docs page
+    sets a looser CSP) and the correlation id, in place of any other."""
+    kept = [h for h in headers if h[0].lower() != _CORRELATION_RAW]
+    present = {h[0].lower() for h in kept}
+    kept.extend(h for h in _SECURITY_RAW if h[0] not in present)
+    kept.append((_CORRELATION_RAW, correlation.encode("latin-1")))
+    return kept
 
 
 class _TooLarge(Exception):
@@ -92,11 +108,7 @@ class Edge:
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    # A route may set its own (the docs page needs a looser CSP).
-                    headers.setdefault(name, value)
-                headers[CORRELATION_RESPONSE_HEADER] = correlation
+                message["headers"] = secured(list(message.get("headers", ())), correlation)
             await send(message)
 
         try:

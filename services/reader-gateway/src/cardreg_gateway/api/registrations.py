@@ -23,11 +23,12 @@ from cardreg_shared.models.registry import (
     SetupCompleteRequest,
 )
 from cardreg_shared.subjects import SETUP_COMPLETE
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import ConfigDict, Field
 
 from .deps import GatewayDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
+from .replies import json_reply
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
 
@@ -80,10 +81,11 @@ class RegistrationBody(ProofChoice):
     summary="Has the card holder registered? (FAQ 12)",
     responses=error_responses(*BODY_ERRORS, *CARD_ERRORS),
 )
-async def lookup(body: LookupRequest, gateway: GatewayDep) -> LookupReply:
-    return await gateway.card_reads.run(
+async def lookup(body: LookupRequest, gateway: GatewayDep) -> Response:
+    reply = await gateway.card_reads.run(
         "lookup", body.card, lambda: gateway.registry.lookup(body.card)
     )
+    return json_reply(reply, 200)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from .deps import GatewayDep, TokenDep
 from .errors import BODY_ERRORS, CARD_ERRORS, error_responses
+from .replies import json_reply
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["session"])
 
@@ -27,10 +28,11 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["session"])
         ErrorCode.ACCOUNT_DEACTIVATED,
     ),
 )
-async def log_in(body: SessionCreateRequest, gateway: GatewayDep) -> SessionCreateReply:
-    return await gateway.card_reads.run(
+async def log_in(body: SessionCreateRequest, gateway: GatewayDep) -> Response:
+    reply = await gateway.card_reads.run(
         "login", body.card, lambda: gateway.registry.create_session(body)
     )
+    return json_reply(reply, 201)
 
 
 @router.delete(
