@@ -20,7 +20,7 @@ from cardreg_shared.models.common import b64url_decode, b64url_encode
 from cardreg_testkit.clock import FakeClock
 from cardreg_testkit.waits import wait_until
 from nats.js.api import StorageType
-from nats.js.errors import BucketNotFoundError
+from nats.js.errors import BucketNotFoundError, NoKeysError
 
 USED_BUCKET, KEY_BUCKET = "used_nonces", "challenge_keys"
 DAY = 86400
@@ -52,10 +52,8 @@ async def keys_in(nc, bucket: str) -> list[str]:
     kv = await nc.jetstream().key_value(bucket)
     try:
         return await kv.keys()
-    except Exception as exc:  # nats-py raises NoKeysError for an empty bucket
-        if type(exc).__name__ == "NoKeysError":
-            return []
-        raise
+    except NoKeysError:  # nats-py's answer for an empty bucket
+        return []
 
 
 async def test_issuing_stores_nothing_and_consuming_stores_the_hash_as_used(nc) -> None:

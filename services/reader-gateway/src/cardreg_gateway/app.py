@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
 from cardreg_shared import bus
+from cardreg_shared.logs import stack_of
 from fastapi import FastAPI
 from nats.aio.client import Client
 
@@ -129,6 +130,8 @@ class Gateway:
             except bus.BUS_ERRORS as exc:
                 # The keys held stay good; the next round, or the reconnect hook, reads again.
                 log.warning("reading the challenge keys failed (%s)", type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bug in one round
+                log.error("reading the challenge keys failed: %s", stack_of(exc))
 
     @property
     def connected(self) -> bool:

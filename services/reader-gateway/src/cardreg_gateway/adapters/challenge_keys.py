@@ -54,7 +54,7 @@ class _Record:
     def decode(cls, value: bytes) -> _Record:
         data = json.loads(value)
         record = cls([_Key(b64url_decode(k["key"]), float(k["created_at"])) for k in data["keys"]])
-        record.held(0.0)  # raises ValueError when a key is malformed or there is none
+        ChallengeKeys([k.secret for k in record.keys])  # ValueError: a key malformed, or none
         return record
 
     def rotation_due(self, now: float, rotate_after: float) -> bool:
